@@ -1,0 +1,82 @@
+/**
+ * The one catalogue of kernel error codes. Every error the kernel returns or throws carries one of
+ * these codes; `docs/reference/errors.md` documents each (a test fails when one is missing).
+ * `status` is the HTTP status; `hint` says what to do and is appended to the message.
+ */
+export interface ErrorSpec {
+  status: number;
+  hint: string;
+}
+
+export const ERROR_CATALOGUE = Object.freeze({
+  KRN_ERR_INTERNAL: { status: 500, hint: 'This is a kernel bug; the kernel log has the stack trace.' },
+  KRN_ERR_BAD_REQUEST: { status: 400, hint: 'Fix the request as described and send it again.' },
+  KRN_ERR_NOT_FOUND: { status: 404, hint: 'Check the path; `GET /docs` lists every route.' },
+  KRN_ERR_UNAUTHENTICATED: {
+    status: 401,
+    hint: 'Send `Authorization: Bearer <token>` (the admin token is printed on first start, or set SPINDLE_ADMIN_TOKEN).',
+  },
+  KRN_ERR_FORBIDDEN: { status: 403, hint: 'Ask an administrator for the permission named above.' },
+  KRN_ERR_ZIP_INVALID: { status: 400, hint: 'Build the bundle with `spindle plugin bundle` and upload the .zip it writes.' },
+  KRN_ERR_ZIP_TOO_LARGE: {
+    status: 413,
+    hint: 'Shrink the bundle, or raise the intake limits (SPINDLE_ZIP_MAX_* settings) if the size is intended.',
+  },
+  KRN_ERR_ZIP_TOO_MANY_ENTRIES: { status: 413, hint: 'Bundle the code into dist/index.cjs instead of shipping many files.' },
+  KRN_ERR_ZIP_RATIO: { status: 400, hint: 'The archive looks like a ZIP bomb; rebuild it with `spindle plugin bundle`.' },
+  KRN_ERR_ZIP_UNSAFE_ENTRY: {
+    status: 400,
+    hint: 'Entries must be plain relative paths inside the bundle (no `..`, absolute paths, backslashes, drive letters, links or devices).',
+  },
+  KRN_ERR_HASH_MISMATCH: { status: 400, hint: 'The bundle was altered after it was built; rebuild it or fix the `files` map.' },
+  KRN_ERR_MANIFEST_MISSING: { status: 400, hint: 'Put a plugin.json at the root of the ZIP.' },
+  KRN_ERR_MANIFEST_INVALID: { status: 400, hint: 'Fix plugin.json against plugin-manifest.schema.json (docs/reference/manifest.md).' },
+  KRN_ERR_ENGINE_MISMATCH: {
+    status: 400,
+    hint: "Rebuild the plugin for this kernel's plugin API, or widen `engines.spindle` if it is compatible.",
+  },
+  KRN_ERR_DEPENDENCY_MISSING: { status: 409, hint: 'Install a version of the dependency that satisfies the range first.' },
+  KRN_ERR_DEPENDENCY_CYCLE: { status: 409, hint: 'Break the cycle in the plugins\' `dependsOn`.' },
+  KRN_ERR_ALREADY_INSTALLED: {
+    status: 409,
+    hint: 'Bump the version, or uninstall the installed one first (`spindle plugin uninstall name@version`).',
+  },
+  KRN_ERR_DOWNLOAD_FAILED: { status: 400, hint: 'Check the URL is reachable from the kernel and serves the ZIP.' },
+  KRN_ERR_PLUGIN_NOT_FOUND: { status: 404, hint: '`spindle plugin list` shows what is installed.' },
+  KRN_ERR_PLUGIN_IN_USE: { status: 409, hint: 'Stop the users listed, or pass --force to uninstall anyway.' },
+  KRN_ERR_PLUGIN_DEPENDED_ON: { status: 409, hint: 'Uninstall the dependents first, or pass --force.' },
+  KRN_ERR_PLUGIN_LOAD_FAILED: {
+    status: 422,
+    hint: 'The bundle could not be loaded; check `main` points at a CommonJS bundle whose default export is definePlugin(...).',
+  },
+  KRN_ERR_ACTIVATION_FAILED: {
+    status: 422,
+    hint: 'The previous active version (if any) keeps running; fix the plugin and install a new version, or uninstall it.',
+  },
+  KRN_ERR_ACTIVATION_TIMEOUT: {
+    status: 422,
+    hint: 'activate(ctx) must resolve within the time limit; move slow work out of activate or raise SPINDLE_ACTIVATION_TIMEOUT_MS.',
+  },
+  KRN_ERR_ISOLATION_UNSUPPORTED: {
+    status: 400,
+    hint: 'Set `isolation` to "in-process" in plugin.json; this kernel does not yet run plugins in a child process.',
+  },
+  KRN_ERR_DUPLICATE: { status: 409, hint: 'Another plugin already registered this key; pick another name or remove that plugin.' },
+  KRN_ERR_CONFIG_INVALID: { status: 400, hint: 'Fix the config against the plugin\'s configSchema (`spindle plugin config get`).' },
+  KRN_ERR_ACTION_NOT_FOUND: { status: 404, hint: '`GET /api/v1/plugins/<name>` lists the plugin\'s actions.' },
+  KRN_ERR_ACTION_INPUT_INVALID: { status: 400, hint: 'Fix the action input against the action\'s inputSchema.' },
+  KRN_ERR_PLUGIN_FAILED: { status: 502, hint: 'The plugin failed while handling the call; its log lines carry its name.' },
+  KRN_ERR_PLUGIN_REJECTED: { status: 400, hint: 'The plugin refused the input; the message says why.' },
+  KRN_ERR_PLUGIN_NOT_ACTIVE: { status: 503, hint: 'Activate the plugin (`spindle plugin enable`) or fix its failure first.' },
+  KRN_ERR_HOOK_FAILED: { status: 503, hint: 'A plugin tapping this hook threw; its log lines carry its name.' },
+  KRN_ERR_HOOK_TIMEOUT: { status: 503, hint: 'A plugin tapping this hook did not answer in time; its log lines carry its name.' },
+  KRN_ERR_TAPABLE_INCOMPATIBLE: {
+    status: 500,
+    hint: 'Install the tapable version pinned in package.json (`npm ci`); the kernel relies on its private _resetCompilation().',
+  },
+  KRN_ERR_STATE: { status: 500, hint: 'The state database could not be read or written; check <home>/state.db and disk space.' },
+  KRN_ERR_SHUTTING_DOWN: { status: 503, hint: 'The kernel is stopping; retry against a running kernel.' },
+  KRN_ERR_CLI: { status: 400, hint: 'Run the command with --help for its usage.' },
+} satisfies Record<string, ErrorSpec>);
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;

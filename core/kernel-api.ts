@@ -1,0 +1,98 @@
+/**
+ * What the HTTP API and the CLI need from the kernel. `Kernel` (core/kernel.ts) implements it;
+ * `core/http` turns it into routes. Every method throws `KernelError` on refusal.
+ */
+import type { Registry as PromRegistry } from 'prom-client';
+import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
+import type { Principal } from '../plugin-sdk/hook-types.js';
+import type { PluginCategory } from '../plugin-sdk/manifest.js';
+import type { ActivityEntry, ActivityFilter, PluginState } from './state/store.js';
+
+export interface PluginVersionView {
+  version: string;
+  state: PluginState;
+  error: string | null;
+  installedAt: string;
+  sha256: string;
+  source: string;
+  /** True for the version that serves calls now. */
+  active: boolean;
+}
+
+export interface PluginView {
+  name: string;
+  description: string | null;
+  category: PluginCategory;
+  /** The version serving calls, or null when none is active. */
+  activeVersion: string | null;
+  pinnedVersion: string | null;
+  enabled: boolean;
+  versions: PluginVersionView[];
+  actions: { name: string; description: string; inputSchema: Record<string, unknown> | null }[];
+  routes: { method: string; path: string }[];
+  docs: string[];
+}
+
+export type InstallSource =
+  | { kind: 'upload'; data: Buffer; filename?: string }
+  | { kind: 'path'; path: string }
+  | { kind: 'url'; url: string }
+  | { kind: 'drop-in'; file: string };
+
+export interface InstallOptions {
+  /** Remove every other installed version of the plugin after this one is active. */
+  replace?: boolean;
+  actor: string;
+}
+
+export interface InstallResult {
+  name: string;
+  version: string;
+  /** State of the new version after install: `active` on success, `failed` (with error) otherwise. */
+  state: PluginState;
+  /** The version that was active before and was swapped out, if any. */
+  swappedFrom: string | null;
+  /** Versions removed by `replace`. */
+  removed: string[];
+  plugin: PluginView;
+}
+
+export interface ConfigView {
+  /** The stored config with defaults applied, `x-secret` fields masked as "********". */
+  config: Record<string, unknown>;
+  schema: Record<string, unknown> | null;
+}
+
+export interface HealthView {
+  status: 'ok' | 'degraded';
+  version: string;
+  pluginApiVersion: string;
+  uptimeSeconds: number;
+  plugins: Record<PluginState, number>;
+}
+
+export interface KernelApi {
+  readonly version: string;
+  readonly pluginApiVersion: string;
+  readonly metrics: PromRegistry;
+
+  listPlugins(): Promise<PluginView[]>;
+  getPlugin(name: string): Promise<PluginView>;
+  install(source: InstallSource, options: InstallOptions): Promise<InstallResult>;
+  /** Without `version`, removes every version of the plugin. Returns the versions removed. */
+  uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }>;
+  /** Pin a version (it becomes active) or unpin with null (the highest becomes active). */
+  pin(name: string, version: string | null, actor: string): Promise<PluginView>;
+  setEnabled(name: string, enabled: boolean, actor: string): Promise<PluginView>;
+  getConfig(name: string): Promise<ConfigView>;
+  /** Replace the config (or merge into it); validated, then the plugin is re-activated with it. */
+  setConfig(name: string, config: Record<string, unknown>, options: { actor: string; merge?: boolean }): Promise<ConfigView>;
+  runAction(name: string, action: string, input: unknown, actor: string): Promise<unknown>;
+  listDocs(name: string): Promise<string[]>;
+  getDoc(name: string, page: string): Promise<string>;
+  dispatchPluginRoute(name: string, request: PluginHttpRequest): Promise<PluginHttpResponse>;
+  listActivity(filter: ActivityFilter): Promise<ActivityEntry[]>;
+  health(): Promise<HealthView>;
+  /** The bootstrap admin token check: the principal for a valid token, else undefined. */
+  authenticateToken(token: string): Promise<Principal | undefined>;
+}
