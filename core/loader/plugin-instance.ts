@@ -1,0 +1,105 @@
+import type { ActionDefinition, HttpMethod, PluginContext, PluginHttpRequest, PluginHttpResponse } from '../../plugin-sdk/context.js';
+import type { DefinedPlugin } from '../../plugin-sdk/define-plugin.js';
+import type { HookName } from '../../plugin-sdk/hook-catalogue.js';
+import type { PluginManifest } from '../../plugin-sdk/manifest.js';
+import type { OwnedTap, TapOwner } from '../hooks.js';
+import type { Registry } from '../registry.js';
+import { Ledger } from './ledger.js';
+
+export interface RouteDefinition {
+  method: HttpMethod;
+  path: string;
+  handler: (req: PluginHttpRequest) => PluginHttpResponse | Promise<PluginHttpResponse>;
+}
+
+let nextInstance = 0;
+
+/**
+ * One loaded copy of `name@version`. A config change or a swap makes a new instance; the old one
+ * drains and unloads. Calls into the plugin go through `track`, which counts them so a drain
+ * knows when the old instance is idle.
+ */
+export class PluginInstance {
+  readonly id: string;
+  readonly owner: TapOwner;
+  readonly ledger = new Ledger();
+  readonly abort = new AbortController();
+  /** Registrations made during `activate`, made visible all at once by the host on success. */
+  readonly staged = {
+    taps: new Map<HookName, OwnedTap[]>(),
+    registries: new Map<Registry<unknown>, Map<string, unknown>>(),
+  };
+  readonly routes: RouteDefinition[] = [];
+  readonly actions = new Map<string, ActionDefinition>();
+  /** Set once the host has made the registrations visible; later ones apply at once. */
+  committed = false;
+  definition?: DefinedPlugin;
+  ctx?: PluginContext;
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly manifest: PluginManifest,
+    readonly dir: string,
+    readonly config: Record<string, unknown>,
+  ) {
+    this.id = `${manifest.name}@${manifest.version}#${++nextInstance}`;
+    this.owner = { plugin: manifest.name, instanceId: this.id };
+  }
+
+  get name(): string {
+    return this.manifest.name;
+  }
+
+  get version(): string {
+    return this.manifest.version;
+  }
+
+  get inflightCalls(): number {
+    return this.inflight;
+  }
+
+  /** Wrap a plugin function so calls through it are counted (sync and async alike). */
+  track<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const done = (): void => {
+      if (--this.inflight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    };
+    const instance = this;
+    return function tracked(this: unknown, ...args: A): R {
+      instance.inflight++;
+      let result: R;
+      try {
+        result = fn.apply(this, args);
+      } catch (error) {
+        done();
+        throw error;
+      }
+      if (result instanceof Promise || (typeof (result as { then?: unknown })?.then === 'function')) {
+        return (result as unknown as Promise<unknown>).then(
+          (value) => {
+            done();
+            return value;
+          },
+          (error: unknown) => {
+            done();
+            throw error;
+          },
+        ) as R;
+      }
+      done();
+      return result;
+    };
+  }
+
+  /** Resolve when no call is in flight, or after `deadlineMs`; says which. */
+  async drain(deadlineMs: number): Promise<{ drained: boolean; inflight: number }> {
+    if (this.inflight === 0) return { drained: true, inflight: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs))),
+    ]);
+    clearTimeout(timer);
+    return { drained, inflight: this.inflight };
+  }
+}
