@@ -1,0 +1,183 @@
+/** The kernel's HTTP API (`/api/v1`) as functions, one per endpoint, on global `fetch`. */
+import type { ActivityEntry, ActivityFilter } from '../state/store.js';
+import type { ConfigView, HealthView, InstallResult, PluginView } from '../kernel-api.js';
+import { CliError } from './io.js';
+
+/** An error answer from the kernel: `{code, message, details}` with a KRN_ERR_* code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ActionView {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown> | null;
+}
+
+export interface ApiClientOptions {
+  url: string;
+  token?: string | undefined;
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface RequestSpec {
+  method?: string;
+  path: string;
+  query?: Query;
+  json?: unknown;
+  raw?: { body: Uint8Array; contentType: string };
+}
+
+const enc = encodeURIComponent;
+
+export class ApiClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(options: ApiClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.token = options.token;
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+  }
+
+  health(): Promise<HealthView> {
+    return this.json({ path: '/health' });
+  }
+
+  async listPlugins(): Promise<PluginView[]> {
+    return (await this.json<{ plugins: PluginView[] }>({ path: '/api/v1/plugins' })).plugins;
+  }
+
+  getPlugin(name: string): Promise<PluginView> {
+    return this.json({ path: `/api/v1/plugins/${enc(name)}` });
+  }
+
+  installZip(data: Uint8Array, options: { replace?: boolean } = {}): Promise<InstallResult> {
+    const raw = { body: data, contentType: 'application/zip' };
+    return this.json({ method: 'POST', path: '/api/v1/plugins', query: { replace: options.replace || undefined }, raw });
+  }
+
+  installUrl(url: string, options: { replace?: boolean } = {}): Promise<InstallResult> {
+    return this.json({ method: 'POST', path: '/api/v1/plugins', query: { replace: options.replace || undefined }, json: { url } });
+  }
+
+  uninstall(name: string, version: string | undefined, options: { force?: boolean } = {}): Promise<{ removed: string[] }> {
+    const path = version ? `/api/v1/plugins/${enc(name)}/versions/${enc(version)}` : `/api/v1/plugins/${enc(name)}`;
+    return this.json({ method: 'DELETE', path, query: { force: options.force || undefined } });
+  }
+
+  pin(name: string, version: string | null): Promise<PluginView> {
+    return this.json({ method: 'PUT', path: `/api/v1/plugins/${enc(name)}/pin`, json: { version } });
+  }
+
+  setEnabled(name: string, enabled: boolean): Promise<PluginView> {
+    return this.json({ method: 'POST', path: `/api/v1/plugins/${enc(name)}/${enabled ? 'enable' : 'disable'}`, json: {} });
+  }
+
+  getConfig(name: string): Promise<ConfigView> {
+    return this.json({ path: `/api/v1/plugins/${enc(name)}/config` });
+  }
+
+  /** PATCH merges into the stored config; `replace` PUTs it whole. */
+  setConfig(name: string, config: Record<string, unknown>, options: { replace?: boolean } = {}): Promise<ConfigView> {
+    return this.json({ method: options.replace ? 'PUT' : 'PATCH', path: `/api/v1/plugins/${enc(name)}/config`, json: config });
+  }
+
+  async listActions(name: string): Promise<ActionView[]> {
+    const body = await this.json<{ actions: ActionView[] } | ActionView[]>({ path: `/api/v1/plugins/${enc(name)}/actions` });
+    return Array.isArray(body) ? body : body.actions;
+  }
+
+  async runAction(name: string, action: string, input: unknown): Promise<unknown> {
+    const path = `/api/v1/plugins/${enc(name)}/actions/${enc(action)}`;
+    return (await this.json<{ result: unknown }>({ method: 'POST', path, json: input })).result;
+  }
+
+  async listDocs(name: string): Promise<string[]> {
+    return (await this.json<{ pages: string[] }>({ path: `/api/v1/plugins/${enc(name)}/docs` })).pages;
+  }
+
+  async getDoc(name: string, page: string): Promise<string> {
+    return (await this.send({ path: `/api/v1/plugins/${enc(name)}/docs/${enc(page)}` })).text();
+  }
+
+  async listActivity(filter: ActivityFilter = {}): Promise<ActivityEntry[]> {
+    const query: Query = { plugin: filter.plugin, actor: filter.actor, action: filter.action, limit: filter.limit };
+    return (await this.json<{ entries: ActivityEntry[] }>({ path: '/api/v1/activity', query })).entries;
+  }
+
+  private async json<T>(spec: RequestSpec): Promise<T> {
+    const response = await this.send(spec);
+    const text = await response.text();
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliError(`the kernel at ${this.url} answered ${spec.path} with something that is not JSON`);
+    }
+  }
+
+  private buildUrl(path: string, query: Query = {}): string {
+    const url = new URL(this.url + path);
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url.href;
+  }
+
+  private async send(spec: RequestSpec): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    let body: Uint8Array | string | undefined;
+    if (spec.raw) {
+      headers['content-type'] = spec.raw.contentType;
+      body = spec.raw.body;
+    } else if (spec.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(spec.json);
+    }
+    let response: Response;
+    try {
+      response = await this.fetchFn(this.buildUrl(spec.path, spec.query), { method: spec.method ?? 'GET', headers, body });
+    } catch (error) {
+      throw unreachable(this.url, error);
+    }
+    if (!response.ok) throw await toApiError(response);
+    return response;
+  }
+}
+
+function unreachable(url: string, error: unknown): CliError {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  const reason = cause?.code ?? (error as Error).message;
+  return new CliError(
+    `the kernel is not reachable at ${url} (${reason}); start one with \`spindle start\`, or point --url / SPINDLE_URL at a running kernel`,
+    { cause: error },
+  );
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { code?: unknown; message?: unknown; details?: unknown };
+    if (typeof body.code === 'string' && typeof body.message === 'string') {
+      const details = body.details && typeof body.details === 'object' ? (body.details as Record<string, unknown>) : {};
+      return new ApiError(response.status, body.code, body.message, details);
+    }
+  } catch {
+    // Not JSON: a proxy or a crashed kernel; report the status and the start of the text.
+  }
+  const snippet = text.trim().slice(0, 200) || response.statusText;
+  return new ApiError(response.status, `HTTP_${response.status}`, snippet);
+}

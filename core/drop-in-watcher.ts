@@ -1,0 +1,106 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { describeError } from './errors/kernel-error.js';
+import type { Kernel } from './kernel.js';
+
+const ACTOR = 'drop-in';
+
+/**
+ * Watches `<home>/drop-in/` for plugin ZIPs: a new file is installed (and activated when it is the
+ * version to run), a replaced file installs its new version in place of the one it installed
+ * before (a swap), a removed file uninstalls the version it installed. A file whose content hash
+ * has not changed is ignored, so touching or re-copying it does nothing. The API stays the primary
+ * way in; this is the hands-off path.
+ */
+export class DropInWatcher {
+  private watcher?: FSWatcher;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly logger: Logger,
+    private readonly stabilityMs = 300,
+  ) {}
+
+  get dir(): string {
+    return this.kernel.paths.dropIn;
+  }
+
+  /** Uninstall what files removed while the kernel was down had installed, then watch. */
+  async start(): Promise<void> {
+    const present = new Set((await readdir(this.dir)).filter(isZip));
+    for (const record of await this.kernel.store.listDropIns()) {
+      if (!present.has(record.file)) this.enqueue(() => this.removed(record.file));
+    }
+    this.watcher = watch(this.dir, {
+      depth: 0,
+      ignoreInitial: false,
+      awaitWriteFinish: { stabilityThreshold: this.stabilityMs, pollInterval: 50 },
+    });
+    this.watcher.on('add', (file) => isZip(file) && this.enqueue(() => this.changed(path.basename(file))));
+    this.watcher.on('change', (file) => isZip(file) && this.enqueue(() => this.changed(path.basename(file))));
+    this.watcher.on('unlink', (file) => isZip(file) && this.enqueue(() => this.removed(path.basename(file))));
+    this.watcher.on('error', (error) => this.logger.error({ err: describeError(error) }, 'drop-in watcher error'));
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    await this.watcher?.close();
+    await this.idle();
+  }
+
+  /** Resolves when every event seen so far has been handled (for tests and shutdown). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.chain = this.chain.then(work).catch((error: unknown) => {
+      this.logger.error({ err: describeError(error) }, 'drop-in handling failed');
+    });
+  }
+
+  private async changed(file: string): Promise<void> {
+    const full = path.join(this.dir, file);
+    const data = await readFile(full).catch(() => undefined);
+    if (!data) return;
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const before = await this.kernel.store.getDropIn(file);
+    if (before?.sha256 === sha256) return;
+    try {
+      const result = await this.kernel.install({ kind: 'upload', data, filename: `drop-in/${file}` }, { actor: ACTOR });
+      await this.kernel.store.putDropIn({ file, sha256, name: result.name, version: result.version });
+      this.logger.info({ file, plugin: result.name, version: result.version, state: result.state }, 'drop-in installed');
+    } catch (error) {
+      this.logger.error({ file, err: describeError(error) }, 'drop-in refused');
+      return;
+    }
+    const now = await this.kernel.store.getDropIn(file);
+    if (before && now && (before.name !== now.name || before.version !== now.version)) {
+      await this.uninstallQuietly(before.name, before.version, file);
+    }
+  }
+
+  private async removed(file: string): Promise<void> {
+    const record = await this.kernel.store.getDropIn(file);
+    if (!record) return;
+    await this.kernel.store.deleteDropIn(file);
+    await this.uninstallQuietly(record.name, record.version, file);
+  }
+
+  private async uninstallQuietly(name: string, version: string, file: string): Promise<void> {
+    try {
+      await this.kernel.uninstall(name, version, { actor: ACTOR });
+      this.logger.info({ file, plugin: name, version }, 'drop-in uninstalled');
+    } catch (error) {
+      this.logger.error({ file, plugin: name, version, err: describeError(error) }, 'drop-in uninstall refused');
+    }
+  }
+}
+
+function isZip(file: string): boolean {
+  return file.toLowerCase().endsWith('.zip');
+}

@@ -1,0 +1,115 @@
+/** A scripted KernelApi for the HTTP tests: records every call, answers with canned views. */
+import { Registry } from 'prom-client';
+import type { Principal } from '../../plugin-sdk/hook-types.js';
+import type { ConfigView, HealthView, InstallResult, KernelApi, PluginView } from '../kernel-api.js';
+import type { ActivityEntry } from '../state/store.js';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+export const ADMIN: Principal = { id: 'admin', name: 'admin', kind: 'admin', provider: 'bootstrap-token' };
+
+type Methods = { [K in keyof KernelApi as KernelApi[K] extends (...args: never[]) => unknown ? K : never]: KernelApi[K] };
+export type MethodName = keyof Methods;
+
+export interface KernelCall {
+  method: MethodName;
+  args: unknown[];
+}
+
+export interface FakeKernel extends KernelApi {
+  readonly calls: KernelCall[];
+  /** Argument lists of every call to `method`, in order. */
+  argsOf(method: MethodName): unknown[][];
+}
+
+export function pluginView(name = 'hello-plugin'): PluginView {
+  return {
+    name,
+    description: 'Says hello',
+    category: 'core',
+    activeVersion: '1.0.0',
+    pinnedVersion: null,
+    enabled: true,
+    versions: [
+      {
+        version: '1.0.0',
+        state: 'active',
+        error: null,
+        installedAt: '2024-01-01T00:00:00.000Z',
+        sha256: 'ab'.repeat(32),
+        source: 'upload',
+        active: true,
+      },
+    ],
+    actions: [{ name: 'greet', description: 'Greets', inputSchema: { type: 'object' } }],
+    routes: [{ method: 'GET', path: '/hello' }],
+    docs: ['index'],
+  };
+}
+
+export function installResult(name = 'hello-plugin'): InstallResult {
+  return { name, version: '1.0.0', state: 'active', swappedFrom: null, removed: [], plugin: pluginView(name) };
+}
+
+export const configView: ConfigView = { config: { greeting: 'hi', token: '********' }, schema: { type: 'object' } };
+
+export const activityEntry: ActivityEntry = {
+  id: 7,
+  at: '2024-01-01T00:00:00.000Z',
+  actor: 'admin',
+  action: 'plugin.installed',
+  subject: 'hello-plugin@1.0.0',
+  plugin: 'hello-plugin',
+  outcome: 'ok',
+  details: {},
+};
+
+export const healthView: HealthView = {
+  status: 'ok',
+  version: '0.1.0',
+  pluginApiVersion: '1.0.0',
+  uptimeSeconds: 12,
+  plugins: { installed: 0, active: 1, failed: 0, disabled: 0 },
+};
+
+function defaults(): Methods {
+  return {
+    listPlugins: async () => [pluginView()],
+    getPlugin: async (name) => pluginView(name),
+    install: async () => installResult(),
+    uninstall: async (_name, version) => ({ removed: [version ?? '1.0.0'] }),
+    pin: async (name) => pluginView(name),
+    setEnabled: async (name, enabled) => ({ ...pluginView(name), enabled }),
+    getConfig: async () => configView,
+    setConfig: async () => configView,
+    runAction: async () => ({ greeted: true }),
+    listDocs: async () => ['index'],
+    getDoc: async () => '# Hello\n',
+    dispatchPluginRoute: async () => ({ status: 200, body: { ok: true } }),
+    listActivity: async () => [activityEntry],
+    health: async () => healthView,
+    authenticateToken: async (token) => (token === ADMIN_TOKEN ? ADMIN : undefined),
+  };
+}
+
+/** `overrides` replace individual methods; every call is recorded either way. */
+export function createFakeKernel(overrides: Partial<Methods> = {}): FakeKernel {
+  const calls: KernelCall[] = [];
+  const impl: Methods = { ...defaults(), ...overrides };
+  const recorded = {} as Record<MethodName, (...args: unknown[]) => unknown>;
+  for (const method of Object.keys(impl) as MethodName[]) {
+    recorded[method] = (...args: unknown[]) => {
+      calls.push({ method, args });
+      return (impl[method] as (...a: unknown[]) => unknown)(...args);
+    };
+  }
+  return {
+    ...(recorded as unknown as Methods),
+    version: '0.1.0',
+    pluginApiVersion: '1.0.0',
+    metrics: new Registry(),
+    calls,
+    argsOf: (method) => calls.filter((call) => call.method === method).map((call) => call.args),
+  };
+}
+
+export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` } as const;

@@ -1,0 +1,400 @@
+import 'reflect-metadata';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { container } from 'tsyringe';
+import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
+import type { Principal } from '../plugin-sdk/hook-types.js';
+import { PLUGIN_API_VERSION } from '../plugin-sdk/version.js';
+import { ActivityRecorder } from './activity-recorder.js';
+import { authenticateAdminToken } from './admin-token.js';
+import { recoverHome } from './boot-recovery.js';
+import { deepMerge, maskSecrets, resolveConfig, unmaskSecrets } from './config/plugin-config.js';
+import { KernelError } from './errors/kernel-error.js';
+import { assertTapableCompatible, createKernelHooks, type KernelHooks } from './hooks.js';
+import { homePaths, pluginDir, type HomePaths } from './home-paths.js';
+import { fetchZip } from './intake/fetch-zip.js';
+import { commitStaged, stagePlugin } from './intake/stage-plugin.js';
+import type { ZipLimits } from './intake/zip-limits.js';
+import type { ConfigView, HealthView, InstallOptions, InstallResult, InstallSource, KernelApi, PluginView } from './kernel-api.js';
+import { KernelMetrics } from './kernel-metrics.js';
+import { PluginHost, type HostTimeouts } from './loader/plugin-host.js';
+import type { PluginInstance } from './loader/plugin-instance.js';
+import { dispatchRoute, listDocPages, readDocPage, runAction } from './plugin-dispatch.js';
+import { PluginLifecycle, byVersionDesc } from './plugin-lifecycle.js';
+import { buildPluginView } from './plugin-view.js';
+import { createRegistries, type KernelRegistries } from './registries.js';
+import type { ActivityEntry, ActivityFilter, PluginRecord, PluginState, StateStore } from './state/store.js';
+
+export interface KernelOptions {
+  home: string;
+  store: StateStore;
+  logger: Logger;
+  version: string;
+  limits: ZipLimits;
+  timeouts: HostTimeouts;
+  hookTimeoutMs: number;
+}
+
+/**
+ * The composition root: hooks, registries, the plugin host and the store, behind `KernelApi`.
+ * Lifecycle operations (install, uninstall, pin, enable, config) run one at a time.
+ */
+export class Kernel implements KernelApi {
+  readonly version: string;
+  readonly pluginApiVersion = PLUGIN_API_VERSION;
+  readonly hooks: KernelHooks = createKernelHooks();
+  readonly registries: KernelRegistries = createRegistries();
+  readonly paths: HomePaths;
+  readonly host: PluginHost;
+  readonly store: StateStore;
+  private readonly kernelMetrics: KernelMetrics;
+  private readonly activity: ActivityRecorder;
+  private readonly lifecycle: PluginLifecycle;
+  private readonly logger: Logger;
+  private readonly startedAt = Date.now();
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+
+  constructor(private readonly options: KernelOptions) {
+    assertTapableCompatible();
+    this.version = options.version;
+    this.store = options.store;
+    this.logger = options.logger;
+    this.paths = homePaths(options.home);
+    this.host = new PluginHost(
+      {
+        hooks: this.hooks,
+        registries: this.registries,
+        logger: this.logger,
+        container: container.createChildContainer(),
+        dataRoot: this.paths.data,
+        kernelVersion: this.version,
+        hookTimeoutMs: options.hookTimeoutMs,
+      },
+      options.timeouts,
+      this.logger,
+    );
+    this.kernelMetrics = new KernelMetrics(() => this.countByState());
+    this.activity = new ActivityRecorder(this.store, this.hooks, this.logger);
+    this.lifecycle = new PluginLifecycle({ paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger });
+  }
+
+  get metrics() {
+    return this.kernelMetrics.registry;
+  }
+
+  /** Recover the home after any stop, then activate every plugin in dependency order. */
+  async boot(): Promise<void> {
+    for (const dir of [this.paths.plugins, this.paths.dropIn, this.paths.data]) await mkdir(dir, { recursive: true });
+    await recoverHome(this.paths, this.store, this.logger);
+    await this.serial(() => this.lifecycle.activateAll('kernel'));
+    this.activity.emit('system.started', { version: this.version });
+  }
+
+  /** Stop every plugin (dependents first, each drained). Lifecycle calls after this are refused. */
+  async shutdown(): Promise<void> {
+    this.activity.emit('system.stopping', {});
+    const done = this.serial(() => this.host.stopAll(this.host.activeInstances().map((i) => i.name)));
+    this.stopping = true;
+    await done;
+  }
+
+  /** Run lifecycle operations one at a time, in arrival order. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    if (this.stopping) return Promise.reject(new KernelError('KRN_ERR_SHUTTING_DOWN', 'the kernel is stopping'));
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async countByState(): Promise<Record<PluginState, number>> {
+    const counts: Record<PluginState, number> = { installed: 0, active: 0, failed: 0, disabled: 0 };
+    for (const record of await this.store.listPlugins()) counts[record.state]++;
+    return counts;
+  }
+
+  async listPlugins(): Promise<PluginView[]> {
+    const records = await this.store.listPlugins();
+    const names = [...new Set(records.map((r) => r.name))].sort();
+    return Promise.all(names.map((name) => this.viewOf(name, records.filter((r) => r.name === name))));
+  }
+
+  async getPlugin(name: string): Promise<PluginView> {
+    return this.viewOf(name, await this.requireVersions(name));
+  }
+
+  private async viewOf(name: string, records: PluginRecord[]): Promise<PluginView> {
+    const active = this.host.activeInstance(name);
+    const shown = active ? pluginDir(this.paths, name, active.version) : pluginDir(this.paths, name, records.sort(byVersionDesc)[0]!.version);
+    return buildPluginView(records, await this.store.getDesired(name), active, await listDocPages(shown));
+  }
+
+  private async requireVersions(name: string): Promise<PluginRecord[]> {
+    const records = await this.lifecycle.versionsOf(name);
+    if (records.length === 0) throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `no plugin named "${name}" is installed`, { plugin: name });
+    return records;
+  }
+
+  private async readSource(source: InstallSource): Promise<{ zip: Buffer; label: string }> {
+    switch (source.kind) {
+      case 'upload':
+        return { zip: source.data, label: source.filename ? `upload:${source.filename}` : 'upload' };
+      case 'path':
+      case 'drop-in': {
+        const file = source.kind === 'path' ? source.path : source.file;
+        const zip = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+          throw new KernelError('KRN_ERR_BAD_REQUEST', `cannot read ${file}: ${error.code ?? error.message}`);
+        });
+        return { zip, label: `${source.kind}:${source.kind === 'drop-in' ? path.basename(file) : file}` };
+      }
+      case 'url':
+        return { zip: await fetchZip(source.url, { maxBytes: this.options.limits.maxZipBytes }), label: `url:${source.url}` };
+    }
+  }
+
+  async install(source: InstallSource, options: InstallOptions): Promise<InstallResult> {
+    const { zip, label } = await this.readSource(source);
+    return this.serial(async () => {
+      try {
+        const result = await this.installZip(zip, label, options);
+        this.kernelMetrics.installs.inc({ outcome: result.state === 'active' ? 'active' : 'installed' });
+        return result;
+      } catch (error) {
+        this.kernelMetrics.installs.inc({ outcome: 'refused' });
+        await this.activity.record({ actor: options.actor, action: 'plugin.install-refused', subject: label, outcome: 'error', details: { error: (error as Error).message } });
+        throw error;
+      }
+    });
+  }
+
+  private async installZip(zip: Buffer, label: string, options: InstallOptions): Promise<InstallResult> {
+    const records = await this.store.listPlugins();
+    const staged = await stagePlugin(zip, {
+      home: this.paths.root,
+      limits: this.options.limits,
+      installedVersions: (n) => records.filter((r) => r.name === n).map((r) => r.version),
+    });
+    const { manifest } = staged;
+    const same = records.find((r) => r.name === manifest.name && r.version === manifest.version);
+    if (same) {
+      await rm(staged.stagingDir, { recursive: true, force: true });
+      if (same.sha256 !== staged.sha256) {
+        throw new KernelError('KRN_ERR_ALREADY_INSTALLED', `${manifest.name}@${manifest.version} is already installed with different content`, { plugin: manifest.name });
+      }
+      return { name: manifest.name, version: manifest.version, state: same.state, swappedFrom: null, removed: [], plugin: await this.getPlugin(manifest.name) };
+    }
+    try {
+      await this.lifecycle.checkNoCycle(manifest);
+    } catch (error) {
+      await rm(staged.stagingDir, { recursive: true, force: true });
+      throw error;
+    }
+    await commitStaged(staged.stagingDir, this.paths.root, manifest);
+    const record: PluginRecord = { name: manifest.name, version: manifest.version, state: 'installed', error: null, manifest, sha256: staged.sha256, source: label, installedAt: new Date().toISOString() };
+    await this.store.putPlugin(record);
+    await this.activity.record({ actor: options.actor, action: 'plugin.installed', subject: `${manifest.name}@${manifest.version}`, plugin: manifest.name, details: { source: label, sha256: staged.sha256 } });
+
+    const previous = this.host.activeInstance(manifest.name)?.version ?? null;
+    if (await this.shouldActivate(record, previous)) {
+      try {
+        await this.lifecycle.activate(record, options.actor);
+      } catch (error) {
+        throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `${manifest.name}@${manifest.version} was installed but failed to activate: ${(error as Error).message}; ${previous ? `version ${previous} stays active` : 'no version is active'}`, {
+          plugin: manifest.name,
+          status: 422,
+          details: { installed: true, activeVersion: previous, code: (error as KernelError).code },
+        });
+      }
+      await this.activateWaitingDependents(manifest.name, options.actor);
+    }
+    const removed = options.replace && this.host.activeInstance(manifest.name)?.version === manifest.version ? await this.removeOthers(manifest.name, manifest.version, options.actor) : [];
+    const plugin = await this.getPlugin(manifest.name);
+    const state = plugin.versions.find((v) => v.version === manifest.version)!.state;
+    return { name: manifest.name, version: manifest.version, state, swappedFrom: state === 'active' ? previous : null, removed, plugin };
+  }
+
+  private async shouldActivate(record: PluginRecord, activeVersion: string | null): Promise<boolean> {
+    const desired = await this.store.getDesired(record.name);
+    if (desired && !desired.enabled) return false;
+    if (desired?.pinnedVersion) return desired.pinnedVersion === record.version;
+    return activeVersion === null || (await this.lifecycle.versionsOf(record.name))[0]?.version === record.version;
+  }
+
+  /** Plugins with no active version that depend on `name` may start now that it is active. */
+  private async activateWaitingDependents(name: string, actor: string): Promise<void> {
+    const records = await this.store.listPlugins();
+    const waiting = new Set(records.filter((r) => r.manifest.dependsOn?.[name] && !this.host.activeInstance(r.name)).map((r) => r.name));
+    for (const dependent of waiting) await this.lifecycle.activateBest(dependent, actor, { retryFailed: true });
+  }
+
+  private async removeOthers(name: string, keep: string, actor: string): Promise<string[]> {
+    const others = (await this.lifecycle.versionsOf(name)).filter((r) => r.version !== keep);
+    for (const record of others) await this.lifecycle.removeVersion(record, actor);
+    return others.map((r) => r.version);
+  }
+
+  async uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }> {
+    return this.serial(async () => {
+      const records = await this.requireVersions(name);
+      const targets = version ? records.filter((r) => r.version === version) : records;
+      if (targets.length === 0) {
+        throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `version ${version} is not installed (installed: ${records.map((r) => r.version).join(', ')})`, { plugin: name });
+      }
+      const active = this.host.activeInstance(name);
+      const removesActive = !!active && targets.some((r) => r.version === active.version);
+      if (removesActive && !options.force) await this.refuseIfUsed(name, active.version, targets.map((r) => r.version));
+      if (removesActive) await this.host.stop(name);
+      for (const record of targets) await this.lifecycle.removeVersion(record, options.actor);
+      const desired = await this.store.getDesired(name);
+      if (!version || (desired?.pinnedVersion && targets.some((r) => r.version === desired.pinnedVersion))) await this.store.deleteDesired(name);
+      if (removesActive && version) await this.lifecycle.activateBest(name, options.actor, { retryFailed: false });
+      return { removed: targets.map((r) => r.version) };
+    });
+  }
+
+  private async refuseIfUsed(name: string, version: string, removing: string[]): Promise<void> {
+    const users = await this.lifecycle.usersOf(name, version);
+    if (users.length > 0) {
+      throw new KernelError('KRN_ERR_PLUGIN_IN_USE', `${name}@${version} is in use by ${users.join(', ')}`, { plugin: name, details: { users } });
+    }
+    const dependents = await this.lifecycle.dependentsOf(name, removing);
+    if (dependents.length > 0) {
+      throw new KernelError('KRN_ERR_PLUGIN_DEPENDED_ON', `${dependents.join(', ')} depend on ${name}`, { plugin: name, details: { dependents } });
+    }
+  }
+
+  async pin(name: string, version: string | null, actor: string): Promise<PluginView> {
+    return this.serial(async () => {
+      const records = await this.requireVersions(name);
+      if (version !== null && !records.some((r) => r.version === version)) {
+        throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `cannot pin ${version}: not installed (installed: ${records.map((r) => r.version).join(', ')})`, { plugin: name });
+      }
+      const desired = (await this.store.getDesired(name)) ?? { name, pinnedVersion: null, enabled: true };
+      await this.store.putDesired({ ...desired, pinnedVersion: version });
+      await this.activity.record({ actor, action: version ? 'plugin.pinned' : 'plugin.unpinned', subject: version ? `${name}@${version}` : name, plugin: name });
+      const error = await this.lifecycle.activateBest(name, actor, { retryFailed: true });
+      const active = this.host.activeInstance(name)?.version;
+      if (error && (version ? active !== version : !active)) throw error;
+      return this.getPlugin(name);
+    });
+  }
+
+  async setEnabled(name: string, enabled: boolean, actor: string): Promise<PluginView> {
+    return this.serial(async () => {
+      await this.requireVersions(name);
+      const desired = (await this.store.getDesired(name)) ?? { name, pinnedVersion: null, enabled: true };
+      await this.store.putDesired({ ...desired, enabled });
+      await this.activity.record({ actor, action: enabled ? 'plugin.enabled' : 'plugin.disabled', subject: name, plugin: name });
+      const active = this.host.activeInstance(name);
+      if (!enabled && active) {
+        await this.host.stop(name);
+        await this.store.setPluginState(name, active.version, 'disabled', null);
+      }
+      if (enabled) {
+        for (const r of await this.lifecycle.versionsOf(name)) if (r.state === 'disabled') await this.store.setPluginState(name, r.version, 'installed', null);
+        const error = await this.lifecycle.activateBest(name, actor, { retryFailed: true });
+        if (error && !this.host.activeInstance(name)) throw error;
+      }
+      return this.getPlugin(name);
+    });
+  }
+
+  /** Take `name@version` out of service after it failed outside any call (see start.ts). */
+  async failPlugin(name: string, version: string, message: string): Promise<void> {
+    await this.serial(async () => {
+      if (this.host.activeInstance(name)?.version !== version) return;
+      await this.host.stop(name);
+      await this.store.setPluginState(name, version, 'failed', message);
+      await this.activity.record({ actor: 'kernel', action: 'plugin.failed', subject: `${name}@${version}`, plugin: name, outcome: 'error', details: { error: message } });
+    });
+  }
+
+  private async configTarget(name: string): Promise<PluginRecord> {
+    const records = await this.requireVersions(name);
+    const active = this.host.activeInstance(name);
+    return records.find((r) => r.version === active?.version) ?? records[0]!;
+  }
+
+  async getConfig(name: string): Promise<ConfigView> {
+    const record = await this.configTarget(name);
+    const stored = await this.store.getConfig(name);
+    let config: Record<string, unknown>;
+    try {
+      config = resolveConfig(record.manifest, stored);
+    } catch {
+      config = stored ?? {};
+    }
+    return { config: maskSecrets(record.manifest.configSchema, config), schema: record.manifest.configSchema ?? null };
+  }
+
+  async setConfig(name: string, config: Record<string, unknown>, options: { actor: string; merge?: boolean }): Promise<ConfigView> {
+    return this.serial(async () => {
+      const record = await this.configTarget(name);
+      const schema = record.manifest.configSchema;
+      const stored = (await this.store.getConfig(name)) ?? {};
+      const incoming = unmaskSecrets(schema, options.merge ? deepMerge(stored, config) : config, stored);
+      resolveConfig(record.manifest, incoming);
+      if (this.host.activeInstance(name)) await this.lifecycle.activate(record, options.actor, incoming);
+      await this.store.putConfig(name, incoming);
+      await this.activity.record({ actor: options.actor, action: 'plugin.config-changed', subject: name, plugin: name, details: { config: maskSecrets(schema, incoming) } });
+      return { config: maskSecrets(schema, resolveConfig(record.manifest, incoming)), schema: schema ?? null };
+    });
+  }
+
+  private requireActive(name: string): PluginInstance {
+    const instance = this.host.activeInstance(name);
+    if (!instance) throw new KernelError('KRN_ERR_PLUGIN_NOT_ACTIVE', `no version of "${name}" is active`, { plugin: name });
+    return instance;
+  }
+
+  async runAction(name: string, action: string, input: unknown, actor: string): Promise<unknown> {
+    await this.requireVersions(name);
+    const instance = this.requireActive(name);
+    try {
+      const result = await runAction(instance, action, input);
+      await this.activity.record({ actor, action: 'plugin.action', subject: `${name}:${action}`, plugin: name });
+      return result;
+    } catch (error) {
+      await this.activity.record({ actor, action: 'plugin.action', subject: `${name}:${action}`, plugin: name, outcome: 'error', details: { error: (error as Error).message } });
+      throw error;
+    }
+  }
+
+  async listDocs(name: string): Promise<string[]> {
+    return (await this.getPlugin(name)).docs;
+  }
+
+  async getDoc(name: string, page: string): Promise<string> {
+    const record = await this.configTarget(name);
+    return readDocPage(pluginDir(this.paths, name, record.version), name, page);
+  }
+
+  async dispatchPluginRoute(name: string, request: PluginHttpRequest): Promise<PluginHttpResponse> {
+    const instance = this.host.activeInstance(name);
+    if (!instance) {
+      await this.requireVersions(name);
+      this.requireActive(name);
+    }
+    return dispatchRoute(instance!, request);
+  }
+
+  listActivity(filter: ActivityFilter): Promise<ActivityEntry[]> {
+    return this.store.listActivity(filter);
+  }
+
+  async health(): Promise<HealthView> {
+    const plugins = await this.countByState();
+    return {
+      status: plugins.failed > 0 ? 'degraded' : 'ok',
+      version: this.version,
+      pluginApiVersion: this.pluginApiVersion,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      plugins,
+    };
+  }
+
+  authenticateToken(token: string): Promise<Principal | undefined> {
+    return authenticateAdminToken(this.store, token);
+  }
+}

@@ -1,0 +1,176 @@
+import { rename, rm, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import semver from 'semver';
+import type { PluginManifest } from '../plugin-sdk/manifest.js';
+import type { ActivityRecorder } from './activity-recorder.js';
+import { resolveConfig } from './config/plugin-config.js';
+import { KernelError, describeError } from './errors/kernel-error.js';
+import type { KernelHooks } from './hooks.js';
+import { pluginDir, type HomePaths } from './home-paths.js';
+import type { KernelMetrics } from './kernel-metrics.js';
+import { loadOrder } from './loader/load-order.js';
+import type { PluginHost } from './loader/plugin-host.js';
+import type { PluginRecord, StateStore } from './state/store.js';
+
+export interface LifecycleParts {
+  paths: HomePaths;
+  store: StateStore;
+  host: PluginHost;
+  hooks: KernelHooks;
+  activity: ActivityRecorder;
+  metrics: KernelMetrics;
+  logger: Logger;
+}
+
+export const byVersionDesc = (a: PluginRecord, b: PluginRecord): number => semver.rcompare(a.version, b.version);
+
+/**
+ * Turning the stored, desired plugin set into running instances: which version of a name is
+ * active, activating one (a swap when another is active), recording failures, removing versions.
+ * Callers serialise these operations (the kernel's lifecycle queue).
+ */
+export class PluginLifecycle {
+  constructor(private readonly parts: LifecycleParts) {}
+
+  async versionsOf(name: string): Promise<PluginRecord[]> {
+    return (await this.parts.store.listPlugins()).filter((r) => r.name === name).sort(byVersionDesc);
+  }
+
+  /**
+   * Activate `record` (with `config`, or the stored config), replacing the active instance of the
+   * same name. On failure the record is marked `failed`, the old instance keeps serving, and the
+   * error is thrown.
+   */
+  async activate(record: PluginRecord, actor: string, config?: Record<string, unknown>): Promise<void> {
+    const { host, store, activity, metrics } = this.parts;
+    const { name, version } = record;
+    const previous = host.activeInstance(name);
+    try {
+      const resolved = resolveConfig(record.manifest, config ?? (await store.getConfig(name)));
+      this.checkActiveDependencies(record.manifest);
+      await host.start(record.manifest, pluginDir(this.parts.paths, name, version), resolved);
+    } catch (error) {
+      const message = describeError(error);
+      if (previous?.version !== version) await store.setPluginState(name, version, 'failed', message);
+      metrics.failures.inc({ plugin: name });
+      await activity.record({ actor, action: 'plugin.failed', subject: `${name}@${version}`, plugin: name, outcome: 'error', details: { error: message, stillActive: previous?.version ?? null } });
+      throw error;
+    }
+    if (previous && previous.version !== version) await store.setPluginState(name, previous.version, 'installed', null);
+    await store.setPluginState(name, version, 'active', null);
+    if (previous) metrics.swaps.inc();
+    const action = previous ? 'plugin.swapped' : 'plugin.activated';
+    await activity.record({ actor, action, subject: `${name}@${version}`, plugin: name, details: previous ? { from: previous.version, to: version } : { version } });
+  }
+
+  /**
+   * Make the version the operator wants active: the pinned one, else the highest that works. Tries
+   * candidates highest first, so a failing newest version falls back to the last known good one.
+   * Versions already `failed` are skipped unless `retryFailed` (at boot, on pin or enable).
+   */
+  async activateBest(name: string, actor: string, options: { retryFailed: boolean }): Promise<KernelError | undefined> {
+    const { host, store } = this.parts;
+    const desired = await store.getDesired(name);
+    const active = host.activeInstance(name);
+    if (desired && !desired.enabled) return undefined;
+    const records = await this.versionsOf(name);
+    const candidates = desired?.pinnedVersion
+      ? records.filter((r) => r.version === desired.pinnedVersion)
+      : records.filter((r) => options.retryFailed || r.state !== 'failed' || r.version === active?.version);
+    let firstError: KernelError | undefined;
+    for (const record of candidates) {
+      if (record.version === active?.version) return firstError;
+      try {
+        await this.activate(record, actor);
+        return firstError;
+      } catch (error) {
+        firstError ??= error as KernelError;
+      }
+    }
+    return firstError;
+  }
+
+  /** Activate every plugin in dependency order (boot). A cycle fails its members, not the rest. */
+  async activateAll(actor: string): Promise<void> {
+    const records = await this.parts.store.listPlugins();
+    const deps = new Map<string, string[]>();
+    for (const record of records.sort(byVersionDesc)) {
+      if (!deps.has(record.name)) deps.set(record.name, Object.keys(record.manifest.dependsOn ?? {}));
+    }
+    for (const name of this.orderBreakingCycles(deps)) await this.activateBest(name, actor, { retryFailed: true });
+  }
+
+  private orderBreakingCycles(deps: Map<string, string[]>): string[] {
+    for (;;) {
+      try {
+        return loadOrder(deps);
+      } catch (error) {
+        const cycle = ((error as KernelError).details.cycle as string[] | undefined) ?? [];
+        if (cycle.length === 0) throw error;
+        this.parts.logger.error({ cycle }, describeError(error));
+        for (const name of cycle) deps.delete(name);
+      }
+    }
+  }
+
+  /** Refuse a manifest whose `dependsOn` would close a cycle with what is installed. */
+  async checkNoCycle(manifest: PluginManifest): Promise<void> {
+    const deps = new Map<string, string[]>();
+    for (const record of (await this.parts.store.listPlugins()).sort(byVersionDesc)) {
+      if (!deps.has(record.name)) deps.set(record.name, Object.keys(record.manifest.dependsOn ?? {}));
+    }
+    deps.set(manifest.name, Object.keys(manifest.dependsOn ?? {}));
+    loadOrder(deps);
+  }
+
+  private checkActiveDependencies(manifest: PluginManifest): void {
+    for (const [dep, range] of Object.entries(manifest.dependsOn ?? {})) {
+      const active = this.parts.host.activeInstance(dep);
+      if (!active || !semver.satisfies(active.version, range, { includePrerelease: true })) {
+        throw new KernelError('KRN_ERR_DEPENDENCY_MISSING', `needs ${dep}@${range} active, but ${active ? `${dep}@${active.version} is` : 'none is'} active`, {
+          plugin: manifest.name,
+          details: { dependency: dep, range, active: active?.version ?? null },
+        });
+      }
+    }
+  }
+
+  /** Who still uses `name@version`: asks every `plugins.inUse` tap. A failing tap is logged, not fatal. */
+  async usersOf(name: string, version: string): Promise<string[]> {
+    try {
+      const answer = await this.parts.hooks['plugins.inUse'].promise({ name, version, users: [] });
+      return answer?.users ?? [];
+    } catch (error) {
+      this.parts.logger.warn({ plugin: name, err: describeError(error) }, 'a plugins.inUse tap failed; treating it as no users');
+      return [];
+    }
+  }
+
+  /** Active plugins whose `dependsOn` names `name` and that no remaining version would satisfy. */
+  async dependentsOf(name: string, removing: string[]): Promise<string[]> {
+    const remaining = (await this.versionsOf(name)).filter((r) => !removing.includes(r.version)).map((r) => r.version);
+    return this.parts.host
+      .activeInstances()
+      .filter((i) => {
+        const range = i.manifest.dependsOn?.[name];
+        return range !== undefined && !remaining.some((v) => semver.satisfies(v, range, { includePrerelease: true }));
+      })
+      .map((i) => `${i.name}@${i.version}`);
+  }
+
+  /** Remove one installed version's files and record; the active instance must be stopped first. */
+  async removeVersion(record: PluginRecord, actor: string): Promise<void> {
+    const { paths, store, activity } = this.parts;
+    const dir = pluginDir(paths, record.name, record.version);
+    const trash = path.join(paths.trash, `${record.name}@${record.version}-${randomUUID()}`);
+    await mkdir(paths.trash, { recursive: true });
+    await rename(dir, trash).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    await store.deletePlugin(record.name, record.version);
+    await rm(trash, { recursive: true, force: true });
+    await activity.record({ actor, action: 'plugin.uninstalled', subject: `${record.name}@${record.version}`, plugin: record.name });
+  }
+}
