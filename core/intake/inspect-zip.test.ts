@@ -50,17 +50,3 @@ describe('inspectZip', () => {
     expect(inspectZip(zip, { ...DEFAULT_ZIP_LIMITS, maxEntries: 3 })).toHaveLength(3);
   });
 });
-
-describe('readEntryData', () => {
-  it('returns the data of an honest entry', () => {
-    const [item] = inspectZip(rawZip([{ name: 'a.txt', data: 'hello' }]), DEFAULT_ZIP_LIMITS);
-    expect(readEntryData(item!).toString()).toBe('hello');
-  });
-
-  it('refuses data that inflates past the declared size', () => {
-    const [item] = inspectZip(rawZip([{ name: 'lie.bin', data: Buffer.alloc(100_000), declaredSize: 100 }]), DEFAULT_ZIP_LIMITS);
-    expect(() => readEntryData(item!)).toThrow(
-      expect.objectContaining({ code: 'KRN_ERR_ZIP_TOO_LARGE', details: { entry: 'lie.bin', declared: 100 } }),
-    );
-  });
-});

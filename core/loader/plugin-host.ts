@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DefinedPlugin } from '../../plugin-sdk/define-plugin.js';
 import type { HookName } from '../../plugin-sdk/hook-catalogue.js';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import { KernelError, describeError, isKernelError } from '../errors/kernel-error.js';
@@ -43,11 +44,17 @@ export class PluginHost {
    * once and the previous instance (if any) drains and unloads in the background. On failure
    * everything the new instance did is undone, the previous one stays, and a KernelError is thrown.
    */
-  async start(manifest: PluginManifest, dir: string, config: Record<string, unknown>): Promise<{ replaced: PluginInstance | undefined }> {
+  async start(
+    manifest: PluginManifest,
+    dir: string,
+    config: Record<string, unknown>,
+    /** Already-loaded code (the SDK test kit); by default `main` is loaded from `dir`. */
+    preloaded?: DefinedPlugin,
+  ): Promise<{ replaced: PluginInstance | undefined }> {
     const instance = new PluginInstance(manifest, dir, config);
     const previous = this.active.get(manifest.name);
     try {
-      instance.definition = loadPluginModule(dir, manifest.main, manifest.name);
+      instance.definition = preloaded ?? loadPluginModule(dir, manifest.main, manifest.name);
       instance.ctx = createPluginContext(instance, { ...this.deps, activeInstanceOf: (n) => this.active.get(n) });
       const definition = instance.definition;
       const ctx = instance.ctx;
