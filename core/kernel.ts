@@ -149,7 +149,7 @@ export class Kernel implements KernelApi {
         return { zip, label: `${source.kind}:${source.kind === 'drop-in' ? path.basename(file) : file}` };
       }
       case 'url':
-        return { zip: await fetchZip(source.url, { maxBytes: this.options.limits.maxZipBytes }), label: `url:${source.url}` };
+        return { zip: await fetchZip(source.url, { maxBytes: this.options.limits.maxZipBytes }), label: `url:${withoutCredentials(source.url)}` };
     }
   }
 
@@ -397,4 +397,12 @@ export class Kernel implements KernelApi {
   authenticateToken(token: string): Promise<Principal | undefined> {
     return authenticateAdminToken(this.store, token);
   }
+}
+
+/** A URL as it may be stored and logged: without user name or password. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
 }

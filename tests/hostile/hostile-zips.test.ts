@@ -73,12 +73,12 @@ describe('hostile plugin ZIPs', () => {
     await expectRefused(bundle({}, [{ name, data: 'pwned' }]), { code: 'KRN_ERR_ZIP_UNSAFE_ENTRY', entry: shown });
   });
 
-  it.each(hostileTypes)('refuses an entry that is %s', async (_kind, mode) => {
+  it.each(hostileTypes)('refuses an entry that is %s', async (kind, mode) => {
     const error = await expectRefused(bundle({}, [{ name: 'assets/link', data: '/etc/passwd', mode }]), {
       code: 'KRN_ERR_ZIP_UNSAFE_ENTRY',
       entry: 'assets/link',
     });
-    expect(error.message).toContain(_kind);
+    expect(error.message).toContain(kind);
   });
 
   it('refuses a file marked as a directory', async () => {
