@@ -78,6 +78,17 @@ export function maskSecrets(schema: unknown, config: Json): Json {
   return out;
 }
 
+/** The secret values set in `config` (strings of 4+ characters), for scrubbing logs. */
+export function secretValues(schema: unknown, config: Json): string[] {
+  const values: string[] = [];
+  for (const keys of secretPaths(schema)) {
+    let node: unknown = config;
+    for (const key of keys) node = isObject(node) ? node[key] : undefined;
+    if (typeof node === 'string' && node.length >= 4) values.push(node);
+  }
+  return values;
+}
+
 /** A masked value sent back unchanged means "keep the stored secret": put the stored one back. */
 export function unmaskSecrets(schema: unknown, incoming: Json, stored: Json): Json {
   const out = structuredClone(incoming);

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DependencyContainer } from 'tsyringe';
-import type { ActionDefinition, PluginContext, PluginLogger } from '../../plugin-sdk/context.js';
+import type { ActionDefinition, PluginContext } from '../../plugin-sdk/context.js';
+import { secretValues } from '../config/plugin-config.js';
+import { scrubbingLogger } from './scrubbing-logger.js';
 import type { HookHandler, HookName } from '../../plugin-sdk/hook-catalogue.js';
 import type { KernelEvent } from '../../plugin-sdk/hook-types.js';
 import { PLUGIN_API_VERSION } from '../../plugin-sdk/version.js';
@@ -46,7 +48,7 @@ function matchesEvent(pattern: string, type: string): boolean {
 /** Build the `ctx` of one instance. Every registration goes into its ledger (and staging). */
 export function createPluginContext(instance: PluginInstance, deps: ContextDeps): PluginContext {
   const { manifest } = instance;
-  const logger = deps.logger.child({ plugin: manifest.name, version: manifest.version }) as unknown as PluginLogger;
+  const logger = scrubbingLogger(deps.logger.child({ plugin: manifest.name, version: manifest.version }), secretValues(manifest.configSchema, instance.config));
   const dataDir = path.join(deps.dataRoot, manifest.name);
   mkdirSync(dataDir, { recursive: true });
 
