@@ -161,7 +161,9 @@ export class Kernel implements KernelApi {
         this.kernelMetrics.installs.inc({ outcome: result.state === 'active' ? 'active' : 'installed' });
         return result;
       } catch (error) {
-        this.kernelMetrics.installs.inc({ outcome: 'refused' });
+        const activationFailed = (error as KernelError).code === 'KRN_ERR_ACTIVATION_FAILED';
+        this.kernelMetrics.installs.inc({ outcome: activationFailed ? 'failed' : 'refused' });
+        if (activationFailed) throw error;
         await this.activity.record({ actor: options.actor, action: 'plugin.install-refused', subject: label, outcome: 'error', details: { error: (error as Error).message } });
         throw error;
       }
