@@ -131,3 +131,44 @@ describe('PluginHost', () => {
     await expect(hooks['events.plugin'].promise({ type: 'plugin.installed', at: new Date().toISOString(), data: {} })).resolves.toBeUndefined();
   });
 });
+
+describe('PluginHost, more', () => {
+  it('lets the same plugin\'s new version take over its registry keys on swap', async () => {
+    const { root, host, registries } = makeHost();
+    const src = (v: string) => `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.registerScheduler('fifo', { async schedule() { return ['${v}']; } }); } });`;
+    const v1 = install(root, { name: 'sched', version: '1.0.0', source: src('v1') });
+    const v2 = install(root, { name: 'sched', version: '2.0.0', source: src('v2') });
+    await host.start(v1.manifest, v1.dir, {});
+    await host.start(v2.manifest, v2.dir, {});
+    expect(await registries.schedulers.get('fifo')!.schedule({ queue: 'q', pending: [], agents: [] })).toEqual(['v2']);
+    await host.settled();
+    expect(registries.schedulers.has('fifo')).toBe(true);
+  });
+
+  it('unloads an old instance whose call outlives the drain deadline', async () => {
+    const { root, host } = makeHost({ drainMs: 100 });
+    const v1 = install(root, helloPlugin('1.0.0', `ctx.http.route('GET', '/forever', () => new Promise(() => {}));`));
+    await host.start(v1.manifest, v1.dir, {});
+    void host.activeInstance('hello')!.routes.find((r) => r.path === '/forever')!.handler({ method: 'GET', path: '/forever', params: {}, query: {}, headers: {}, body: undefined });
+    const v2 = install(root, helloPlugin('2.0.0'));
+    const started = Date.now();
+    const { replaced } = await host.start(v2.manifest, v2.dir, {});
+    await host.settled();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(replaced!.ledger.isClosed).toBe(true);
+    expect(cachedModulesUnder(v1.dir)).toEqual([]);
+  });
+
+  it('a throwing series tap fails that call with the plugin named; other plugins keep working', async () => {
+    const { root, host, hooks } = makeHost();
+    const bad = install(root, { name: 'bad-auth', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.auth.authenticate(() => { throw new Error('db down'); }); } });` });
+    const good = install(root, { name: 'good', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.admit(() => ({ reject: 'full' })); } });` });
+    await host.start(bad.manifest, bad.dir, {});
+    await host.start(good.manifest, good.dir, {});
+    await expect(hooks['auth.authenticate'].promise({ method: 'GET', url: '/', headers: {}, cookies: {}, ip: '127.0.0.1' })).rejects.toMatchObject({
+      code: 'KRN_ERR_HOOK_FAILED',
+      message: expect.stringContaining('plugin bad-auth'),
+    });
+    expect(await hooks['scheduling.admit'].promise({ queue: 'q', job: { id: '1', name: 'j', version: '1', owner: 'o', resources: {} } })).toEqual({ reject: 'full' });
+  });
+});
