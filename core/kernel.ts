@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { container } from 'tsyringe';
 import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
@@ -13,14 +12,13 @@ import { deepMerge, maskSecrets, resolveConfig, unmaskSecrets } from './config/p
 import { KernelError } from './errors/kernel-error.js';
 import { assertTapableCompatible, createKernelHooks, type KernelHooks } from './hooks.js';
 import { homePaths, pluginDir, type HomePaths } from './home-paths.js';
-import { fetchZip } from './intake/fetch-zip.js';
-import { commitStaged, stagePlugin } from './intake/stage-plugin.js';
 import type { ZipLimits } from './intake/zip-limits.js';
 import type { ConfigView, HealthView, InstallOptions, InstallResult, InstallSource, KernelApi, PluginView } from './kernel-api.js';
 import { KernelMetrics } from './kernel-metrics.js';
 import { PluginHost, type HostTimeouts } from './loader/plugin-host.js';
 import type { PluginInstance } from './loader/plugin-instance.js';
 import { dispatchRoute, listDocPages, readDocPage, runAction } from './plugin-dispatch.js';
+import { PluginInstaller } from './plugin-installer.js';
 import { PluginLifecycle, byVersionDesc } from './plugin-lifecycle.js';
 import { buildPluginView } from './plugin-view.js';
 import { createRegistries, type KernelRegistries } from './registries.js';
@@ -51,12 +49,13 @@ export class Kernel implements KernelApi {
   private readonly kernelMetrics: KernelMetrics;
   private readonly activity: ActivityRecorder;
   private readonly lifecycle: PluginLifecycle;
+  private readonly installer: PluginInstaller;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private queue: Promise<unknown> = Promise.resolve();
   private stopping = false;
 
-  constructor(private readonly options: KernelOptions) {
+  constructor(options: KernelOptions) {
     assertTapableCompatible();
     this.version = options.version;
     this.store = options.store;
@@ -77,7 +76,9 @@ export class Kernel implements KernelApi {
     );
     this.kernelMetrics = new KernelMetrics(() => this.countByState());
     this.activity = new ActivityRecorder(this.store, this.hooks, this.logger);
-    this.lifecycle = new PluginLifecycle({ paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger });
+    const parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
+    this.lifecycle = new PluginLifecycle(parts);
+    this.installer = new PluginInstaller(parts, this.lifecycle, options.limits);
   }
 
   get metrics() {
@@ -136,28 +137,14 @@ export class Kernel implements KernelApi {
     return records;
   }
 
-  private async readSource(source: InstallSource): Promise<{ zip: Buffer; label: string }> {
-    switch (source.kind) {
-      case 'upload':
-        return { zip: source.data, label: source.filename ? `upload:${source.filename}` : 'upload' };
-      case 'path':
-      case 'drop-in': {
-        const file = source.kind === 'path' ? source.path : source.file;
-        const zip = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-          throw new KernelError('KRN_ERR_BAD_REQUEST', `cannot read ${file}: ${error.code ?? error.message}`);
-        });
-        return { zip, label: `${source.kind}:${source.kind === 'drop-in' ? path.basename(file) : file}` };
-      }
-      case 'url':
-        return { zip: await fetchZip(source.url, { maxBytes: this.options.limits.maxZipBytes }), label: `url:${withoutCredentials(source.url)}` };
-    }
-  }
-
   async install(source: InstallSource, options: InstallOptions): Promise<InstallResult> {
-    const { zip, label } = await this.readSource(source);
+    const { zip, label } = await this.installer.readSource(source);
     return this.serial(async () => {
       try {
-        const result = await this.installZip(zip, label, options);
+        const installed = await this.installer.install(zip, label, options);
+        const plugin = await this.getPlugin(installed.name);
+        const state = plugin.versions.find((v) => v.version === installed.version)!.state;
+        const result = { ...installed, state, swappedFrom: state === 'active' ? installed.swappedFrom : null, plugin };
         this.kernelMetrics.installs.inc({ outcome: result.state === 'active' ? 'active' : 'installed' });
         return result;
       } catch (error) {
@@ -168,72 +155,6 @@ export class Kernel implements KernelApi {
         throw error;
       }
     });
-  }
-
-  private async installZip(zip: Buffer, label: string, options: InstallOptions): Promise<InstallResult> {
-    const records = await this.store.listPlugins();
-    const staged = await stagePlugin(zip, {
-      home: this.paths.root,
-      limits: this.options.limits,
-      installedVersions: (n) => records.filter((r) => r.name === n).map((r) => r.version),
-    });
-    const { manifest } = staged;
-    const same = records.find((r) => r.name === manifest.name && r.version === manifest.version);
-    if (same) {
-      await rm(staged.stagingDir, { recursive: true, force: true });
-      if (same.sha256 !== staged.sha256) {
-        throw new KernelError('KRN_ERR_ALREADY_INSTALLED', `${manifest.name}@${manifest.version} is already installed with different content`, { plugin: manifest.name });
-      }
-      return { name: manifest.name, version: manifest.version, state: same.state, swappedFrom: null, removed: [], plugin: await this.getPlugin(manifest.name) };
-    }
-    try {
-      await this.lifecycle.checkNoCycle(manifest);
-    } catch (error) {
-      await rm(staged.stagingDir, { recursive: true, force: true });
-      throw error;
-    }
-    await commitStaged(staged.stagingDir, this.paths.root, manifest);
-    const record: PluginRecord = { name: manifest.name, version: manifest.version, state: 'installed', error: null, manifest, sha256: staged.sha256, source: label, installedAt: new Date().toISOString() };
-    await this.store.putPlugin(record);
-    await this.activity.record({ actor: options.actor, action: 'plugin.installed', subject: `${manifest.name}@${manifest.version}`, plugin: manifest.name, details: { source: label, sha256: staged.sha256 } });
-
-    const previous = this.host.activeInstance(manifest.name)?.version ?? null;
-    if (await this.shouldActivate(record, previous)) {
-      try {
-        await this.lifecycle.activate(record, options.actor);
-      } catch (error) {
-        throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `${manifest.name}@${manifest.version} was installed but failed to activate: ${(error as Error).message}; ${previous ? `version ${previous} stays active` : 'no version is active'}`, {
-          plugin: manifest.name,
-          status: 422,
-          details: { installed: true, activeVersion: previous, code: (error as KernelError).code },
-        });
-      }
-      await this.activateWaitingDependents(manifest.name, options.actor);
-    }
-    const removed = options.replace && this.host.activeInstance(manifest.name)?.version === manifest.version ? await this.removeOthers(manifest.name, manifest.version, options.actor) : [];
-    const plugin = await this.getPlugin(manifest.name);
-    const state = plugin.versions.find((v) => v.version === manifest.version)!.state;
-    return { name: manifest.name, version: manifest.version, state, swappedFrom: state === 'active' ? previous : null, removed, plugin };
-  }
-
-  private async shouldActivate(record: PluginRecord, activeVersion: string | null): Promise<boolean> {
-    const desired = await this.store.getDesired(record.name);
-    if (desired && !desired.enabled) return false;
-    if (desired?.pinnedVersion) return desired.pinnedVersion === record.version;
-    return activeVersion === null || (await this.lifecycle.versionsOf(record.name))[0]?.version === record.version;
-  }
-
-  /** Plugins with no active version that depend on `name` may start now that it is active. */
-  private async activateWaitingDependents(name: string, actor: string): Promise<void> {
-    const records = await this.store.listPlugins();
-    const waiting = new Set(records.filter((r) => r.manifest.dependsOn?.[name] && !this.host.activeInstance(r.name)).map((r) => r.name));
-    for (const dependent of waiting) await this.lifecycle.activateBest(dependent, actor, { retryFailed: true });
-  }
-
-  private async removeOthers(name: string, keep: string, actor: string): Promise<string[]> {
-    const others = (await this.lifecycle.versionsOf(name)).filter((r) => r.version !== keep);
-    for (const record of others) await this.lifecycle.removeVersion(record, actor);
-    return others.map((r) => r.version);
   }
 
   async uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }> {
@@ -401,10 +322,3 @@ export class Kernel implements KernelApi {
   }
 }
 
-/** A URL as it may be stored and logged: without user name or password. */
-function withoutCredentials(url: string): string {
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.toString();
-}
