@@ -170,7 +170,8 @@ export class Kernel implements KernelApi {
       if (removesActive) await this.host.stop(name);
       for (const record of targets) await this.lifecycle.removeVersion(record, options.actor);
       const desired = await this.store.getDesired(name);
-      if (!version || (desired?.pinnedVersion && targets.some((r) => r.version === desired.pinnedVersion))) await this.store.deleteDesired(name);
+      if (!version) await this.store.deleteDesired(name);
+      else if (desired?.pinnedVersion === version) await this.store.putDesired({ ...desired, pinnedVersion: null });
       if (removesActive && version) await this.lifecycle.activateBest(name, options.actor, { retryFailed: false });
       return { removed: targets.map((r) => r.version) };
     });
@@ -230,6 +231,7 @@ export class Kernel implements KernelApi {
       await this.host.stop(name);
       await this.store.setPluginState(name, version, 'failed', message);
       await this.activity.record({ actor: 'kernel', action: 'plugin.failed', subject: `${name}@${version}`, plugin: name, outcome: 'error', details: { error: message } });
+      await this.lifecycle.activateBest(name, 'kernel', { retryFailed: false });
     });
   }
 
