@@ -70,6 +70,7 @@ export class Kernel implements KernelApi {
         dataRoot: this.paths.data,
         kernelVersion: this.version,
         hookTimeoutMs: options.hookTimeoutMs,
+        reportJobState: (plugin, report) => this.logger.debug({ plugin, report }, 'job state report before the job service exists'),
       },
       options.timeouts,
       this.logger,

@@ -27,7 +27,7 @@
  */
 import type { HookHandler } from './hook-catalogue.js';
 import type { PluginManifest } from './manifest.js';
-import type { InfrastructureProvider, JobTypeProvider, SchedulerProvider, StorageProvider } from './providers.js';
+import type { InfrastructureProvider, JobStateReport, JobTypeProvider, SchedulerProvider, StorageProvider } from './providers.js';
 
 /** A pino-compatible logger, already tagged with `{ plugin, version }`. */
 export interface PluginLogger {
@@ -70,6 +70,12 @@ export interface SchedulingExtensionPoint {
 
 export interface InfrastructureExtensionPoint {
   registerTarget(name: string, provider: InfrastructureProvider): void;
+  /**
+   * Tell the kernel what happened to a job this plugin runs (exited, crashed, restarting, back
+   * up). The kernel applies the state change, records it with the reason and fires `job.*`.
+   * Reports for jobs the kernel does not know, or that are already in a final state, are ignored.
+   */
+  reportJobState(report: JobStateReport): void;
 }
 
 export interface StorageExtensionPoint {

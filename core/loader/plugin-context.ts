@@ -7,6 +7,7 @@ import { secretValues } from '../config/plugin-config.js';
 import { scrubbingLogger } from './scrubbing-logger.js';
 import type { HookHandler, HookName } from '../../plugin-sdk/hook-catalogue.js';
 import type { KernelEvent } from '../../plugin-sdk/hook-types.js';
+import type { JobStateReport } from '../../plugin-sdk/providers.js';
 import { PLUGIN_API_VERSION } from '../../plugin-sdk/version.js';
 import { KernelError } from '../errors/kernel-error.js';
 import { makeTap, replaceTaps, type KernelHooks } from '../hooks.js';
@@ -25,6 +26,8 @@ export interface ContextDeps {
   dataRoot: string;
   kernelVersion: string;
   hookTimeoutMs: number;
+  /** Where `ctx.infrastructure.reportJobState` goes (the job service). */
+  reportJobState(plugin: string, report: JobStateReport): void;
   /** The instance now serving this plugin name: its keys are the ones this instance may take over. */
   activeInstanceOf(name: string): PluginInstance | undefined;
 }
@@ -107,7 +110,12 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
       admit: (h) => tap('scheduling.admit', h),
       filter: (h) => tap('scheduling.filter', h),
     },
-    infrastructure: { registerTarget: (name, p) => register(deps.registries.targets, name, p) },
+    infrastructure: {
+      registerTarget: (name, p) => register(deps.registries.targets, name, p),
+      reportJobState: (report) => {
+        if (!instance.ledger.isClosed) deps.reportJobState(manifest.name, report);
+      },
+    },
     storage: { registerBackend: (name, p) => register(deps.registries.storage, name, p) },
     events: {
       on: (pattern, handler) => {

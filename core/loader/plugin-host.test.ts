@@ -140,7 +140,7 @@ describe('PluginHost, more', () => {
     const v2 = install(root, { name: 'sched', version: '2.0.0', source: src('v2') });
     await host.start(v1.manifest, v1.dir, {});
     await host.start(v2.manifest, v2.dir, {});
-    expect(await registries.schedulers.get('fifo')!.schedule({ queue: 'q', pending: [], agents: [] })).toEqual(['v2']);
+    expect(await registries.schedulers.get('fifo')!.schedule({ queue: 'q', pending: [], agents: [], allocatedByOwner: {} })).toEqual(['v2']);
     await host.settled();
     expect(registries.schedulers.has('fifo')).toBe(true);
   });

@@ -29,6 +29,7 @@ import type { HttpMethod, PluginHttpResponse } from '../context.js';
 import { isDefinedPlugin, type DefinedPlugin } from '../define-plugin.js';
 import { HOOK_KINDS, type HookArg, type HookName, type HookResult } from '../hook-catalogue.js';
 import type { PluginManifest } from '../manifest.js';
+import type { JobStateReport } from '../providers.js';
 import { PLUGIN_API_VERSION } from '../version.js';
 
 export interface ActivateOptions {
@@ -55,6 +56,8 @@ export interface TestKernelOptions {
 export class TestKernel {
   readonly hooks: KernelHooks = createKernelHooks();
   readonly registries: KernelRegistries = createRegistries();
+  /** Every `ctx.infrastructure.reportJobState` call, with the reporting plugin's name. */
+  readonly jobStateReports: (JobStateReport & { plugin: string })[] = [];
   /** Every line the plugins (and the loader) logged, parsed. */
   readonly logs: LogLine[] = [];
   private readonly root = mkdtempSync(path.join(os.tmpdir(), 'spindle-testkit-'));
@@ -71,6 +74,7 @@ export class TestKernel {
         dataRoot: path.join(this.root, 'data'),
         kernelVersion: 'test',
         hookTimeoutMs: options.hookTimeoutMs ?? 2_000,
+        reportJobState: (plugin, report) => void this.jobStateReports.push({ plugin, ...report }),
       },
       { activationMs: options.activationTimeoutMs ?? 5_000, drainMs: options.drainTimeoutMs ?? 2_000, deactivationMs: 2_000 },
       logger,
