@@ -149,24 +149,39 @@ export interface ServicesExtensionPoint {
 
 export interface ExecOptions {
   cwd?: string;
+  /** The whole environment of the process (the kernel's own environment is not passed on). */
   env?: Record<string, string>;
   /** Milliseconds; the process is killed after it. */
   timeout?: number;
+  /** Written to stdin, which is then closed. Without it stdin is closed at once (never inherited). */
   input?: string;
+  /** Append stdout and stderr to this file instead of collecting them (long-running processes). */
+  logFile?: string;
+  /** Milliseconds between SIGTERM and SIGKILL when the process is stopped or unloaded (default 2000). */
+  killGraceMs?: number;
 }
 
 export interface ExecResult {
+  /** The exit code, or -1 when the process was ended by a signal or could not start. */
   exitCode: number;
+  /** The signal that ended the process, if one did. */
+  signal?: string;
   stdout: string;
   stderr: string;
 }
 
-/** A tracked child process: killed when the plugin is unloaded. */
+/**
+ * A tracked child process, started in its own process group: stopping it signals the whole group
+ * (so a job's own children go too), and it is stopped when the plugin is unloaded.
+ */
 export interface TrackedProcess {
   pid: number | undefined;
   /** Resolves when the process ends, with its output; never rejects on a non-zero exit. */
   result: Promise<ExecResult>;
+  /** Send a signal to the process group. */
   kill(signal?: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after `killGraceMs`; resolves when the process has exited. */
+  stop(): Promise<ExecResult>;
 }
 
 export interface PluginContext<Config = Record<string, unknown>> {

@@ -172,3 +172,26 @@ describe('PluginHost, more', () => {
     expect(await hooks['scheduling.admit'].promise({ queue: 'q', job: { id: '1', name: 'j', version: '1', owner: 'o', resources: {} } })).toEqual({ reject: 'full' });
   });
 });
+
+describe('ctx.exec', () => {
+  it('stops the whole process group (a job\'s own children too) and can log to a file', async () => {
+    const { root, host } = makeHost();
+    const log = path.join(root, 'job.log');
+    const p = install(root, {
+      name: 'spawner', version: '1.0.0',
+      source: `module.exports = definePlugin({ activate(ctx) {
+        globalThis.__proc = ctx.exec('sh', ['-c', 'echo started; sleep 30 & echo $! > ${root}/grandchild.pid; sleep 30'], { logFile: '${log}', killGraceMs: 500 });
+      } });`,
+    });
+    await host.start(p.manifest, p.dir, {});
+    const { readFileSync } = await import('node:fs');
+    const deadline = Date.now() + 5_000;
+    while (!existsSync(path.join(root, 'grandchild.pid')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const grandchild = Number(readFileSync(path.join(root, 'grandchild.pid'), 'utf8'));
+    expect(() => process.kill(grandchild, 0)).not.toThrow();
+    await host.stop('spawner');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(() => process.kill(grandchild, 0)).toThrow();
+    expect(readFileSync(log, 'utf8')).toContain('started');
+  });
+});

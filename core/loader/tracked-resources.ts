@@ -1,32 +1,63 @@
 import { execa } from 'execa';
-import type { ExecOptions, ExecResult, TrackedProcess } from '../../plugin-sdk/context.js';
-import type { PluginLogger } from '../../plugin-sdk/context.js';
+import type { ExecOptions, ExecResult, PluginLogger, TrackedProcess } from '../../plugin-sdk/context.js';
 import { describeError } from '../errors/kernel-error.js';
 import type { Ledger } from './ledger.js';
 
-const KILL_GRACE_MS = 2_000;
+const DEFAULT_KILL_GRACE_MS = 2_000;
 
-/** Start a child process the ledger kills (SIGTERM, then SIGKILL) when the plugin unloads. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/**
+ * Start a child process in its own process group. The ledger stops it (SIGTERM to the group, then
+ * SIGKILL after the grace period) when the plugin unloads, so no child outlives its plugin.
+ */
 export function trackedExec(ledger: Ledger, file: string, args: string[], options: ExecOptions): TrackedProcess {
+  const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const output = options.logFile ? { file: options.logFile, append: true } : 'pipe';
   const child = execa(file, args, {
     cwd: options.cwd,
     env: options.env,
+    extendEnv: options.env === undefined,
     timeout: options.timeout,
     input: options.input,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    stdout: output,
+    stderr: output,
     reject: false,
-    forceKillAfterDelay: KILL_GRACE_MS,
-  });
-  const forget = ledger.add('process', `${file} ${args.join(' ')}`.trim(), async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await child.catch(() => undefined);
+    detached: true,
+    killSignal: 'SIGTERM',
+    forceKillAfterDelay: grace,
   });
   const result: Promise<ExecResult> = child.then(
-    (r) => ({ exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }),
+    (r) => ({
+      exitCode: r.exitCode ?? -1,
+      signal: r.signal ?? undefined,
+      stdout: typeof r.stdout === 'string' ? r.stdout : '',
+      stderr: typeof r.stderr === 'string' ? r.stderr : r.failed && !r.exitCode && !r.signal ? describeError(r) : '',
+    }),
     (error: unknown) => ({ exitCode: -1, stdout: '', stderr: describeError(error) }),
   );
+  const stop = async (): Promise<ExecResult> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      signalGroup(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), grace);
+      await result;
+      clearTimeout(timer);
+    }
+    // The leader may be gone while its children linger: end the group for good.
+    signalGroup(child.pid, 'SIGKILL');
+    return result;
+  };
+  const forget = ledger.add('process', `${file} ${args.join(' ')}`.trim(), async () => void (await stop()));
   void result.finally(forget);
-  return { pid: child.pid, result, kill: (signal) => child.kill(signal) };
+  return { pid: child.pid, result, kill: (signal = 'SIGTERM') => signalGroup(child.pid, signal), stop };
 }
 
 /** Timers the ledger clears on unload; a throwing callback is logged, never crashes the kernel. */
