@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { describeError } from './errors/kernel-error.js';
+import { describeError, type KernelError } from './errors/kernel-error.js';
 import type { Kernel } from './kernel.js';
 
 const ACTOR = 'drop-in';
@@ -71,12 +71,15 @@ export class DropInWatcher {
     const before = await this.kernel.store.getDropIn(file);
     if (before?.sha256 === sha256) return;
     try {
-      const result = await this.kernel.install({ kind: 'upload', data, filename: `drop-in/${file}` }, { actor: ACTOR });
+      const result = await this.kernel.install({ kind: 'drop-in', file: full, data }, { actor: ACTOR });
       await this.kernel.store.putDropIn({ file, sha256, name: result.name, version: result.version });
       this.logger.info({ file, plugin: result.name, version: result.version, state: result.state }, 'drop-in installed');
     } catch (error) {
       this.logger.error({ file, err: describeError(error) }, 'drop-in refused');
-      return;
+      // Installed but failed to activate: remember it, so removing the file uninstalls it.
+      const { installed, name, version } = (error as KernelError).details ?? {};
+      if (!installed || typeof name !== 'string' || typeof version !== 'string') return;
+      await this.kernel.store.putDropIn({ file, sha256, name, version });
     }
     const now = await this.kernel.store.getDropIn(file);
     if (before && now && (before.name !== now.name || before.version !== now.version)) {

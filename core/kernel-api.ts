@@ -37,7 +37,8 @@ export type InstallSource =
   | { kind: 'upload'; data: Buffer; filename?: string }
   | { kind: 'path'; path: string }
   | { kind: 'url'; url: string }
-  | { kind: 'drop-in'; file: string };
+  /** A file in the drop-in dir; `data` when the watcher has read it already. */
+  | { kind: 'drop-in'; file: string; data?: Buffer };
 
 export interface InstallOptions {
   /** Remove every other installed version of the plugin after this one is active. */

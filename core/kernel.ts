@@ -200,7 +200,10 @@ export class Kernel implements KernelApi {
       await this.activity.record({ actor, action: version ? 'plugin.pinned' : 'plugin.unpinned', subject: version ? `${name}@${version}` : name, plugin: name });
       const error = await this.lifecycle.activateBest(name, actor, { retryFailed: true });
       const active = this.host.activeInstance(name)?.version;
-      if (error && (version ? active !== version : !active)) throw error;
+      if (error && (version ? active !== version : !active)) {
+        await this.store.putDesired(desired);
+        throw error;
+      }
       return this.getPlugin(name);
     });
   }

@@ -8,7 +8,7 @@ import { KernelError, describeError, isKernelError } from './errors/kernel-error
 import type { PluginInstance, RouteDefinition } from './loader/plugin-instance.js';
 
 type Router = ReturnType<typeof FindMyWay>;
-const routers = new WeakMap<PluginInstance, Router>();
+const routers = new WeakMap<PluginInstance, { router: Router; routes: number }>();
 const inputValidators = new WeakMap<object, ValidateFunction>();
 const ajv = new Ajv({ allErrors: true, strict: false });
 
@@ -21,13 +21,13 @@ export function pluginCallError(plugin: string, what: string, error: unknown): K
   return new KernelError('KRN_ERR_PLUGIN_FAILED', `${what} threw: ${describeError(error)}`, { plugin, cause: error });
 }
 
+/** The instance's router, rebuilt when it registered routes since (routes are only ever added). */
 function routerOf(instance: PluginInstance): Router {
-  let router = routers.get(instance);
-  if (!router) {
-    router = FindMyWay({ ignoreTrailingSlash: true });
-    for (const route of instance.routes) router.on(route.method, route.path, () => undefined, { route });
-    routers.set(instance, router);
-  }
+  const cached = routers.get(instance);
+  if (cached && cached.routes === instance.routes.length) return cached.router;
+  const router = FindMyWay({ ignoreTrailingSlash: true });
+  for (const route of instance.routes) router.on(route.method, route.path, () => undefined, { route });
+  routers.set(instance, { router, routes: instance.routes.length });
   return router;
 }
 

@@ -30,13 +30,9 @@ export class PluginInstaller {
       case 'upload':
         return { zip: source.data, label: source.filename ? `upload:${source.filename}` : 'upload' };
       case 'path':
-      case 'drop-in': {
-        const file = source.kind === 'path' ? source.path : source.file;
-        const zip = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-          throw new KernelError('KRN_ERR_BAD_REQUEST', `cannot read ${file}: ${error.code ?? error.message}`);
-        });
-        return { zip, label: `${source.kind}:${source.kind === 'drop-in' ? path.basename(file) : file}` };
-      }
+        return { zip: await readZipFile(source.path), label: `path:${source.path}` };
+      case 'drop-in':
+        return { zip: source.data ?? (await readZipFile(source.file)), label: `drop-in:${path.basename(source.file)}` };
       case 'url':
         return { zip: await fetchZip(source.url, { maxBytes: this.limits.maxZipBytes }), label: `url:${withoutCredentials(source.url)}` };
     }
@@ -75,10 +71,10 @@ export class PluginInstaller {
       try {
         await this.lifecycle.activate(record, options.actor);
       } catch (error) {
-        throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `${manifest.name}@${manifest.version} was installed but failed to activate: ${(error as Error).message}; ${previous ? `version ${previous} stays active` : 'no version is active'}`, {
+        throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `${manifest.name}@${manifest.version} was installed but failed to activate: ${(error as KernelError).what ?? (error as Error).message}; ${previous ? `version ${previous} stays active` : 'no version is active'}`, {
           plugin: manifest.name,
           status: 422,
-          details: { installed: true, activeVersion: previous, code: (error as KernelError).code },
+          details: { installed: true, name: manifest.name, version: manifest.version, activeVersion: previous, code: (error as KernelError).code },
         });
       }
       await this.activateWaitingDependents(manifest.name, options.actor);
@@ -106,6 +102,12 @@ export class PluginInstaller {
     for (const record of others) await this.lifecycle.removeVersion(record, actor);
     return others.map((r) => r.version);
   }
+}
+
+async function readZipFile(file: string): Promise<Buffer> {
+  return readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new KernelError('KRN_ERR_BAD_REQUEST', `cannot read ${file}: ${error.code ?? error.message}`);
+  });
 }
 
 /** A URL as it may be stored and logged: without user name or password. */

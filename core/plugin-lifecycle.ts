@@ -76,9 +76,8 @@ export class PluginLifecycle {
     const active = host.activeInstance(name);
     if (desired && !desired.enabled) return undefined;
     const records = await this.versionsOf(name);
-    const candidates = desired?.pinnedVersion
-      ? records.filter((r) => r.version === desired.pinnedVersion)
-      : records.filter((r) => options.retryFailed || r.state !== 'failed' || r.version === active?.version);
+    const wanted = desired?.pinnedVersion ? records.filter((r) => r.version === desired.pinnedVersion) : records;
+    const candidates = wanted.filter((r) => options.retryFailed || r.state !== 'failed' || r.version === active?.version);
     let firstError: KernelError | undefined;
     for (const record of candidates) {
       if (record.version === active?.version) return firstError;

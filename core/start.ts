@@ -48,12 +48,13 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   await mkdir(paths.root, { recursive: true });
   const store = openSqliteStore(paths.stateDb);
   const generatedAdminToken = await ensureAdminToken(store, env.SPINDLE_ADMIN_TOKEN || undefined);
+  const limits = limitsFromEnv(env);
   const kernel = new Kernel({
     home: paths.root,
     store,
     logger,
     version: kernelVersion(),
-    limits: limitsFromEnv(env),
+    limits,
     timeouts: {
       activationMs: numberFromEnv(env, 'SPINDLE_ACTIVATION_TIMEOUT_MS', 10_000),
       drainMs: numberFromEnv(env, 'SPINDLE_DRAIN_TIMEOUT_MS', 10_000),
@@ -63,7 +64,7 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   });
   const detach = guardProcess(kernel, logger);
   await kernel.boot();
-  const app = await buildHttpServer(kernel, { logger });
+  const app = await buildHttpServer(kernel, { logger, bodyLimitBytes: limits.maxZipBytes });
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

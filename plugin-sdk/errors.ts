@@ -2,8 +2,9 @@ import { SDK_BRAND } from './version.js';
 
 /**
  * An error a plugin throws on purpose, with a message meant for the caller. Thrown from a route,
- * action or hook, the kernel passes `message`, `status` and `details` on; any other error becomes
- * a 500 with the plugin's name and is logged with its stack.
+ * action or hook, the kernel passes `message`, `status` and `details` on (`KRN_ERR_PLUGIN_REJECTED`).
+ * Any other error is reported with the plugin's name: from a route or action as a 502
+ * (`KRN_ERR_PLUGIN_FAILED`), from a hook as a 503 (`KRN_ERR_HOOK_FAILED`).
  */
 export class PluginError extends Error {
   readonly $$brand = SDK_BRAND;

@@ -18,6 +18,8 @@ export class KernelError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: Record<string, unknown>;
+  /** What failed, without the subject prefix and the hint (for wrapping into another error). */
+  readonly what: string;
 
   constructor(code: ErrorCode, what: string, options: KernelErrorOptions = {}) {
     const spec = ERROR_CATALOGUE[code];
@@ -25,6 +27,7 @@ export class KernelError extends Error {
     super(`${subject}${what}. ${spec.hint}`, { cause: options.cause });
     this.name = 'KernelError';
     this.code = code;
+    this.what = what;
     this.status = options.status ?? spec.status;
     this.details = {
       ...(options.plugin ? { plugin: options.plugin } : {}),

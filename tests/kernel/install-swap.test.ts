@@ -83,3 +83,19 @@ describe('install, swap and uninstall over the API', () => {
     expect(gone.body.code).toBe('KRN_ERR_PLUGIN_NOT_FOUND');
   });
 });
+
+describe('pinning a failing version', () => {
+  it('refuses with the reason, keeps the active version and does not keep the pin', async () => {
+    k = await startTestKernel();
+    await uploadZip(k.api, pluginZip(helloPlugin('2.0.0')));
+    const broken = pluginZip({ name: 'hello', version: '1.0.0', source: `module.exports = definePlugin({ activate() { throw new Error('old and broken'); } });` });
+    expect((await uploadZip(k.api, broken)).status).toBe(201);
+    const pin = await k.api('/api/v1/plugins/hello/pin', { method: 'PUT', body: JSON.stringify({ version: '1.0.0' }), headers: { 'content-type': 'application/json' } });
+    expect(pin.status).toBe(422);
+    const err = (await pin.json()) as { message: string };
+    expect(err.message).toContain('old and broken');
+    expect(err.message.split('The previous active version').length).toBe(2);
+    const view = (await (await k.api('/api/v1/plugins/hello')).json()) as { activeVersion: string; pinnedVersion: string | null };
+    expect(view).toMatchObject({ activeVersion: '2.0.0', pinnedVersion: null });
+  });
+});
