@@ -77,6 +77,17 @@ export const ERROR_CATALOGUE = Object.freeze({
   KRN_ERR_STATE: { status: 500, hint: 'The state database could not be read or written; check <home>/state.db and disk space.' },
   KRN_ERR_SHUTTING_DOWN: { status: 503, hint: 'The kernel is stopping; retry against a running kernel.' },
   KRN_ERR_CLI: { status: 400, hint: 'Run the command with --help for its usage.' },
+  KRN_ERR_JOB_MANIFEST_INVALID: { status: 400, hint: 'Fix job.yaml as described (docs/reference/job-manifest.md); `spindle validate` checks it locally.' },
+  KRN_ERR_JOB_MANIFEST_NOT_FOUND: { status: 400, hint: 'Run the command in the job directory, or pass it: `spindle deploy <dir>`.' },
+  KRN_ERR_JOB_SOURCE_INVALID: { status: 400, hint: 'Deploy with `spindle deploy <dir>`, which packs the directory as the kernel expects.' },
+  KRN_ERR_JOB_EXISTS: { status: 409, hint: 'Bump the version in job.yaml, or pass --force to replace the deployed one.' },
+  KRN_ERR_JOB_NOT_FOUND: { status: 404, hint: '`spindle jobs` lists the deployed jobs.' },
+  KRN_ERR_JOB_REJECTED: { status: 422, hint: 'The queue refused the job (quota or policy); the message says which limit.' },
+  KRN_ERR_JOB_NOT_RUNNING: { status: 503, hint: '`spindle jobs get <name>` shows its state and why; `spindle logs <name>` its output.' },
+  KRN_ERR_JOB_UNREACHABLE: { status: 502, hint: 'The job did not answer; `spindle logs <name>` shows whether it crashed.' },
+  KRN_ERR_JOBTYPE_NOT_FOUND: { status: 400, hint: 'Install a plugin providing that job type version (`spindle plugin list`), or change `jobtype` in job.yaml.' },
+  KRN_ERR_TARGET_NOT_FOUND: { status: 400, hint: 'Install an infrastructure plugin (e.g. infra-local) or set `infrastructure` in job.yaml to one that is active.' },
+  KRN_ERR_SCHEDULER_NOT_FOUND: { status: 400, hint: 'Install the scheduler plugin the queue names, or point the queue at one that is active (`PUT /api/v1/queues/<name>`).' },
 } satisfies Record<string, ErrorSpec>);
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

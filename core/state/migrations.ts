@@ -113,6 +113,53 @@ CREATE TABLE drop_in_files (
   version TEXT NOT NULL
 );`,
   },
+  {
+    version: 4,
+    name: 'jobs',
+    up: `
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  target TEXT NOT NULL,
+  jobtype TEXT NOT NULL,
+  jobtype_resolved TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('service', 'batch')),
+  replicas INTEGER NOT NULL,
+  resources_json TEXT NOT NULL,
+  manifest_json TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  agent_id TEXT,
+  runtime_json TEXT NOT NULL,
+  notice TEXT,
+  submitted_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (name, version)
+);
+CREATE INDEX jobs_queue_state_idx ON jobs (queue, state, seq);
+CREATE TABLE job_secrets (
+  job_id TEXT PRIMARY KEY,
+  secrets_json TEXT NOT NULL
+);
+CREATE TABLE job_events (
+  job_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX job_events_job_idx ON job_events (job_id, at);
+CREATE TABLE queues (
+  name TEXT PRIMARY KEY,
+  scheduler TEXT NOT NULL,
+  config_json TEXT NOT NULL
+);`,
+  },
 ]);
 
 /** The schema version this code knows; a database above it was written by a newer kernel. */

@@ -15,7 +15,7 @@ const ACTIVITY_LIMIT_MAX = 1_000;
 type Row = Record<string, unknown>;
 type Stmt = Database.Statement<unknown[], Row>;
 
-function stateError(operation: string, error: unknown): KernelError {
+export function stateError(operation: string, error: unknown): KernelError {
   if (error instanceof KernelError) return error;
   return new KernelError('KRN_ERR_STATE', `state ${operation} failed: ${describeError(error)}`, {
     details: { operation },
@@ -84,6 +84,11 @@ export class SqliteStore implements StateStore {
     this.deleteDesiredTx = db.transaction((name: string) => {
       if (stmts.deleteDesired.run(name).changes > 0) stmts.bumpGeneration.run();
     });
+  }
+
+  /** The open connection, shared by the other stores on the same file (jobs). */
+  get database(): Database.Database {
+    return this.db;
   }
 
   /** Runs `fn`, turning any SQLite (or JSON) failure into KRN_ERR_STATE naming the operation. */

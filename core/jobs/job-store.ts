@@ -1,0 +1,46 @@
+import type { JobEvent, JobRecord, JobState, QueueConfig } from './job-record.js';
+
+export interface JobFilter {
+  name?: string;
+  version?: string;
+  state?: JobState;
+  queue?: string;
+  owner?: string;
+}
+
+/** A state change, applied only while the job is in one of `from`. */
+export interface Transition {
+  from: readonly JobState[];
+  to: JobState;
+  reason: string;
+  patch?: Partial<Pick<JobRecord, 'agentId' | 'runtime' | 'notice' | 'attempts'>>;
+}
+
+/** The scheduler's decision for one pass, committed in one transaction. */
+export interface PassOutcome {
+  placements: { jobId: string; agentId: string }[];
+  waiting: { jobId: string; reason: string }[];
+}
+
+/** Jobs, their secrets, their history and queues; one async interface for SQLite and PostgreSQL. */
+export interface JobStore {
+  insertJob(job: Omit<JobRecord, 'seq'>, secrets: Record<string, string>): Promise<JobRecord>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  findJob(name: string, version: string): Promise<JobRecord | undefined>;
+  /** Ordered by submission. */
+  listJobs(filter?: JobFilter): Promise<JobRecord[]>;
+  /** The queue's PENDING jobs, oldest first. */
+  pendingJobs(queue: string): Promise<JobRecord[]>;
+  /** Jobs holding a reservation (SCHEDULED … TERMINATING). */
+  allocatedJobs(): Promise<JobRecord[]>;
+  /** Apply a transition; undefined when the job was not in one of `from` (someone else moved it). */
+  transition(id: string, transition: Transition): Promise<JobRecord | undefined>;
+  /** Reserve placements (PENDING → SCHEDULED) and record why the rest wait, in one transaction. */
+  commitPass(outcome: PassOutcome, at: string): Promise<JobRecord[]>;
+  deleteJob(id: string): Promise<void>;
+  getSecrets(id: string): Promise<Record<string, string>>;
+  listEvents(id: string): Promise<JobEvent[]>;
+  getQueue(name: string): Promise<QueueConfig | undefined>;
+  putQueue(queue: QueueConfig): Promise<void>;
+  listQueues(): Promise<QueueConfig[]>;
+}

@@ -1,0 +1,206 @@
+import type Database from 'better-sqlite3';
+import { ALLOCATED_STATES, type JobEvent, type JobRecord, type JobState, type QueueConfig } from '../jobs/job-record.js';
+import type { JobFilter, JobStore, PassOutcome, Transition } from '../jobs/job-store.js';
+import { stateError } from './sqlite-store.js';
+
+type Row = Record<string, unknown>;
+
+const COLUMNS = `id, seq, name, version, owner, queue, target, jobtype, jobtype_resolved, kind, replicas, resources_json,
+  manifest_json, state, reason, attempts, agent_id, runtime_json, notice, submitted_at, updated_at`;
+
+function toJob(row: Row): JobRecord {
+  return {
+    id: row.id as string,
+    seq: row.seq as number,
+    name: row.name as string,
+    version: row.version as string,
+    owner: row.owner as string,
+    queue: row.queue as string,
+    target: row.target as string,
+    jobtype: row.jobtype as string,
+    jobtypeResolved: row.jobtype_resolved as string,
+    kind: row.kind as JobRecord['kind'],
+    replicas: row.replicas as number,
+    resources: JSON.parse(row.resources_json as string) as Record<string, number>,
+    manifest: JSON.parse(row.manifest_json as string) as JobRecord['manifest'],
+    state: row.state as JobState,
+    reason: row.reason as string,
+    attempts: row.attempts as number,
+    agentId: (row.agent_id as string | null) ?? null,
+    runtime: JSON.parse(row.runtime_json as string) as JobRecord['runtime'],
+    notice: (row.notice as string | null) ?? null,
+    submittedAt: row.submitted_at as string,
+    updatedAt: row.updated_at as string,
+  };
+}
+
+const inList = (states: readonly JobState[]): string => states.map((s) => `'${s}'`).join(', ');
+
+/** Jobs on the kernel's SQLite file. Each pass's reservations commit in one transaction. */
+export class SqliteJobStore implements JobStore {
+  private readonly s;
+  private readonly commitPassTx: (outcome: PassOutcome, at: string) => JobRecord[];
+  private readonly transitionTx: (id: string, t: Transition) => JobRecord | undefined;
+
+  constructor(private readonly db: Database.Database) {
+    const p = (sql: string) => db.prepare<unknown[], Row>(sql);
+    this.s = {
+      insert: p(`INSERT INTO jobs (${COLUMNS}) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertSecrets: p('INSERT INTO job_secrets (job_id, secrets_json) VALUES (?, ?)'),
+      get: p(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`),
+      find: p(`SELECT ${COLUMNS} FROM jobs WHERE name = ? AND version = ?`),
+      pending: p(`SELECT ${COLUMNS} FROM jobs WHERE queue = ? AND state = 'PENDING' ORDER BY seq`),
+      allocated: p(`SELECT ${COLUMNS} FROM jobs WHERE state IN (${inList(ALLOCATED_STATES)})`),
+      update: p(`UPDATE jobs SET state = ?, reason = ?, agent_id = ?, runtime_json = ?, notice = ?, attempts = ?, updated_at = ? WHERE id = ?`),
+      reserve: p(`UPDATE jobs SET state = 'SCHEDULED', agent_id = ?, reason = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`),
+      wait: p(`UPDATE jobs SET reason = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'PENDING'`),
+      event: p('INSERT INTO job_events (job_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)'),
+      events: p('SELECT job_id, at, from_state, to_state, reason FROM job_events WHERE job_id = ? ORDER BY at, rowid'),
+      delete: p('DELETE FROM jobs WHERE id = ?'),
+      deleteSecrets: p('DELETE FROM job_secrets WHERE job_id = ?'),
+      deleteEvents: p('DELETE FROM job_events WHERE job_id = ?'),
+      secrets: p('SELECT secrets_json FROM job_secrets WHERE job_id = ?'),
+      getQueue: p('SELECT name, scheduler, config_json FROM queues WHERE name = ?'),
+      putQueue: p('INSERT INTO queues (name, scheduler, config_json) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET scheduler = excluded.scheduler, config_json = excluded.config_json'),
+      listQueues: p('SELECT name, scheduler, config_json FROM queues ORDER BY name'),
+    };
+    this.transitionTx = db.transaction((id: string, t: Transition) => {
+      const row = this.s.get.get(id);
+      if (!row) return undefined;
+      const job = toJob(row);
+      if (!t.from.includes(job.state)) return undefined;
+      const next = { ...job, ...t.patch, state: t.to, reason: t.reason, updatedAt: new Date().toISOString() };
+      this.s.update.run(next.state, next.reason, next.agentId, JSON.stringify(next.runtime), next.notice, next.attempts, next.updatedAt, id);
+      this.s.event.run(id, next.updatedAt, job.state, t.to, t.reason);
+      return next;
+    });
+    this.commitPassTx = db.transaction((outcome: PassOutcome, at: string) => {
+      const reserved: JobRecord[] = [];
+      for (const { jobId, agentId } of outcome.placements) {
+        const reason = `placed on agent ${agentId}`;
+        if (this.s.reserve.run(agentId, reason, at, jobId).changes === 0) continue;
+        this.s.event.run(jobId, at, 'PENDING', 'SCHEDULED', reason);
+        reserved.push(toJob(this.s.get.get(jobId)!));
+      }
+      for (const { jobId, reason } of outcome.waiting) this.s.wait.run(reason, at, jobId);
+      return reserved;
+    });
+  }
+
+  private op<T>(operation: string, fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(stateError(operation, error));
+    }
+  }
+
+  insertJob(job: Omit<JobRecord, 'seq'>, secrets: Record<string, string>): Promise<JobRecord> {
+    return this.op('insertJob', () =>
+      this.db.transaction(() => {
+        this.s.insert.run(
+          job.id, job.name, job.version, job.owner, job.queue, job.target, job.jobtype, job.jobtypeResolved, job.kind, job.replicas,
+          JSON.stringify(job.resources), JSON.stringify(job.manifest), job.state, job.reason, job.attempts, job.agentId,
+          JSON.stringify(job.runtime), job.notice, job.submittedAt, job.updatedAt,
+        );
+        this.s.insertSecrets.run(job.id, JSON.stringify(secrets));
+        this.s.event.run(job.id, job.submittedAt, null, job.state, job.reason);
+        return toJob(this.s.get.get(job.id)!);
+      })(),
+    );
+  }
+
+  getJob(id: string): Promise<JobRecord | undefined> {
+    return this.op('getJob', () => {
+      const row = this.s.get.get(id);
+      return row && toJob(row);
+    });
+  }
+
+  findJob(name: string, version: string): Promise<JobRecord | undefined> {
+    return this.op('findJob', () => {
+      const row = this.s.find.get(name, version);
+      return row && toJob(row);
+    });
+  }
+
+  listJobs(filter: JobFilter = {}): Promise<JobRecord[]> {
+    return this.op('listJobs', () => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      for (const [key, column] of [['name', 'name'], ['version', 'version'], ['state', 'state'], ['queue', 'queue'], ['owner', 'owner']] as const) {
+        if (filter[key] !== undefined) {
+          where.push(`${column} = ?`);
+          args.push(filter[key]);
+        }
+      }
+      const sql = `SELECT ${COLUMNS} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
+      return this.db.prepare<unknown[], Row>(sql).all(...args).map(toJob);
+    });
+  }
+
+  pendingJobs(queue: string): Promise<JobRecord[]> {
+    return this.op('pendingJobs', () => this.s.pending.all(queue).map(toJob));
+  }
+
+  allocatedJobs(): Promise<JobRecord[]> {
+    return this.op('allocatedJobs', () => this.s.allocated.all().map(toJob));
+  }
+
+  transition(id: string, transition: Transition): Promise<JobRecord | undefined> {
+    return this.op('transition', () => this.transitionTx(id, transition));
+  }
+
+  commitPass(outcome: PassOutcome, at: string): Promise<JobRecord[]> {
+    return this.op('commitPass', () => this.commitPassTx(outcome, at));
+  }
+
+  deleteJob(id: string): Promise<void> {
+    return this.op('deleteJob', () =>
+      this.db.transaction(() => {
+        this.s.delete.run(id);
+        this.s.deleteSecrets.run(id);
+        this.s.deleteEvents.run(id);
+      })(),
+    );
+  }
+
+  getSecrets(id: string): Promise<Record<string, string>> {
+    return this.op('getSecrets', () => {
+      const value = this.s.secrets.pluck().get(id) as string | undefined;
+      return value ? (JSON.parse(value) as Record<string, string>) : {};
+    });
+  }
+
+  listEvents(id: string): Promise<JobEvent[]> {
+    return this.op('listEvents', () =>
+      this.s.events.all(id).map((r) => ({
+        jobId: r.job_id as string,
+        at: r.at as string,
+        from: (r.from_state as JobState | null) ?? null,
+        to: r.to_state as JobState,
+        reason: r.reason as string,
+      })),
+    );
+  }
+
+  getQueue(name: string): Promise<QueueConfig | undefined> {
+    return this.op('getQueue', () => {
+      const row = this.s.getQueue.get(name);
+      return row && { ...(JSON.parse(row.config_json as string) as object), name: row.name as string, scheduler: row.scheduler as string };
+    });
+  }
+
+  putQueue(queue: QueueConfig): Promise<void> {
+    return this.op('putQueue', () => {
+      const { name, scheduler, ...config } = queue;
+      this.s.putQueue.run(name, scheduler, JSON.stringify(config));
+    });
+  }
+
+  listQueues(): Promise<QueueConfig[]> {
+    return this.op('listQueues', () =>
+      this.s.listQueues.all().map((row) => ({ ...(JSON.parse(row.config_json as string) as object), name: row.name as string, scheduler: row.scheduler as string })),
+    );
+  }
+}
