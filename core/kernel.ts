@@ -18,6 +18,8 @@ import { KernelMetrics } from './kernel-metrics.js';
 import { PluginHost, type HostTimeouts } from './loader/plugin-host.js';
 import type { PluginInstance } from './loader/plugin-instance.js';
 import { dispatchRoute, listDocPages, readDocPage, runAction } from './plugin-dispatch.js';
+import type { JobStore } from './jobs/job-store.js';
+import { KernelJobs } from './jobs/kernel-jobs.js';
 import { PluginInstaller } from './plugin-installer.js';
 import { PluginLifecycle, byVersionDesc } from './plugin-lifecycle.js';
 import { buildPluginView } from './plugin-view.js';
@@ -27,6 +29,12 @@ import type { ActivityEntry, ActivityFilter, PluginRecord, PluginState, StateSto
 export interface KernelOptions {
   home: string;
   store: StateStore;
+  jobStore: JobStore;
+  /** Scheduler of queues without their own config (`SPINDLE_DEFAULT_SCHEDULER`, default `fifo`). */
+  defaultScheduler: string;
+  schedulerTickMs: number;
+  /** SIGTERM-to-SIGKILL grace when a job is stopped. */
+  jobStopGraceMs: number;
   logger: Logger;
   version: string;
   limits: ZipLimits;
@@ -50,6 +58,7 @@ export class Kernel implements KernelApi {
   private readonly activity: ActivityRecorder;
   private readonly lifecycle: PluginLifecycle;
   private readonly installer: PluginInstaller;
+  readonly jobs: KernelJobs;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private queue: Promise<unknown> = Promise.resolve();
@@ -70,7 +79,7 @@ export class Kernel implements KernelApi {
         dataRoot: this.paths.data,
         kernelVersion: this.version,
         hookTimeoutMs: options.hookTimeoutMs,
-        reportJobState: (plugin, report) => this.logger.debug({ plugin, report }, 'job state report before the job service exists'),
+        reportJobState: (plugin, report) => this.jobs.report(plugin, report),
       },
       options.timeouts,
       this.logger,
@@ -80,6 +89,19 @@ export class Kernel implements KernelApi {
     const parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
     this.lifecycle = new PluginLifecycle(parts);
     this.installer = new PluginInstaller(parts, this.lifecycle, options.limits);
+    this.jobs = new KernelJobs({
+      store: options.jobStore,
+      registries: this.registries,
+      hooks: this.hooks,
+      activity: this.activity,
+      paths: this.paths,
+      limits: options.limits,
+      logger: this.logger,
+      kernelVersion: this.version,
+      defaultScheduler: options.defaultScheduler,
+      schedulerTickMs: options.schedulerTickMs,
+      stopGraceMs: options.jobStopGraceMs,
+    });
   }
 
   get metrics() {
@@ -91,12 +113,14 @@ export class Kernel implements KernelApi {
     for (const dir of [this.paths.plugins, this.paths.dropIn, this.paths.data]) await mkdir(dir, { recursive: true });
     await recoverHome(this.paths, this.store, this.logger);
     await this.serial(() => this.lifecycle.activateAll('kernel'));
+    await this.jobs.start();
     this.activity.emit('system.started', { version: this.version });
   }
 
   /** Stop every plugin (dependents first, each drained). Lifecycle calls after this are refused. */
   async shutdown(): Promise<void> {
     this.activity.emit('system.stopping', {});
+    await this.jobs.stop();
     const done = this.serial(() => this.host.stopAll(this.host.activeInstances().map((i) => i.name)));
     this.stopping = true;
     await done;
@@ -168,7 +192,9 @@ export class Kernel implements KernelApi {
       const active = this.host.activeInstance(name);
       const removesActive = !!active && targets.some((r) => r.version === active.version);
       if (removesActive && !options.force) await this.refuseIfUsed(name, active.version, targets.map((r) => r.version));
+      const markJobs = removesActive ? await this.jobs.service.beforePluginRemoved(name, active.version) : undefined;
       if (removesActive) await this.host.stop(name);
+      await markJobs?.();
       for (const record of targets) await this.lifecycle.removeVersion(record, options.actor);
       const desired = await this.store.getDesired(name);
       if (!version) await this.store.deleteDesired(name);
@@ -179,7 +205,7 @@ export class Kernel implements KernelApi {
   }
 
   private async refuseIfUsed(name: string, version: string, removing: string[]): Promise<void> {
-    const users = await this.lifecycle.usersOf(name, version);
+    const users = [...(await this.jobs.service.usersOf(name)), ...(await this.lifecycle.usersOf(name, version))];
     if (users.length > 0) {
       throw new KernelError('KRN_ERR_PLUGIN_IN_USE', `${name}@${version} is in use by ${users.join(', ')}`, { plugin: name, details: { users } });
     }

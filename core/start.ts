@@ -10,6 +10,7 @@ import { buildHttpServer } from './http/build-http-server.js';
 import { limitsFromEnv } from './intake/zip-limits.js';
 import { Kernel } from './kernel.js';
 import { kernelVersion } from './kernel-version.js';
+import { SqliteJobStore } from './state/sqlite-job-store.js';
 import { openSqliteStore } from './state/sqlite-store.js';
 
 export interface StartOptions {
@@ -47,11 +48,16 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   const paths = homePaths(options.home);
   await mkdir(paths.root, { recursive: true });
   const store = openSqliteStore(paths.stateDb);
+  const jobStore = new SqliteJobStore(store.database);
   const generatedAdminToken = await ensureAdminToken(store, env.SPINDLE_ADMIN_TOKEN || undefined);
   const limits = limitsFromEnv(env);
   const kernel = new Kernel({
     home: paths.root,
     store,
+    jobStore,
+    defaultScheduler: env.SPINDLE_DEFAULT_SCHEDULER || 'fifo',
+    schedulerTickMs: numberFromEnv(env, 'SPINDLE_SCHEDULER_TICK_MS', 2_000),
+    jobStopGraceMs: numberFromEnv(env, 'SPINDLE_JOB_STOP_GRACE_MS', 5_000),
     logger,
     version: kernelVersion(),
     limits,

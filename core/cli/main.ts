@@ -12,6 +12,7 @@ import { processIo, type CliIo } from './io.js';
 import { registerActivityCommand, registerLoginCommand } from './misc-commands.js';
 import { registerPluginCommands } from './plugin-commands.js';
 import { registerStartCommand } from './start-command.js';
+import { registerValidateCommand } from './validate-command.js';
 
 /** The package version, found by walking up from this file (works from source and from build/). */
 function packageVersion(): string {
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerPluginCommands(program, ctx);
   registerActivityCommand(program, ctx);
   registerLoginCommand(program, ctx);
+  registerValidateCommand(program, ctx);
   return program;
 }
 

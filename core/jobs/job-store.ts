@@ -38,6 +38,8 @@ export interface JobStore {
   /** Reserve placements (PENDING → SCHEDULED) and record why the rest wait, in one transaction. */
   commitPass(outcome: PassOutcome, at: string): Promise<JobRecord[]>;
   deleteJob(id: string): Promise<void>;
+  /** Set (or clear, with null) the notice shown with a job, without changing its state. */
+  setNotice(id: string, notice: string | null): Promise<void>;
   getSecrets(id: string): Promise<Record<string, string>>;
   listEvents(id: string): Promise<JobEvent[]>;
   getQueue(name: string): Promise<QueueConfig | undefined>;

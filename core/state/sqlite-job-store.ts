@@ -57,6 +57,7 @@ export class SqliteJobStore implements JobStore {
       event: p('INSERT INTO job_events (job_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)'),
       events: p('SELECT job_id, at, from_state, to_state, reason FROM job_events WHERE job_id = ? ORDER BY at, rowid'),
       delete: p('DELETE FROM jobs WHERE id = ?'),
+      notice: p('UPDATE jobs SET notice = ? WHERE id = ?'),
       deleteSecrets: p('DELETE FROM job_secrets WHERE job_id = ?'),
       deleteEvents: p('DELETE FROM job_events WHERE job_id = ?'),
       secrets: p('SELECT secrets_json FROM job_secrets WHERE job_id = ?'),
@@ -163,6 +164,10 @@ export class SqliteJobStore implements JobStore {
         this.s.deleteEvents.run(id);
       })(),
     );
+  }
+
+  setNotice(id: string, notice: string | null): Promise<void> {
+    return this.op('setNotice', () => void this.s.notice.run(notice, id));
   }
 
   getSecrets(id: string): Promise<Record<string, string>> {

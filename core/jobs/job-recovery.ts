@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import { describeError } from '../errors/kernel-error.js';
+import type { KernelRegistries } from '../registries.js';
+import { jobSpec } from './job-binder.js';
+import type { JobRecord } from './job-record.js';
+import type { JobStore } from './job-store.js';
+import type { JobTransitions } from './job-transitions.js';
+
+/**
+ * After a kernel restart: jobs caught between decision and start go back to the queue (keeping
+ * their place: the order is by submission); each target re-attaches the jobs it still runs;
+ * the rest are LOST with the reason. PENDING jobs are untouched.
+ */
+export async function recoverJobs(deps: { store: JobStore; registries: KernelRegistries; transitions: JobTransitions; logger: Logger }): Promise<void> {
+  const { store, transitions } = deps;
+  const jobs = await store.listJobs();
+  for (const job of jobs.filter((j) => j.state === 'SCHEDULED' || j.state === 'PREPARING')) {
+    await transitions.move(job.id, [job.state], 'PENDING', 'the kernel restarted before the job started; queued again', { agentId: null, runtime: { replicas: [] } });
+  }
+  const live = jobs.filter((j) => j.state === 'RUNNING' || j.state === 'TERMINATING');
+  for (const [target, group] of groupByTarget(live)) await recoverTarget(deps, target, group);
+}
+
+async function recoverTarget(
+  deps: { registries: KernelRegistries; transitions: JobTransitions; logger: Logger },
+  target: string,
+  jobs: JobRecord[],
+): Promise<void> {
+  const { transitions } = deps;
+  const provider = deps.registries.targets.get(target);
+  let running: Awaited<ReturnType<NonNullable<typeof provider>['list']>> = [];
+  if (provider) {
+    try {
+      running = await provider.list();
+    } catch (error) {
+      deps.logger.warn({ target, err: describeError(error) }, 'list() failed while re-attaching jobs');
+    }
+  }
+  for (const job of jobs) {
+    const found = running.find((r) => r.jobId === job.id);
+    if (job.state === 'TERMINATING') {
+      if (found) await provider?.stop(job.id, { graceMs: 5_000 }).catch(() => undefined);
+      await transitions.move(job.id, ['TERMINATING'], 'TERMINATED', 'stopped while the kernel restarted');
+      continue;
+    }
+    let attached = false;
+    if (provider && found) {
+      try {
+        attached = provider.attach ? await provider.attach(jobSpec(job), found.replicas) : true;
+      } catch (error) {
+        deps.logger.warn({ target, job: job.id, err: describeError(error) }, 'attach() failed');
+      }
+    }
+    if (attached) {
+      await transitions.move(job.id, ['RUNNING'], 'RUNNING', 're-attached after a kernel restart', { runtime: { replicas: found!.replicas } });
+    } else {
+      const why = !provider ? `target ${target} is not active` : found ? `target ${target} could not re-attach it` : `it is no longer running on target ${target}`;
+      await transitions.move(job.id, ['RUNNING'], 'LOST', `after a kernel restart ${why}`);
+    }
+  }
+}
+
+function groupByTarget(jobs: JobRecord[]): Map<string, JobRecord[]> {
+  const groups = new Map<string, JobRecord[]>();
+  for (const job of jobs) groups.set(job.target, [...(groups.get(job.target) ?? []), job]);
+  return groups;
+}

@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import type { JobStateReport, LogChunk } from '../../plugin-sdk/providers.js';
+import type { ActivityRecorder } from '../activity-recorder.js';
+import { KernelError, describeError } from '../errors/kernel-error.js';
+import type { KernelHooks } from '../hooks.js';
+import type { HomePaths } from '../home-paths.js';
+import type { ZipLimits } from '../intake/zip-limits.js';
+import type { KernelRegistries } from '../registries.js';
+import { SchedulingLoop } from '../scheduling/scheduling-loop.js';
+import { pickJobVersion } from './job-aliases.js';
+import type { QueueConfig } from './job-record.js';
+import { recoverJobs } from './job-recovery.js';
+import { JobService, type DeployInput } from './job-service.js';
+import type { JobFilter, JobStore } from './job-store.js';
+import type { JobDetailView, JobView, JobsApi } from './jobs-api.js';
+
+export interface KernelJobsOptions {
+  store: JobStore;
+  registries: KernelRegistries;
+  hooks: KernelHooks;
+  activity: ActivityRecorder;
+  paths: HomePaths;
+  limits: ZipLimits;
+  logger: Logger;
+  kernelVersion: string;
+  defaultScheduler: string;
+  schedulerTickMs: number;
+  stopGraceMs: number;
+}
+
+/** The job side of the kernel: the job service, the scheduling loop and binding, behind JobsApi. */
+export class KernelJobs implements JobsApi {
+  readonly scheduling: SchedulingLoop;
+  readonly service: JobService;
+
+  constructor(private readonly options: KernelJobsOptions) {
+    this.scheduling = new SchedulingLoop({
+      store: options.store,
+      registries: options.registries,
+      hooks: options.hooks,
+      logger: options.logger,
+      defaultScheduler: options.defaultScheduler,
+      tickMs: options.schedulerTickMs,
+      onScheduled: (jobs) => {
+        for (const job of jobs) {
+          void this.service.transitions.announce(job);
+          this.service.binder.bind(job);
+        }
+      },
+    });
+    this.service = new JobService({ ...options, scheduling: this.scheduling });
+  }
+
+  /** After plugins are active: re-attach or requeue what a previous run left, then schedule. */
+  async start(): Promise<void> {
+    await recoverJobs({ store: this.options.store, registries: this.options.registries, transitions: this.service.transitions, logger: this.options.logger });
+    this.scheduling.start();
+    this.scheduling.wakeAll();
+  }
+
+  async stop(): Promise<void> {
+    await this.scheduling.stop();
+    await this.service.binder.settled();
+  }
+
+  /** Let every pass and binding in progress finish (tests). */
+  async settled(): Promise<void> {
+    await this.scheduling.idle();
+    await this.service.binder.settled();
+  }
+
+  report(plugin: string, report: JobStateReport): void {
+    void this.service.report(plugin, report).catch((error: unknown) =>
+      this.options.logger.error({ plugin, job: report.jobId, err: describeError(error) }, 'could not apply a job state report'),
+    );
+  }
+
+  deploy(input: DeployInput): Promise<JobView> {
+    return this.service.deploy(input);
+  }
+
+  list(filter?: JobFilter): Promise<JobView[]> {
+    return this.service.list(filter);
+  }
+
+  private async resolve(name: string, version: string): Promise<JobView> {
+    const jobs = await this.options.store.listJobs({ name });
+    if (jobs.length === 0) throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job named ${name} is deployed`, { job: name });
+    return pickJobVersion(name, jobs, version);
+  }
+
+  async get(name: string, version: string): Promise<JobDetailView> {
+    const job = await this.resolve(name, version);
+    return { ...job, events: await this.options.store.listEvents(job.id) };
+  }
+
+  async delete(name: string, version: string, actor: string): Promise<JobView> {
+    const job = await this.resolve(name, version);
+    return this.service.delete(job.name, job.version, actor);
+  }
+
+  async redeploy(name: string, version: string, actor: string): Promise<JobView> {
+    const job = await this.resolve(name, version);
+    return this.service.redeploy(job.name, job.version, actor);
+  }
+
+  async logs(name: string, version: string, offset: number, limit?: number): Promise<LogChunk> {
+    const job = await this.resolve(name, version);
+    return this.service.logs(job.name, job.version, offset, limit);
+  }
+
+  pending(queue?: string): Promise<JobView[]> {
+    return this.options.store.listJobs({ state: 'PENDING', ...(queue ? { queue } : {}) });
+  }
+
+  async queues(): Promise<QueueConfig[]> {
+    const stored = await this.options.store.listQueues();
+    return stored.some((q) => q.name === 'default') ? stored : [await this.scheduling.queueConfig('default'), ...stored];
+  }
+
+  async putQueue(queue: QueueConfig, actor: string): Promise<QueueConfig> {
+    await this.options.store.putQueue(queue);
+    await this.options.activity.record({ actor, action: 'queue.configured', subject: queue.name, details: { ...queue } });
+    this.scheduling.wake(queue.name);
+    return queue;
+  }
+
+  /** A running job's replica to proxy to, or why there is none. */
+  async target(name: string, alias: string): Promise<JobView> {
+    return this.resolve(name, alias);
+  }
+}

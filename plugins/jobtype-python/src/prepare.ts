@@ -1,0 +1,103 @@
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PluginError, type PrepareRequest, type RunSpec } from 'spindle/plugin-sdk';
+import { renderDockerfile } from './dockerfile.js';
+import { checkPythonExtra, type PythonExtra } from './python-extra.js';
+import { ensureVenv, resolveInterpreter, type Exec } from './python-env.js';
+
+export interface PythonConfig {
+  python: string;
+  pipArgs: string[];
+  venvTimeoutMs: number;
+  baseImage: string;
+}
+
+export interface PrepareDeps {
+  exec: Exec;
+  config: Readonly<PythonConfig>;
+  assetsDir: string;
+  /** This job type's version (the plugin's). */
+  version: string;
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+/** The requirements file to install, relative to the job dir: the named one (which must exist), else requirements.txt if present. */
+function requirementsOf(extra: PythonExtra, sourceDir: string): string | undefined {
+  if (extra.requirementsPath !== undefined) {
+    if (!isFile(join(sourceDir, extra.requirementsPath))) {
+      throw new PluginError(`python3: requirements file ${extra.requirementsPath} not found in the job's files (jobtypeExtra.requirementsPath)`);
+    }
+    return extra.requirementsPath;
+  }
+  return isFile(join(sourceDir, 'requirements.txt')) ? 'requirements.txt' : undefined;
+}
+
+async function wrapperFiles(wrapperDir: string): Promise<Record<string, string>> {
+  const names = (await readdir(wrapperDir)).filter((name) => name.endsWith('.py') && !name.startsWith('test_'));
+  const files: Record<string, string> = {};
+  for (const name of names) files[name] = await readFile(join(wrapperDir, name), 'utf8');
+  return files;
+}
+
+/** PrepareRequest → RunSpec for a python3 job: checks its files, makes its venv if it has requirements. */
+export async function preparePythonJob(deps: PrepareDeps, request: PrepareRequest): Promise<RunSpec> {
+  const { job, sourceDir, workDir } = request;
+  const extra = checkPythonExtra(job.jobtypeExtra);
+  if (!isFile(join(sourceDir, extra.entrypointPath))) {
+    throw new PluginError(`python3: entrypoint file ${extra.entrypointPath} not found in the job's files (jobtypeExtra.entrypointPath)`);
+  }
+  const requirementsPath = requirementsOf(extra, sourceDir);
+  let python = await resolveInterpreter(deps.exec, deps.config.python);
+  const env: Record<string, string> = {
+    SPINDLE_JOB_DIR: sourceDir,
+    SPINDLE_ENTRYPOINT_PATH: extra.entrypointPath,
+    SPINDLE_ENTRYPOINT_CLASS: extra.entrypointClass,
+    SPINDLE_JOB_NAME: job.name,
+    SPINDLE_JOB_VERSION: job.version,
+    SPINDLE_JOBTYPE_VERSION: deps.version,
+    SPINDLE_KERNEL_VERSION: request.kernelVersion,
+    SPINDLE_JOB_KIND: job.kind,
+    PYTHONUNBUFFERED: '1',
+    // the job's files are read-only by convention: no __pycache__ next to them
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
+  if (requirementsPath) {
+    const venvDir = join(workDir, 'venv');
+    python = await ensureVenv(deps.exec, {
+      python,
+      venvDir,
+      requirementsFile: join(sourceDir, requirementsPath),
+      requirementsPath,
+      pipArgs: deps.config.pipArgs,
+      timeoutMs: deps.config.venvTimeoutMs,
+    });
+    env.VIRTUAL_ENV = venvDir;
+    env.PATH = [join(venvDir, 'bin'), process.env.PATH].filter(Boolean).join(':');
+  }
+  const wrapperDir = join(deps.assetsDir, 'wrapper');
+  const template = await readFile(join(deps.assetsDir, 'Dockerfile.template'), 'utf8');
+  const imageEnv = Object.fromEntries(
+    ['SPINDLE_ENTRYPOINT_PATH', 'SPINDLE_ENTRYPOINT_CLASS', 'SPINDLE_JOB_NAME', 'SPINDLE_JOB_VERSION', 'SPINDLE_JOBTYPE_VERSION', 'SPINDLE_JOB_KIND'].map((k) => [k, env[k]!]),
+  );
+  const dockerfile = renderDockerfile({
+    template,
+    baseImage: deps.config.baseImage,
+    wrapperFiles: await wrapperFiles(wrapperDir),
+    requirementsPath,
+    pipArgs: deps.config.pipArgs,
+    env: imageEnv,
+  });
+  return {
+    command: [python, join(wrapperDir, 'spindle_wrapper.py')],
+    cwd: sourceDir,
+    env,
+    healthPath: '/health',
+    livePath: '/live',
+    readyPath: '/ready',
+    image: { dockerfile, contextDir: sourceDir },
+  };
+}
