@@ -6,6 +6,7 @@ import type { Registry as PromRegistry } from 'prom-client';
 import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
 import type { Principal } from '../plugin-sdk/hook-types.js';
 import type { PluginCategory } from '../plugin-sdk/manifest.js';
+import type { JobsApi } from './jobs/jobs-api.js';
 import type { ActivityEntry, ActivityFilter, PluginState } from './state/store.js';
 
 export interface PluginVersionView {
@@ -74,6 +75,8 @@ export interface HealthView {
 
 export interface KernelApi {
   readonly version: string;
+  /** Jobs, queues and the scheduler's view. */
+  readonly jobs: JobsApi;
   readonly pluginApiVersion: string;
   readonly metrics: PromRegistry;
 

@@ -14,12 +14,16 @@ import { echoRequestId, requestIdFor } from './request-id.js';
 import { collectRoutes } from './route-table.js';
 import { registerSharedSchemas } from './schemas.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { registerJobRoutes } from './job-routes.js';
+import { registerJobProxy } from '../proxy/job-proxy.js';
 
 export interface HttpServerOptions {
   /** pino logger for request logs and errors, or false for none. */
   logger: Logger | false;
   /** Largest accepted request body (ZIP upload, multipart file, JSON), in bytes. Default 64 MiB. */
   bodyLimitBytes?: number;
+  /** How long the job proxy waits for a job's answer. Default 60 s. */
+  proxyTimeoutMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -58,6 +62,8 @@ export async function buildHttpServer(kernel: KernelApi, options: HttpServerOpti
   registerPluginRoutes(app, kernel);
   registerPluginExtraRoutes(app, kernel);
   registerPluginDispatchRoute(app, kernel);
+  registerJobRoutes(app, kernel);
+  await registerJobProxy(app, kernel.jobs, { timeoutMs: options.proxyTimeoutMs ?? 60_000 });
   registerActivityRoutes(app, kernel);
   return app;
 }

@@ -1,4 +1,5 @@
 /** A scripted KernelApi for the HTTP tests: records every call, answers with canned views. */
+import type { JobView, JobsApi } from '../jobs/jobs-api.js';
 import { Registry } from 'prom-client';
 import type { Principal } from '../../plugin-sdk/hook-types.js';
 import type { ConfigView, HealthView, InstallResult, KernelApi, PluginView } from '../kernel-api.js';
@@ -107,9 +108,31 @@ export function createFakeKernel(overrides: Partial<Methods> = {}): FakeKernel {
     version: '0.1.0',
     pluginApiVersion: '1.0.0',
     metrics: new Registry(),
+    jobs: fakeJobs(calls),
     calls,
     argsOf: (method) => calls.filter((call) => call.method === method).map((call) => call.args),
   };
 }
 
 export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` } as const;
+
+/** Job routes in the fake: every call recorded as `jobs.<method>`, answering with empty data. */
+function fakeJobs(calls: KernelCall[]): JobsApi {
+  const record = <T>(method: string, result: T) => (...args: unknown[]) => {
+    calls.push({ method: `jobs.${method}` as MethodName, args });
+    return Promise.resolve(result);
+  };
+  const job = { name: 'adder', version: '1.0.0', state: 'RUNNING' } as unknown as JobView;
+  return {
+    deploy: record('deploy', job),
+    list: record('list', [job]),
+    resolve: record('resolve', job),
+    get: record('get', { ...job, events: [] }),
+    delete: record('delete', job),
+    redeploy: record('redeploy', job),
+    logs: record('logs', { text: '', offset: 0 }),
+    pending: record('pending', []),
+    queues: record('queues', []),
+    putQueue: record('putQueue', { name: 'default', scheduler: 'fifo' }),
+  };
+}

@@ -83,7 +83,7 @@ export class KernelJobs implements JobsApi {
     return this.service.list(filter);
   }
 
-  private async resolve(name: string, version: string): Promise<JobView> {
+  async resolve(name: string, version: string): Promise<JobView> {
     const jobs = await this.options.store.listJobs({ name });
     if (jobs.length === 0) throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job named ${name} is deployed`, { job: name });
     return pickJobVersion(name, jobs, version);
@@ -123,10 +123,5 @@ export class KernelJobs implements JobsApi {
     await this.options.activity.record({ actor, action: 'queue.configured', subject: queue.name, details: { ...queue } });
     this.scheduling.wake(queue.name);
     return queue;
-  }
-
-  /** A running job's replica to proxy to, or why there is none. */
-  async target(name: string, alias: string): Promise<JobView> {
-    return this.resolve(name, alias);
   }
 }
