@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ensureAdminToken } from './admin-token.js';
+import { installDefaultPlugins } from './default-plugins.js';
 import { DropInWatcher } from './drop-in-watcher.js';
 import { describeError } from './errors/kernel-error.js';
 import { homePaths } from './home-paths.js';
@@ -21,6 +22,8 @@ export interface StartOptions {
   /** Defaults to a pino logger at `SPINDLE_LOG_LEVEL` (default `info`) on stdout. */
   logger?: Logger;
   env?: Record<string, string | undefined>;
+  /** Build and install the default plugins (scheduler-fifo, jobtype-python, infra-local). */
+  withDefaults?: boolean;
 }
 
 export interface RunningKernel {
@@ -70,6 +73,10 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   });
   const detach = guardProcess(kernel, logger);
   await kernel.boot();
+  if (options.withDefaults) {
+    await installDefaultPlugins(kernel, logger);
+    kernel.jobs.scheduling.wakeAll();
+  }
   const app = await buildHttpServer(kernel, { logger, bodyLimitBytes: limits.maxZipBytes });
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();

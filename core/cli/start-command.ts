@@ -53,8 +53,9 @@ export function registerStartCommand(program: Command, ctx: CommandContext): voi
     .option('--port <n>', `port (env SPINDLE_PORT, default ${DEFAULT_PORT})`)
     .option('--host <h>', `interface to listen on (env SPINDLE_HOST, default ${DEFAULT_HOST})`)
     .option('--home <dir>', 'state directory (env SPINDLE_HOME, default ./.spindle)')
-    .action(async (flags: { port?: string; host?: string; home?: string }) => {
-      const options = startOptions(flags, ctx.io.env);
+    .option('--with-defaults', 'build and install the default plugins: scheduler-fifo, jobtype-python, infra-local')
+    .action(async (flags: { port?: string; host?: string; home?: string; withDefaults?: boolean }) => {
+      const options = { ...startOptions(flags, ctx.io.env), ...(flags.withDefaults ? { withDefaults: true } : {}) };
       const startKernel = ctx.io.startKernel ?? (await import('../start.js')).startKernel;
       const signals = ctx.io.signals ?? process;
       const kernel = await startKernel(options);
