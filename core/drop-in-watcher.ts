@@ -14,15 +14,21 @@ const ACTOR = 'drop-in';
  * before (a swap), a removed file uninstalls the version it installed. A file whose content hash
  * has not changed is ignored, so touching or re-copying it does nothing. The API stays the primary
  * way in; this is the hands-off path.
+ *
+ * A file is handled as soon as it appears, so a copy that lands by rename (`cp x.zip tmp && mv`)
+ * swaps in milliseconds. A file still being written has no ZIP end record yet: it is left alone
+ * until the next change, and checked again after `settleMs` in case no further event comes.
  */
 export class DropInWatcher {
   private watcher?: FSWatcher;
   private chain: Promise<void> = Promise.resolve();
 
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
+
   constructor(
     private readonly kernel: Kernel,
     private readonly logger: Logger,
-    private readonly stabilityMs = 300,
+    private readonly settleMs = 500,
   ) {}
 
   get dir(): string {
@@ -35,11 +41,7 @@ export class DropInWatcher {
     for (const record of await this.kernel.store.listDropIns()) {
       if (!present.has(record.file)) this.enqueue(() => this.removed(record.file));
     }
-    this.watcher = watch(this.dir, {
-      depth: 0,
-      ignoreInitial: false,
-      awaitWriteFinish: { stabilityThreshold: this.stabilityMs, pollInterval: 50 },
-    });
+    this.watcher = watch(this.dir, { depth: 0, ignoreInitial: false });
     this.watcher.on('add', (file) => isZip(file) && this.enqueue(() => this.changed(path.basename(file))));
     this.watcher.on('change', (file) => isZip(file) && this.enqueue(() => this.changed(path.basename(file))));
     this.watcher.on('unlink', (file) => isZip(file) && this.enqueue(() => this.removed(path.basename(file))));
@@ -48,6 +50,8 @@ export class DropInWatcher {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.rechecks.values()) clearTimeout(timer);
+    this.rechecks.clear();
     await this.watcher?.close();
     await this.idle();
   }
@@ -63,10 +67,19 @@ export class DropInWatcher {
     });
   }
 
-  private async changed(file: string): Promise<void> {
+  private async changed(file: string, settled = false): Promise<void> {
     const full = path.join(this.dir, file);
     const data = await readFile(full).catch(() => undefined);
     if (!data) return;
+    if (!settled && !hasZipEnd(data)) {
+      this.logger.debug({ file }, 'drop-in file is still being written; waiting');
+      clearTimeout(this.rechecks.get(file));
+      this.rechecks.set(file, setTimeout(() => {
+        this.rechecks.delete(file);
+        this.enqueue(() => this.changed(file, true));
+      }, this.settleMs));
+      return;
+    }
     const sha256 = createHash('sha256').update(data).digest('hex');
     const before = await this.kernel.store.getDropIn(file);
     if (before?.sha256 === sha256) return;
@@ -107,3 +120,11 @@ export class DropInWatcher {
 function isZip(file: string): boolean {
   return file.toLowerCase().endsWith('.zip');
 }
+
+/** A ZIP ends with its end-of-central-directory record (maybe followed by a comment of ≤ 64 KiB). */
+function hasZipEnd(data: Buffer): boolean {
+  const from = Math.max(0, data.length - 22 - 0xffff);
+  return data.lastIndexOf(EOCD_SIGNATURE, data.length - 22) >= from;
+}
+
+const EOCD_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06]);

@@ -31,7 +31,7 @@ export interface TapOwner {
 }
 
 /** A tap as stored in tapable: tapable keeps extra tap properties, so the owner rides along. */
-export type OwnedTap = Tap & { owner: TapOwner; fn: (arg: unknown) => unknown };
+export type OwnedTap = Tap & { owner: TapOwner; fn: (...args: never[]) => unknown };
 
 function makeHook(name: HookName): KernelHook<HookName> {
   const args = ['arg'] as const;
@@ -70,10 +70,13 @@ export function assertTapableCompatible(): void {
   }
 }
 
-/** Build the tapable tap for an owned function. Sync hooks take a `sync` tap, the rest `promise`. */
-export function makeTap(name: HookName, owner: TapOwner, fn: (arg: unknown) => unknown): OwnedTap {
-  const type = HOOK_KINDS[name] === 'sync-bail' ? 'sync' : 'promise';
-  return { type, name: owner.plugin, stage: 0, owner, fn } as OwnedTap;
+/**
+ * Build the tapable tap for an owned function: `sync` on sync hooks; elsewhere `async` (callback
+ * style, what the kernel's wrappers produce) or `promise` (a function returning a promise).
+ */
+export function makeTap(name: HookName, owner: TapOwner, fn: (...args: never[]) => unknown, type?: 'sync' | 'async' | 'promise'): OwnedTap {
+  const kind = type ?? (HOOK_KINDS[name] === 'sync-bail' ? 'sync' : 'promise');
+  return { type: kind, name: owner.plugin, stage: 0, owner, fn } as unknown as OwnedTap;
 }
 
 /**

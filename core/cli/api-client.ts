@@ -1,6 +1,9 @@
 /** The kernel's HTTP API (`/api/v1`) as functions, one per endpoint, on global `fetch`. */
 import type { ActivityEntry, ActivityFilter } from '../state/store.js';
 import type { ConfigView, HealthView, InstallResult, PluginView } from '../kernel-api.js';
+import type { JobDetailView, JobView } from '../jobs/jobs-api.js';
+import type { QueueConfig } from '../jobs/job-record.js';
+import type { LogChunk } from '../../plugin-sdk/providers.js';
 import { CliError } from './io.js';
 
 /** An error answer from the kernel: `{code, message, details}` with a KRN_ERR_* code. */
@@ -36,6 +39,24 @@ interface RequestSpec {
   query?: Query;
   json?: unknown;
   raw?: { body: Uint8Array; contentType: string };
+  form?: FormData;
+  accept?: string;
+  /** Hand back error answers instead of throwing them (the job proxy passes the job's own). */
+  anyStatus?: boolean;
+}
+
+export interface JobSubmission {
+  manifest: unknown;
+  secretEnv: Record<string, string>;
+  /** The job directory as a ZIP. */
+  source: Uint8Array;
+}
+
+/** A job's answer through the proxy, whatever its status. */
+export interface JobCallResult {
+  status: number;
+  contentType: string;
+  text: string;
 }
 
 const enc = encodeURIComponent;
@@ -117,6 +138,63 @@ export class ApiClient {
     return (await this.json<{ entries: ActivityEntry[] }>({ path: '/api/v1/activity', query })).entries;
   }
 
+  deployJob(job: JobSubmission, options: { force?: boolean } = {}): Promise<JobView> {
+    const form = new FormData();
+    form.append('manifest', JSON.stringify(job.manifest));
+    form.append('secretEnv', JSON.stringify(job.secretEnv));
+    form.append('source', new Blob([job.source], { type: 'application/zip' }), 'source.zip');
+    return this.json({ method: 'POST', path: '/api/v1/jobs', query: { force: options.force || undefined }, form });
+  }
+
+  async listJobs(): Promise<JobView[]> {
+    return (await this.json<{ jobs: JobView[] }>({ path: '/api/v1/jobs' })).jobs;
+  }
+
+  /** Every deployed version of one job. */
+  async listJobVersions(name: string): Promise<JobView[]> {
+    return (await this.json<{ jobs: JobView[] }>({ path: `/api/v1/jobs/${enc(name)}` })).jobs;
+  }
+
+  /** `version` may be an alias: `latest`, `1.x`. */
+  getJob(name: string, version: string): Promise<JobDetailView> {
+    return this.json({ path: `/api/v1/jobs/${enc(name)}/${enc(version)}` });
+  }
+
+  deleteJob(name: string, version: string): Promise<JobView> {
+    return this.json({ method: 'DELETE', path: `/api/v1/jobs/${enc(name)}/${enc(version)}` });
+  }
+
+  redeployJob(name: string, version: string): Promise<JobView> {
+    return this.json({ method: 'POST', path: `/api/v1/jobs/${enc(name)}/${enc(version)}/redeploy` });
+  }
+
+  /** A negative offset reads the last bytes; pass the returned offset back to read on. */
+  jobLogs(name: string, version: string, offset: number, limit?: number): Promise<LogChunk> {
+    return this.json({ path: `/api/v1/jobs/${enc(name)}/${enc(version)}/logs`, query: { offset, limit } });
+  }
+
+  /** Pending jobs, oldest first, each with why it waits. */
+  async listPending(queue?: string): Promise<JobView[]> {
+    return (await this.json<{ jobs: JobView[] }>({ path: '/api/v1/queue', query: { queue } })).jobs;
+  }
+
+  async listQueues(): Promise<QueueConfig[]> {
+    return (await this.json<{ queues: QueueConfig[] }>({ path: '/api/v1/queues' })).queues;
+  }
+
+  putQueue(queue: QueueConfig): Promise<QueueConfig> {
+    const { name, ...body } = queue;
+    return this.json({ method: 'PUT', path: `/api/v1/queues/${enc(name)}`, json: body });
+  }
+
+  /** Calls a job through the proxy; `path` may carry a query string. */
+  async callJob(name: string, version: string, path: string, request: { method: string; json?: string }): Promise<JobCallResult> {
+    const raw = request.json !== undefined ? { body: Buffer.from(request.json), contentType: 'application/json' } : undefined;
+    const target = `/pub/job/${enc(name)}/${enc(version)}/${path.replace(/^\/+/, '')}`;
+    const response = await this.send({ method: request.method, path: target, accept: '*/*', anyStatus: true, ...(raw ? { raw } : {}) });
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
+  }
+
   private async json<T>(spec: RequestSpec): Promise<T> {
     const response = await this.send(spec);
     const text = await response.text();
@@ -137,9 +215,10 @@ export class ApiClient {
   }
 
   private async send(spec: RequestSpec): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: spec.accept ?? 'application/json' };
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
-    let body: Uint8Array | string | undefined;
+    // A FormData body gets its content type, with the boundary, from fetch itself.
+    let body: Uint8Array | string | FormData | undefined = spec.form;
     if (spec.raw) {
       headers['content-type'] = spec.raw.contentType;
       body = spec.raw.body;
@@ -153,7 +232,7 @@ export class ApiClient {
     } catch (error) {
       throw unreachable(this.url, error);
     }
-    if (!response.ok) throw await toApiError(response);
+    if (!response.ok && !spec.anyStatus) throw await toApiError(response);
     return response;
   }
 }

@@ -9,6 +9,8 @@ import { Command, CommanderError } from 'commander';
 import { CommandContext } from './context.js';
 import { formatError } from './format.js';
 import { processIo, type CliIo } from './io.js';
+import { registerDeployCommands } from './deploy-command.js';
+import { registerJobCommands } from './job-commands.js';
 import { registerActivityCommand, registerLoginCommand } from './misc-commands.js';
 import { registerPluginCommands } from './plugin-commands.js';
 import { registerStartCommand } from './start-command.js';
@@ -48,14 +50,37 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerActivityCommand(program, ctx);
   registerLoginCommand(program, ctx);
   registerValidateCommand(program, ctx);
+  registerDeployCommands(program, ctx);
+  registerJobCommands(program, ctx);
   return program;
+}
+
+/**
+ * Commander reads the program's `--version` wherever it stands, so `spindle logs adder --version
+ * 1.0.0` would print the package version. After a command name `--version <v>` names a job
+ * version: written as `--version=<v>` it passes through to the command.
+ */
+function commandVersionArgs(argv: string[], program: Command): string[] {
+  const names = new Set(program.commands.flatMap((command) => [command.name(), ...command.aliases()]));
+  const at = argv.findIndex((arg) => names.has(arg));
+  const end = argv.indexOf('--');
+  if (at === -1) return argv;
+  const out = argv.slice(0, at + 1);
+  for (let i = at + 1; i < argv.length; i++) {
+    const value = argv[i + 1];
+    if (argv[i] === '--version' && value !== undefined && (end === -1 || i < end)) {
+      out.push(`--version=${value}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
 }
 
 /** Runs `spindle <argv…>` (argv without node and script) and returns the exit code. */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   const program = buildProgram(io);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(commandVersionArgs(argv, program), { from: 'user' });
     return 0;
   } catch (error) {
     // Commander has already written its own usage error or help text.

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { HOOK_KINDS, type HookName } from '../../plugin-sdk/hook-catalogue.js';
 import { isPluginError } from '../../plugin-sdk/errors.js';
 import { KernelError, describeError, isKernelError } from '../errors/kernel-error.js';
+import { watchDeadline } from './deadline-watch.js';
 
 /** Turn whatever a tap threw into a KernelError that names the plugin and the hook. */
 export function hookError(hook: HookName, plugin: string, error: unknown): KernelError {
@@ -35,48 +36,82 @@ export async function withTimeout<T>(work: T | Promise<T>, ms: number, onTimeout
   }
 }
 
+/** Counts calls running in a plugin instance, for drain. */
+export interface CallCounter {
+  enter(): void;
+  exit(): void;
+}
+
+type Callback = (error: unknown, result?: unknown) => void;
+
+/** A tap as tapable stores it: `sync` for sync hooks, `async` (callback style) for the rest. */
+export type WrappedTap = { type: 'sync'; fn: (arg: unknown) => unknown } | { type: 'async'; fn: (arg: unknown, callback: Callback) => void };
+
 /**
- * Give a plugin's tap function the semantics of its hook kind: sync and series hooks turn errors
- * into KernelErrors naming the plugin (the caller decides what failing means, e.g. fail closed);
- * async ones get a time limit; notify hooks swallow and log, so a listener never fails the
- * operation that fired it.
+ * Give a plugin's tap function the semantics of its hook kind, in one closure (this is the hot
+ * path): sync and series hooks turn errors into KernelErrors naming the plugin (the caller decides
+ * what failing means, e.g. fail closed); async taps that return a promise get a time limit; notify
+ * hooks swallow and log, so a listener never fails the operation that fired it. Async calls are
+ * counted for drain; sync calls need not be, as none can be in flight while a swap runs.
  */
 export function wrapTap(
   hook: HookName,
   plugin: string,
   fn: (arg: unknown) => unknown,
-  options: { timeoutMs: number; logger: Logger },
-): (arg: unknown) => unknown {
-  const timeout = (): KernelError =>
-    new KernelError('KRN_ERR_HOOK_TIMEOUT', `${hook} tap did not answer within ${options.timeoutMs} ms`, {
-      plugin,
-      details: { hook },
-    });
-  switch (HOOK_KINDS[hook]) {
-    case 'sync-bail':
-      return (arg) => {
+  options: { timeoutMs: number; logger: Logger; counter: CallCounter },
+): WrappedTap {
+  const { timeoutMs, logger, counter } = options;
+  if (HOOK_KINDS[hook] === 'sync-bail') {
+    return {
+      type: 'sync',
+      fn: (arg) => {
         try {
           return fn(arg);
         } catch (error) {
           throw hookError(hook, plugin, error);
         }
-      };
-    case 'series-bail':
-    case 'series-waterfall':
-      return async (arg) => {
-        try {
-          return await withTimeout(fn(arg), options.timeoutMs, timeout);
-        } catch (error) {
-          throw hookError(hook, plugin, error);
-        }
-      };
-    case 'parallel-notify':
-      return async (arg) => {
-        try {
-          await withTimeout(fn(arg), options.timeoutMs, timeout);
-        } catch (error) {
-          options.logger.warn({ plugin, hook, err: describeError(error) }, 'hook listener failed; the operation goes on');
-        }
-      };
+      },
+    };
   }
+  const notify = HOOK_KINDS[hook] === 'parallel-notify';
+  const failed = (error: unknown, callback: Callback): void => {
+    if (!notify) return callback(hookError(hook, plugin, error));
+    logger.warn({ plugin, hook, err: describeError(error) }, 'hook listener failed; the operation goes on');
+    callback(null);
+  };
+  return {
+    type: 'async',
+    fn: (arg, callback) => {
+      let result: unknown;
+      counter.enter();
+      try {
+        result = fn(arg);
+      } catch (error) {
+        counter.exit();
+        return failed(error, callback);
+      }
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') {
+        counter.exit();
+        return callback(null, notify ? undefined : result);
+      }
+      const watch = watchDeadline(timeoutMs, () => {
+        counter.exit();
+        failed(new KernelError('KRN_ERR_HOOK_TIMEOUT', `${hook} tap did not answer within ${timeoutMs} ms`, { plugin, details: { hook } }), callback);
+      });
+      (result as PromiseLike<unknown>).then(
+        (value) => {
+          if (watch.done) return;
+          watch.done = true;
+          counter.exit();
+          callback(null, notify ? undefined : value);
+        },
+        (error: unknown) => {
+          if (watch.done) return;
+          watch.done = true;
+          counter.exit();
+          failed(error, callback);
+        },
+      );
+    },
+  };
 }

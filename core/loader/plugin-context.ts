@@ -56,11 +56,12 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
   mkdirSync(dataDir, { recursive: true });
 
   const tap = <N extends HookName>(name: N, handler: HookHandler<N>): void => {
-    const fn = wrapTap(name, manifest.name, instance.track(handler as (arg: unknown) => unknown), {
+    const wrapped = wrapTap(name, manifest.name, handler as (arg: unknown) => unknown, {
       timeoutMs: deps.hookTimeoutMs,
       logger: deps.logger,
+      counter: instance,
     });
-    const owned = makeTap(name, instance.owner, fn);
+    const owned = makeTap(name, instance.owner, wrapped.fn, wrapped.type);
     instance.ledger.add('tap', name, () => replaceTaps(deps.hooks[name], instance.id, []));
     if (instance.committed) {
       replaceTaps(deps.hooks[name], undefined, [owned]);

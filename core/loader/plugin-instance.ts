@@ -4,6 +4,7 @@ import type { HookName } from '../../plugin-sdk/hook-catalogue.js';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import type { OwnedTap, TapOwner } from '../hooks.js';
 import type { Registry } from '../registry.js';
+import type { CallCounter } from './hook-wrappers.js';
 import { Ledger } from './ledger.js';
 
 export interface RouteDefinition {
@@ -19,7 +20,7 @@ let nextInstance = 0;
  * drains and unloads. Calls into the plugin go through `track`, which counts them so a drain
  * knows when the old instance is idle.
  */
-export class PluginInstance {
+export class PluginInstance implements CallCounter {
   readonly id: string;
   readonly owner: TapOwner;
   readonly ledger = new Ledger();
@@ -59,35 +60,42 @@ export class PluginInstance {
     return this.inflight;
   }
 
+  /** A call into the plugin started (see `track`; hook wrappers call this directly). */
+  enter(): void {
+    this.inflight++;
+  }
+
+  /** A call into the plugin ended. */
+  exit(): void {
+    if (--this.inflight === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
   /** Wrap a plugin function so calls through it are counted (sync and async alike). */
   track<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-    const done = (): void => {
-      if (--this.inflight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-    };
     const instance = this;
     return function tracked(this: unknown, ...args: A): R {
-      instance.inflight++;
+      instance.enter();
       let result: R;
       try {
         result = fn.apply(this, args);
       } catch (error) {
-        done();
+        instance.exit();
         throw error;
       }
-      if (result instanceof Promise || (typeof (result as { then?: unknown })?.then === 'function')) {
-        return (result as unknown as Promise<unknown>).then(
-          (value) => {
-            done();
-            return value;
-          },
-          (error: unknown) => {
-            done();
-            throw error;
-          },
-        ) as R;
+      if (typeof (result as { then?: unknown } | undefined)?.then !== 'function') {
+        instance.exit();
+        return result;
       }
-      done();
-      return result;
+      return (result as unknown as Promise<unknown>).then(
+        (value) => {
+          instance.exit();
+          return value;
+        },
+        (error: unknown) => {
+          instance.exit();
+          throw error;
+        },
+      ) as R;
     };
   }
 

@@ -57,6 +57,18 @@ describe('drop-in directory', () => {
     expect(await until(async () => (await k!.api('/api/v1/plugins/hello')).status, (s) => s === 404)).toBe(404);
   });
 
+  it('waits for a file that is still being written, then installs it without refusing the partial copy', async () => {
+    k = await startTestKernel();
+    const zip = pluginZip(helloPlugin('3.0.0'));
+    const file = path.join(k.dropIn.dir, 'slow.zip');
+    writeFileSync(file, zip.subarray(0, zip.length - 30));
+    await new Promise((r) => setTimeout(r, 150));
+    writeFileSync(file, zip);
+    expect(await until(() => version(k!), (v) => v === '3.0.0')).toBe('3.0.0');
+    const refused = ((await (await k.api('/api/v1/activity?action=plugin.install-refused')).json()) as { entries: unknown[] }).entries;
+    expect(refused).toEqual([]);
+  });
+
   it('refuses a bad ZIP in the drop-in dir without installing anything, and records why', async () => {
     k = await startTestKernel();
     drop(k, 'broken.zip', Buffer.from('this is not a zip'));
