@@ -9,7 +9,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['core/**/*.test.ts', 'plugin-sdk/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: ['core/**/*.test.ts', 'plugin-sdk/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'plugins/shared/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'build/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -16,7 +16,7 @@ export async function createStagingDir(home: string): Promise<string> {
 }
 
 /**
- * Writes inspected entries into `dir` (fresh and empty), one at a time, each held to its declared
+ * Writes inspected entries into `dir` (fresh and empty), each held to its declared
  * size. Our own loop rather than adm-zip's extractAllTo, which rewrites `..` instead of refusing it
  * and keeps the archive's modes. Files are created exclusively (`wx`), so nothing is overwritten
  * or followed.
@@ -24,20 +24,29 @@ export async function createStagingDir(home: string): Promise<string> {
 export async function extractZip(entries: readonly InspectedEntry[], dir: string): Promise<void> {
   const root = path.resolve(dir);
   const made = new Set<string>();
+  const files: { target: string; item: InspectedEntry }[] = [];
+  // Directories first, in order (parents before children); then files, several at a time.
   for (const item of entries) {
     const target = insideRoot(root, item);
-    if (item.isDirectory) {
-      await makeDirs(root, item.path.split('/'), made);
-      continue;
-    }
     const segments = item.path.split('/');
-    await makeDirs(root, segments.slice(0, -1), made);
-    const data = readEntryData(item);
-    await writeFile(target, data, { mode: FILE_MODE, flag: 'wx' });
-    // The create mode is filtered by the umask; chmod makes the result exact.
-    await chmod(target, FILE_MODE);
+    await makeDirs(root, item.isDirectory ? segments : segments.slice(0, -1), made);
+    if (!item.isDirectory) files.push({ target, item });
   }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const { target, item } = files[next++]!;
+      const data = readEntryData(item);
+      await writeFile(target, data, { mode: FILE_MODE, flag: 'wx' });
+      // The create mode is filtered by the umask; chmod makes the result exact.
+      await chmod(target, FILE_MODE);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, files.length) }, worker));
 }
+
+/** Files written at once: enough to hide the per-file latency of the disk, few enough for fds. */
+const WRITE_CONCURRENCY = 16;
 
 async function makeDirs(root: string, segments: readonly string[], made: Set<string>): Promise<void> {
   let current = root;

@@ -1,0 +1,28 @@
+/** The benchmarks `npm run bench` runs, in order. */
+import { runHookDispatch } from './hook-dispatch.js';
+import { runHotSwap } from './hot-swap.js';
+import { runInstall } from './install.js';
+import { runMemory } from './memory.js';
+import { runSchedulerBench } from './scheduler-throughput.js';
+import { runSwapUnderLoad } from './swap-under-load.js';
+import type { BenchResult } from './stats.js';
+
+export interface Benchmark {
+  title: string;
+  run(): Promise<BenchResult[]>;
+}
+
+export const BENCHMARKS = {
+  'hook-dispatch': { title: 'hook dispatch (5 plugin taps vs a hand-written loop)', run: runHookDispatch },
+  install: { title: 'install (5 MB, 2000-file ZIP: upload to active vs extractAllTo)', run: runInstall },
+  'hot-swap': { title: 'hot swap (drop-in and API) vs a full restart', run: runHotSwap },
+  'swap-under-load': { title: '100 API swaps under a concurrent request loop', run: runSwapUnderLoad },
+  memory: { title: 'heap growth over 200 swaps of a 2 MB plugin', run: runMemory },
+  'scheduler-throughput': { title: 'scheduler decisions/s: drf and fifo at 10k pending, 100 owners, 1k agents (vs a re-sort-and-scan reference; and at 10k agents)', run: runSchedulerBench },
+} satisfies Record<string, Benchmark>;
+
+export type BenchmarkName = keyof typeof BENCHMARKS;
+
+export function isBenchmarkName(name: string): name is BenchmarkName {
+  return Object.hasOwn(BENCHMARKS, name);
+}

@@ -1,0 +1,13 @@
+/** scheduler-fifo: registers the `fifo` scheduler (oldest first, head-of-line skip after N passes). */
+import { definePlugin } from 'spindle/plugin-sdk';
+import { resolveFifoConfig, scheduleFifo, type FifoConfig } from './fifo.js';
+
+export default definePlugin<FifoConfig>({
+  activate(ctx) {
+    const config = resolveFifoConfig(ctx.config);
+    ctx.scheduling.registerScheduler('fifo', {
+      schedule: async (snapshot) => scheduleFifo(snapshot, config),
+    });
+    ctx.logger.info({ config }, 'fifo scheduler registered');
+  },
+});
