@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { describeError, type KernelError } from './errors/kernel-error.js';
@@ -18,17 +18,24 @@ const ACTOR = 'drop-in';
  * A file is handled as soon as it appears, so a copy that lands by rename (`cp x.zip tmp && mv`)
  * swaps in milliseconds. A file still being written has no ZIP end record yet: it is left alone
  * until the next change, and checked again after `settleMs` in case no further event comes.
+ *
+ * chokidar can miss a file replaced by rename several times in quick succession (its per-file
+ * watcher follows the old inode), so a light rescan (readdir + stat) every `rescanMs` catches
+ * what the events missed; the content hash keeps the two from installing anything twice.
  */
 export class DropInWatcher {
   private watcher?: FSWatcher;
   private chain: Promise<void> = Promise.resolve();
 
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
+  private readonly seen = new Map<string, string>();
+  private rescanTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly kernel: Kernel,
     private readonly logger: Logger,
     private readonly settleMs = 500,
+    private readonly rescanMs = 250,
   ) {}
 
   get dir(): string {
@@ -47,9 +54,33 @@ export class DropInWatcher {
     this.watcher.on('unlink', (file) => isZip(file) && this.enqueue(() => this.removed(path.basename(file))));
     this.watcher.on('error', (error) => this.logger.error({ err: describeError(error) }, 'drop-in watcher error'));
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    await this.rescan();
+    this.rescanTimer = setInterval(() => void this.rescan(), this.rescanMs);
+    this.rescanTimer.unref();
+  }
+
+  /** Queue every ZIP whose size, mtime or inode changed since the last look. */
+  private async rescan(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter(isZip);
+    } catch {
+      return;
+    }
+    for (const file of names) {
+      const info = await stat(path.join(this.dir, file)).catch(() => undefined);
+      if (!info) continue;
+      const signature = `${info.size}:${info.mtimeMs}:${info.ino}`;
+      if (this.seen.get(file) === signature) continue;
+      const first = !this.seen.has(file);
+      this.seen.set(file, signature);
+      if (!first) this.enqueue(() => this.changed(file));
+    }
+    for (const file of this.seen.keys()) if (!names.includes(file)) this.seen.delete(file);
   }
 
   async close(): Promise<void> {
+    clearInterval(this.rescanTimer);
     for (const timer of this.rechecks.values()) clearTimeout(timer);
     this.rechecks.clear();
     await this.watcher?.close();

@@ -6,6 +6,7 @@ import type { JobView } from '../jobs/jobs-api.js';
 import type { ApiClient } from './api-client.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './io.js';
+import { checkVersion } from './job-commands.js';
 import { followJob } from './job-follow.js';
 import { packDirectory } from './pack-directory.js';
 
@@ -100,6 +101,6 @@ export function registerDeployCommands(program: Command, ctx: CommandContext): v
   ).action(async (name: string, flags: WaitFlags & { version: string }, cmd: Command) => {
     if (flags.wait) parseTimeout(flags.timeout);
     const client = ctx.client(cmd);
-    await settle(ctx, client, await client.redeployJob(name, flags.version), flags);
+    await settle(ctx, client, await client.redeployJob(name, checkVersion(flags.version)), flags);
   });
 }

@@ -22,7 +22,7 @@ const DEFAULT_TAIL_BYTES = 64 * 1024;
 const LOG_READ_LIMIT = 1024 * 1024;
 const FOLLOW_INTERVAL_MS = 500;
 
-function checkVersion(version: string): string {
+export function checkVersion(version: string): string {
   if (version.trim() === '') throw new CliError('--version needs a value: a version such as 1.0.0, or an alias such as latest or 1.x');
   return version;
 }
@@ -64,9 +64,8 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     .command('get <name>')
     .description('show one job version: fields, replicas, notice and state history')
     .option('--version <v>', 'version or alias', LATEST)
-    .option('--json', 'print raw JSON')
     .action(async (name: string, _flags: unknown, cmd: Command) => {
-      // `--json` may land on `jobs` itself (commander hands a parent its own options first).
+      // `--json` is the option of `jobs`: commander lets a parent take its options first.
       const flags = cmd.optsWithGlobals<VersionFlag & JsonFlag>();
       const job = await ctx.client(cmd).getJob(name, checkVersion(flags.version));
       if (flags.json) ctx.json(job);

@@ -57,21 +57,27 @@ export function buildProgram(io: CliIo = processIo()): Command {
 
 /**
  * Commander reads the program's `--version` wherever it stands, so `spindle logs adder --version
- * 1.0.0` would print the package version. After a command name `--version <v>` names a job
- * version: written as `--version=<v>` it passes through to the command.
+ * 1.0.0` would print the package version. For a command with its own `--version <v>` (a job
+ * version), the flag is handed on as `--version=<v>`, which the program leaves to the command.
  */
 function commandVersionArgs(argv: string[], program: Command): string[] {
-  const names = new Set(program.commands.flatMap((command) => [command.name(), ...command.aliases()]));
-  const at = argv.findIndex((arg) => names.has(arg));
-  const end = argv.indexOf('--');
-  if (at === -1) return argv;
+  let command = program;
+  let at = -1;
+  argv.forEach((arg, index) => {
+    const sub = command.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (sub && !argv.slice(0, index).includes('--')) [command, at] = [sub, index];
+  });
+  if (!command.options.some((option) => option.long === '--version' && option.required)) return argv;
   const out = argv.slice(0, at + 1);
   for (let i = at + 1; i < argv.length; i++) {
+    if (argv[i] === '--') return [...out, ...argv.slice(i)];
     const value = argv[i + 1];
-    if (argv[i] === '--version' && value !== undefined && (end === -1 || i < end)) {
+    if (argv[i] !== '--version') out.push(argv[i]!);
+    else if (value === undefined || value.startsWith('-')) out.push('--version=');
+    else {
       out.push(`--version=${value}`);
       i++;
-    } else out.push(argv[i]!);
+    }
   }
   return out;
 }

@@ -56,9 +56,9 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
   for (const entry of walk.found) zip.addFile(entry.rel, await readFile(entry.file), '', entry.mode & 0o777);
   const buffer = zip.toBuffer();
   if (buffer.length > walk.maxBytes) {
-    const largest = [...walk.found].sort((a, b) => b.size - a.size).slice(0, 3).map((f) => `${f.rel} (${mib(f.size)})`);
+    const largest = [...walk.found].sort((a, b) => b.size - a.size).slice(0, 3).map((f) => `${f.rel} (${size(f.size)})`);
     throw new CliError(
-      `the job directory ${dir} packs to ${mib(buffer.length)}, over the ${mib(walk.maxBytes)} limit; largest files: ${largest.join(', ')}; list what the job does not need in ${path.join(dir, '.spindleignore')}`,
+      `the job directory ${dir} packs to ${size(buffer.length)}, over the ${size(walk.maxBytes)} limit; largest files: ${largest.join(', ')}; list what the job does not need in ${path.join(dir, '.spindleignore')}`,
     );
   }
   return { zip: buffer, files: walk.found.map((f) => f.rel) };
@@ -82,7 +82,7 @@ async function walkDir(walk: Walk, absDir: string, relDir: string): Promise<void
       if (walk.ignored(rel)) continue;
       info = await stat(abs);
       if (info.size > walk.maxBytes) {
-        throw new CliError(`${path.join(walk.root, rel)} is ${mib(info.size)}, over the ${mib(walk.maxBytes)} upload limit; add it to .spindleignore if the job does not need it`);
+        throw new CliError(`${path.join(walk.root, rel)} is ${size(info.size)}, over the ${size(walk.maxBytes)} upload limit; add it to .spindleignore if the job does not need it`);
       }
       walk.found.push({ rel, file: abs, mode: info.mode, size: info.size });
     }
@@ -102,6 +102,8 @@ async function followLink(walk: Walk, abs: string, rel: string): Promise<Awaited
   return stat(target);
 }
 
-function mib(bytes: number): string {
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }

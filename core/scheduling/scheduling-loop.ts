@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
-import type { ScheduleResult } from '../../plugin-sdk/providers.js';
 import { describeError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks.js';
-import { totalResources, type JobRecord, type QueueConfig } from '../jobs/job-record.js';
+import type { JobRecord, QueueConfig } from '../jobs/job-record.js';
 import type { JobStore, PassOutcome } from '../jobs/job-store.js';
 import type { KernelRegistries } from '../registries.js';
-import { addInto, allocationsByOwner, fitsOn, toPendingJob, withAllocations } from './scheduling-snapshot.js';
+import { PassPlacer } from './pass-placer.js';
+import { allocationsByOwner, withAllocations } from './scheduling-snapshot.js';
 
 export interface SchedulingLoopOptions {
   store: JobStore;
@@ -17,6 +17,8 @@ export interface SchedulingLoopOptions {
   defaultScheduler: string;
   /** Periodic wake-up, so capacity freed outside events is noticed. */
   tickMs: number;
+  /** How long a wake-up waits for more before the pass starts (the coalescing window). */
+  coalesceMs?: number;
   /** Called with the jobs a pass reserved (state SCHEDULED); binding runs from there. */
   onScheduled(jobs: JobRecord[]): void;
 }
@@ -69,7 +71,7 @@ export class SchedulingLoop {
   }
 
   private async drain(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, this.options.coalesceMs ?? 20));
     try {
       while (this.dirty.size > 0 && !this.stopped) {
         const queue = this.dirty.values().next().value as string;
@@ -112,16 +114,8 @@ export class SchedulingLoop {
         outcome.waiting.push(...jobs.map((job) => ({ jobId: job.id, reason: `infrastructure target "${target}" is not active` })));
         continue;
       }
-      const snapshot = { queue, pending: jobs.map(toPendingJob), agents, allocatedByOwner: allocationsByOwner(allocated) };
-      let result: ScheduleResult;
-      try {
-        result = await scheduler.schedule(snapshot);
-      } catch (error) {
-        const reason = `scheduler "${config.scheduler}" failed: ${describeError(error)}`;
-        outcome.waiting.push(...jobs.map((job) => ({ jobId: job.id, reason })));
-        continue;
-      }
-      this.check(result, jobs, agents, outcome);
+      const placer = new PassPlacer(scheduler, this.options.hooks, { queue, allocatedByOwner: allocationsByOwner(allocated) }, agents, outcome);
+      await placer.place(jobs);
     }
     const scheduled = await store.commitPass(outcome, at);
     if (scheduled.length > 0) this.options.onScheduled(scheduled);
@@ -136,47 +130,6 @@ export class SchedulingLoop {
       this.options.logger.warn({ target, err: describeError(error) }, 'agents() failed');
       return undefined;
     }
-  }
-
-  /** Re-check what the scheduler decided: real capacity, and the `scheduling.filter` predicates. */
-  private check(result: ScheduleResult, jobs: JobRecord[], agents: AgentInfo[], outcome: PassOutcome): void {
-    const byId = new Map(jobs.map((job) => [job.id, job]));
-    const agentById = new Map(agents.map((agent) => [agent.id, agent]));
-    const placedOn = new Map<string, Record<string, number>>();
-    const decided = new Set<string>();
-    const filter = this.options.hooks['scheduling.filter'];
-    for (const { jobId, agentId } of result.placements) {
-      const job = byId.get(jobId);
-      const agent = agentById.get(agentId);
-      if (!job || decided.has(jobId)) continue;
-      decided.add(jobId);
-      const need = totalResources(job);
-      const extra = placedOn.get(agentId) ?? {};
-      let reason: string | undefined;
-      if (!agent) reason = `scheduler chose unknown agent ${agentId}`;
-      else if (!fitsOn(agent, need, extra)) reason = `agent ${agentId} no longer has room`;
-      else if (filter.taps.length > 0) {
-        try {
-          reason = filter.call({ job: { id: job.id, name: job.name, version: job.version, owner: job.owner, resources: need }, agent })?.reject;
-        } catch (error) {
-          reason = `filter failed: ${describeError(error)}`;
-        }
-        if (reason) reason = `agent ${agentId} ruled out: ${reason}`;
-      }
-      if (reason) {
-        outcome.waiting.push({ jobId, reason });
-        continue;
-      }
-      addInto(extra, need);
-      placedOn.set(agentId, extra);
-      outcome.placements.push({ jobId, agentId });
-    }
-    for (const { jobId, reason } of result.waiting) {
-      if (!byId.has(jobId) || decided.has(jobId)) continue;
-      decided.add(jobId);
-      outcome.waiting.push({ jobId, reason });
-    }
-    for (const job of jobs) if (!decided.has(job.id)) outcome.waiting.push({ jobId: job.id, reason: 'the scheduler made no decision for it' });
   }
 }
 

@@ -341,6 +341,10 @@ describe('spindle logs, delete, jobs, queue', () => {
     expect(JSON.parse((await cli(['jobs', 'get', 'adder', '--json'])).stdout)).toMatchObject({ name: 'adder', state: 'RUNNING' });
     expect(seen[1]!.url).toBe('/api/v1/jobs/adder/latest');
     expect((await cli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect((await cli(['plugin', '--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(await cli(['jobs', 'get', 'adder', '--version'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: --version needs a value/) });
+    await cli(['logs', 'adder', '--version=1.0.0']);
+    expect(seen.at(-1)!.url).toMatch(/^\/api\/v1\/jobs\/adder\/1\.0\.0\/logs\?/);
     expect((await cli(['jobs', 'get', 'ghost'])).stderr).toBe('error: KRN_ERR_JOB_NOT_FOUND: no job named ghost is deployed\n');
   });
 });
