@@ -54,7 +54,7 @@ class PhasePrinter {
     for (const event of events.slice(this.cursor)) this.enter(event.to, event.reason, job, event);
     this.cursor = events.length;
     if (job.state !== this.state) this.enter(job.state, job.reason, job);
-    else if (job.state === 'PENDING' && job.reason !== this.reason) {
+    else if (job.state === 'PENDING' && gist(job.reason) !== gist(this.reason)) {
       this.reason = job.reason;
       this.say(`waiting: ${job.reason}`);
     }
@@ -75,6 +75,11 @@ class PhasePrinter {
     this.say(phaseLine(state, reason, job, this.queuedBefore));
     if (state === 'PENDING') this.queuedBefore = true;
   }
+}
+
+/** A reason without its numbers: schedulers count passes in it, which is no news worth a line. */
+function gist(reason: string): string {
+  return reason.replace(/\d+(\.\d+)?/g, '#');
 }
 
 function phaseLine(state: JobState, reason: string, job: JobView, queuedBefore: boolean): string {

@@ -23,10 +23,10 @@ function resources(job: JobView): string {
     .join(' ');
 }
 
-/** A running job needs no reason; any other state is best read with why it is so. */
+/** A job that runs or has succeeded needs no reason; any other state is best read with why it is so. */
 function ageAndReason(job: JobView, now: number): string {
   const since = age(job.submittedAt, now);
-  return job.state === 'RUNNING' || job.reason === '' ? since : `${since} ${job.reason}`;
+  return job.state === 'RUNNING' || job.state === 'SUCCEEDED' || job.reason === '' ? since : `${since} ${job.reason}`;
 }
 
 export function renderJobList(jobs: JobView[], now: number = Date.now()): string {

@@ -21,11 +21,14 @@ export async function recoverJobs(deps: { store: JobStore; registries: KernelReg
   for (const [target, group] of groupByTarget(live)) await recoverTarget(deps, target, group);
 }
 
-async function recoverTarget(
+/** Re-attach (or mark LOST) `jobs` that run on `target`; `when` says what happened, for the reason. */
+export async function recoverTarget(
   deps: { registries: KernelRegistries; transitions: JobTransitions; logger: Logger },
   target: string,
   jobs: JobRecord[],
-): Promise<void> {
+  when = 'after a kernel restart',
+): Promise<JobRecord[]> {
+  const lost: JobRecord[] = [];
   const { transitions } = deps;
   const provider = deps.registries.targets.get(target);
   let running: Awaited<ReturnType<NonNullable<typeof provider>['list']>> = [];
@@ -40,7 +43,7 @@ async function recoverTarget(
     const found = running.find((r) => r.jobId === job.id);
     if (job.state === 'TERMINATING') {
       if (found) await provider?.stop(job.id, { graceMs: 5_000 }).catch(() => undefined);
-      await transitions.move(job.id, ['TERMINATING'], 'TERMINATED', 'stopped while the kernel restarted');
+      await transitions.move(job.id, ['TERMINATING'], 'TERMINATED', `stopped ${when}`);
       continue;
     }
     let attached = false;
@@ -52,12 +55,14 @@ async function recoverTarget(
       }
     }
     if (attached) {
-      await transitions.move(job.id, ['RUNNING'], 'RUNNING', 're-attached after a kernel restart', { runtime: { replicas: found!.replicas } });
+      await transitions.move(job.id, ['RUNNING'], 'RUNNING', `re-attached ${when}`, { runtime: { replicas: found!.replicas } });
     } else {
       const why = !provider ? `target ${target} is not active` : found ? `target ${target} could not re-attach it` : `it is no longer running on target ${target}`;
-      await transitions.move(job.id, ['RUNNING'], 'LOST', `after a kernel restart ${why}`);
+      const moved = await transitions.move(job.id, ['RUNNING'], 'LOST', `${when} ${why}`);
+      if (moved) lost.push(moved);
     }
   }
+  return lost;
 }
 
 function groupByTarget(jobs: JobRecord[]): Map<string, JobRecord[]> {

@@ -165,14 +165,19 @@ export class JobService {
   async redeploy(name: string, version: string, actor: string): Promise<JobRecord> {
     const job = await this.get(name, version);
     await this.stop(job, `redeployed by ${actor}`, actor);
+    return this.requeue(job, `redeployed by ${actor}`, actor);
+  }
+
+  /** Put a job in a final state back in its queue (its place: by submission order). */
+  async requeue(job: JobRecord, reason: string, actor = 'kernel'): Promise<JobRecord> {
     const requeued = await this.deps.store.transition(job.id, {
       from: FINAL_STATES,
       to: 'PENDING',
-      reason: `redeployed by ${actor}`,
+      reason,
       patch: { agentId: null, runtime: { replicas: [] }, attempts: 0 },
     });
-    if (!requeued) throw new KernelError('KRN_ERR_JOB_NOT_RUNNING', `${jobSubject(job)} could not be stopped for redeploy`, { job: jobSubject(job) });
-    await this.transitions.announce(requeued, actor, 'job.redeployed');
+    if (!requeued) throw new KernelError('KRN_ERR_JOB_NOT_RUNNING', `${jobSubject(job)} could not be stopped to queue it again`, { job: jobSubject(job) });
+    await this.transitions.announce(requeued, actor, 'job.requeued');
     this.deps.scheduling.wake(requeued.queue);
     return requeued;
   }

@@ -9,7 +9,7 @@ import type { KernelRegistries } from '../registries.js';
 import { SchedulingLoop } from '../scheduling/scheduling-loop.js';
 import { pickJobVersion } from './job-aliases.js';
 import type { QueueConfig } from './job-record.js';
-import { recoverJobs } from './job-recovery.js';
+import { recoverJobs, recoverTarget } from './job-recovery.js';
 import { JobService, type DeployInput } from './job-service.js';
 import type { JobFilter, JobStore } from './job-store.js';
 import type { JobDetailView, JobView, JobsApi } from './jobs-api.js';
@@ -51,8 +51,42 @@ export class KernelJobs implements JobsApi {
     this.service = new JobService({ ...options, scheduling: this.scheduling });
   }
 
+  /** Which plugin instance serves each target, as last seen (see afterPluginChange). */
+  private targetOwners = new Map<string, string | undefined>();
+  private started = false;
+
+  private currentTargetOwners(): Map<string, string | undefined> {
+    const owners = new Map<string, string | undefined>();
+    for (const target of this.options.registries.targets.keys()) owners.set(target, this.options.registries.targets.ownerOf(target)?.instanceId);
+    return owners;
+  }
+
+  /**
+   * After a plugin was swapped, reconfigured, disabled or removed: the jobs of a target whose
+   * serving instance changed are re-attached by the new one, or LOST (a local target's processes
+   * end with the instance that started them).
+   */
+  async afterPluginChange(): Promise<void> {
+    if (!this.started) return;
+    const now = this.currentTargetOwners();
+    const changed = [...new Set([...this.targetOwners.keys(), ...now.keys()])].filter((t) => this.targetOwners.get(t) !== now.get(t));
+    this.targetOwners = now;
+    if (changed.length === 0) return;
+    const running = (await this.options.store.listJobs()).filter((j) => (j.state === 'RUNNING' || j.state === 'TERMINATING') && changed.includes(j.target));
+    const deps = { registries: this.options.registries, transitions: this.service.transitions, logger: this.options.logger };
+    for (const target of changed) {
+      const jobs = running.filter((j) => j.target === target);
+      if (jobs.length === 0) continue;
+      const lost = await recoverTarget(deps, target, jobs, `after the plugin serving target ${target} changed,`);
+      // Services were fine; their target changed under them: queue them again (batch jobs stay LOST).
+      for (const job of lost.filter((j) => j.kind === 'service')) await this.service.requeue(job, `requeued: the plugin serving target ${target} changed`);
+    }
+  }
+
   /** After plugins are active: re-attach or requeue what a previous run left, then schedule. */
   async start(): Promise<void> {
+    this.targetOwners = this.currentTargetOwners();
+    this.started = true;
     await recoverJobs({ store: this.options.store, registries: this.options.registries, transitions: this.service.transitions, logger: this.options.logger });
     this.scheduling.start();
     this.scheduling.wakeAll();

@@ -1,171 +1,26 @@
 /** The job commands against a tiny fake kernel on node:http, run in-process through runCli. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import AdmZip from 'adm-zip';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { JobEvent, JobState } from '../../core/jobs/job-record.js';
-import type { JobView } from '../../core/jobs/jobs-api.js';
 import { runCli } from '../../core/cli/main.js';
+import { fake, parseMultipart, startFakeJobKernel } from './fake-job-kernel.js';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: Buffer;
-}
-
-interface Answer {
-  status: number;
-  json?: unknown;
-  text?: string;
-  type?: string;
-}
-
-/** What each poll of a job moves it to: one step per GET; a step may pass several states. */
-const SCRIPTS: Record<string, { to: JobState; reason: string }[][]> = {
-  adder: [
-    [{ to: 'PENDING', reason: 'no agent has cpu 64 free' }],
-    [{ to: 'SCHEDULED', reason: 'scheduled on local-1' }],
-    [
-      { to: 'PREPARING', reason: 'preparing with job type python3:1.2.0 on local' },
-      { to: 'RUNNING', reason: 'healthy' },
-    ],
-  ],
-  broken: [
-    [{ to: 'SCHEDULED', reason: 'scheduled on local-1' }],
-    [{ to: 'PREPARING', reason: 'preparing' }],
-    [{ to: 'FAILED', reason: 'replica 0 exited with code 1: ModuleNotFoundError: numpy' }],
-  ],
-};
-
-let server: Server;
+let kernel: Awaited<ReturnType<typeof startFakeJobKernel>>;
 let url: string;
-let seen: Seen[] = [];
 let root: string;
-let jobs: Map<string, { job: JobView; events: JobEvent[]; step: number }>;
-let log = '';
-
-function makeJob(manifest: { name: string; version: string; kind?: 'service' | 'batch' }, n: number): JobView {
-  const now = new Date(Date.now() - 90_000).toISOString();
-  return {
-    id: `job-${n}`,
-    seq: n,
-    name: manifest.name,
-    version: manifest.version,
-    owner: 'alice',
-    queue: 'default',
-    target: 'local',
-    jobtype: 'python3:1.x',
-    jobtypeResolved: 'python3:1.2.0',
-    kind: manifest.kind ?? 'service',
-    replicas: 1,
-    resources: { cpu: 0.1, memory: 64 },
-    manifest: manifest as JobView['manifest'],
-    state: 'PENDING',
-    reason: 'queued',
-    attempts: 0,
-    agentId: null,
-    runtime: { replicas: [] },
-    notice: null,
-    submittedAt: now,
-    updatedAt: now,
-  };
-}
-
-function move(entry: { job: JobView; events: JobEvent[] }, to: JobState, reason: string): void {
-  const at = new Date().toISOString();
-  entry.events.push({ jobId: entry.job.id, at, from: entry.job.state, to, reason });
-  Object.assign(entry.job, { state: to, reason, updatedAt: at });
-  if (to === 'SCHEDULED') entry.job.agentId = 'local-1';
-  if (to === 'RUNNING') entry.job.runtime = { replicas: [{ id: 'r0', address: 'http://127.0.0.1:41000' }] };
-}
-
-/** Splits a multipart/form-data body into its named parts. */
-function parseMultipart(body: Buffer, contentType: string): Map<string, { filename?: string; data: Buffer }> {
-  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType)!;
-  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
-  const parts = new Map<string, { filename?: string; data: Buffer }>();
-  let at = body.indexOf(delimiter) + delimiter.length;
-  for (;;) {
-    const next = body.indexOf(delimiter, at);
-    if (next === -1) break;
-    const part = body.subarray(at + 2, next - 2);
-    const split = part.indexOf('\r\n\r\n');
-    const head = part.subarray(0, split).toString();
-    const name = /name="([^"]+)"/.exec(head)![1]!;
-    const filename = /filename="([^"]*)"/.exec(head)?.[1];
-    parts.set(name, { ...(filename !== undefined ? { filename } : {}), data: part.subarray(split + 4) });
-    at = next + delimiter.length;
-  }
-  return parts;
-}
-
-function reply(method: string, path: string, query: URLSearchParams, request: Seen): Answer {
-  const parts = path.split('/').map(decodeURIComponent);
-  if (method === 'POST' && path === '/api/v1/jobs') {
-    const form = parseMultipart(request.body, String(request.headers['content-type']));
-    const job = makeJob(JSON.parse(form.get('manifest')!.data.toString()), jobs.size + 1);
-    jobs.set(job.name, { job, events: [{ jobId: job.id, at: job.updatedAt, from: null, to: 'PENDING', reason: 'queued' }], step: 0 });
-    return { status: 201, json: job };
-  }
-  if (method === 'GET' && path === '/api/v1/jobs') return { status: 200, json: { jobs: [...jobs.values()].map((e) => e.job) } };
-  if (method === 'GET' && path === '/api/v1/queue') {
-    const pending = [...jobs.values()].map((e) => e.job).filter((j) => j.state === 'PENDING' && (!query.get('queue') || j.queue === query.get('queue')));
-    return { status: 200, json: { jobs: pending } };
-  }
-  const entry = jobs.get(parts[4] ?? '');
-  if (path.startsWith('/api/v1/jobs/') && !entry) return { status: 404, json: { code: 'KRN_ERR_JOB_NOT_FOUND', message: `no job named ${parts[4]} is deployed`, details: {} } };
-  if (entry && parts.length === 5 && method === 'GET') return { status: 200, json: { jobs: [entry.job, { ...entry.job, version: '0.9.0' }] } };
-  if (entry && parts[6] === 'logs') {
-    const offset = Number(query.get('offset'));
-    const start = offset < 0 ? Math.max(0, log.length + offset) : Math.min(offset, log.length);
-    const end = Math.min(log.length, start + Number(query.get('limit') ?? 1e9));
-    return { status: 200, json: { text: log.slice(start, end), offset: end } };
-  }
-  if (entry && parts.length === 6 && method === 'GET') {
-    for (const step of SCRIPTS[entry.job.name]?.[entry.step++] ?? []) move(entry, step.to, step.reason);
-    return { status: 200, json: { ...entry.job, version: entry.job.version, events: entry.events } };
-  }
-  if (entry && parts.length === 6 && method === 'DELETE') return { status: 200, json: { ...entry.job, version: parts[5] } };
-  if (method === 'POST' && path === '/pub/job/adder/latest/perform') {
-    const { numbers } = JSON.parse(request.body.toString()) as { numbers: number[] };
-    return { status: 200, json: numbers.reduce((a, b) => a + b, 0) };
-  }
-  if (path === '/pub/job/adder/latest/text') return { status: 200, text: 'plain answer', type: 'text/plain' };
-  if (path === '/pub/job/adder/latest/boom') return { status: 500, text: 'Traceback: ZeroDivisionError\n', type: 'text/plain' };
-  if (path.startsWith('/pub/job/broken/')) return { status: 503, json: { code: 'KRN_ERR_JOB_NOT_RUNNING', message: 'broken@1.0.0 is FAILED: exit 1', details: {} } };
-  return { status: 404, json: { code: 'KRN_ERR_NOT_FOUND', message: `no route ${method} ${path}`, details: {} } };
-}
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const request = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
-      seen.push(request);
-      const parsed = new URL(req.url!, 'http://x');
-      const answer = reply(req.method!, parsed.pathname, parsed.searchParams, request);
-      res.statusCode = answer.status;
-      res.setHeader('content-type', answer.type ?? 'application/json');
-      res.end(answer.text ?? JSON.stringify(answer.json));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  kernel = await startFakeJobKernel();
+  url = kernel.url;
 });
-
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => kernel.close());
 
 beforeEach(() => {
-  seen = [];
-  jobs = new Map();
-  log = '';
+  fake.seen = [];
+  fake.jobs.clear();
+  fake.log = '';
   root = mkdtempSync(join(tmpdir(), 'spindle-cli-jobs-'));
   return () => rmSync(root, { recursive: true, force: true });
 });
@@ -212,11 +67,12 @@ describe('spindle deploy', () => {
     const result = await cli(['deploy', dir, '-e', 'replicas=2', '-e', 'env.DEBUG=1']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(
-      ['validating', 'queued', 'waiting: no agent has cpu 64 free', 'scheduled on local-1', 'preparing', 'running at /pub/job/adder/1.0.0/', ''].join('\n'),
+      // The reason's second version differs only in a count: no line of its own.
+      ['validating', 'queued', 'waiting: no agent has cpu 64 free; failed 1 of 3 passes', 'scheduled on local-1', 'preparing', 'running at /pub/job/adder/1.0.0/', ''].join('\n'),
     );
     expect(result.code).toBe(0);
 
-    const upload = seen[0]!;
+    const upload = fake.seen[0]!;
     expect(upload).toMatchObject({ method: 'POST', url: '/api/v1/jobs' });
     expect(upload.headers.authorization).toBe('Bearer tok');
     const form = parseMultipart(upload.body, String(upload.headers['content-type']));
@@ -226,14 +82,14 @@ describe('spindle deploy', () => {
     expect(JSON.parse(form.get('secretEnv')!.data.toString())).toEqual({ API_KEY: 's3cret' });
     const entries = new AdmZip(form.get('source')!.data).getEntries().map((e) => e.entryName);
     expect(entries.sort()).toEqual(['.spindleignore', 'adder.py', 'job.yaml', 'lib/util.py']);
-    expect(seen.slice(1).every((r) => r.method === 'GET' && r.url === '/api/v1/jobs/adder/1.0.0')).toBe(true);
+    expect(fake.seen.slice(1).every((r) => r.method === 'GET' && r.url === '/api/v1/jobs/adder/1.0.0')).toBe(true);
   });
 
   it('exits 1 with the reason and a logs hint when the job fails; --json prints the final job', async () => {
     const dir = tree({ 'job.yaml': JOB_YAML.replace('adder', 'broken').replace('secretEnvFile: secrets.env\n', ''), 'main.py': '' });
     const result = await cli(['deploy', dir, '--json', '--force']);
     expect(result.code).toBe(1);
-    expect(seen[0]!.url).toBe('/api/v1/jobs?force=true');
+    expect(fake.seen[0]!.url).toBe('/api/v1/jobs?force=true');
     expect(JSON.parse(result.stdout)).toMatchObject({ name: 'broken', state: 'FAILED' });
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines.slice(0, -1)).toEqual(['validating', 'queued', 'scheduled on local-1', 'preparing', 'failed: replica 0 exited with code 1: ModuleNotFoundError: numpy']);
@@ -245,8 +101,8 @@ describe('spindle deploy', () => {
   it('stops at the upload with --no-wait, and gives up after --timeout', async () => {
     const dir = tree({ 'job.yaml': JOB_YAML.replace('secretEnvFile: secrets.env\n', '') });
     expect(await cli(['deploy', dir, '--no-wait'])).toMatchObject({ code: 0, stdout: 'validating\nqueued\n' });
-    expect(seen).toHaveLength(1);
-    jobs.clear();
+    expect(fake.seen).toHaveLength(1);
+    fake.jobs.clear();
     const slow = await cli(['deploy', dir, '--timeout', '0.2']);
     expect(slow.code).toBe(1);
     expect(slow.stderr).toMatch(/^error: adder@1\.0\.0 did not start running within 0\.2 s; it is PENDING: no agent has cpu 64 free/);
@@ -254,12 +110,11 @@ describe('spindle deploy', () => {
 
   it('refuses a symlink that leaves the job directory, before uploading', async () => {
     const dir = tree({ 'job.yaml': JOB_YAML.replace('secretEnvFile: secrets.env\n', '') });
-    const { symlinkSync } = await import('node:fs');
     symlinkSync(tmpdir(), join(dir, 'escape'));
     const result = await cli(['deploy', dir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: escape in .* is a symbolic link to .*, outside the job directory/);
-    expect(seen).toHaveLength(0);
+    expect(fake.seen).toHaveLength(0);
   });
 });
 
@@ -267,17 +122,17 @@ describe('spindle call', () => {
   it('POSTs the JSON to the job proxy and prints the answer', async () => {
     const result = await cli(['call', 'adder', '/perform', '{"numbers": [40, 2]}']);
     expect(result).toEqual({ code: 0, stdout: '42\n', stderr: '' });
-    expect(seen[0]).toMatchObject({ method: 'POST', url: '/pub/job/adder/latest/perform' });
-    expect(seen[0]!.headers['content-type']).toBe('application/json');
-    expect(seen[0]!.headers.authorization).toBe('Bearer tok');
+    expect(fake.seen[0]).toMatchObject({ method: 'POST', url: '/pub/job/adder/latest/perform' });
+    expect(fake.seen[0]!.headers['content-type']).toBe('application/json');
+    expect(fake.seen[0]!.headers.authorization).toBe('Bearer tok');
     expect((await cli(['call', 'adder', 'text'])).stdout).toBe('plain answer\n');
-    expect(seen[1]!.method).toBe('GET');
+    expect(fake.seen[1]!.method).toBe('GET');
   });
 
   it('maps error answers to one stderr line and exit 1', async () => {
     expect(await cli(['call', 'adder', 'boom'])).toEqual({ code: 1, stdout: '', stderr: 'error: HTTP 500: Traceback: ZeroDivisionError\n' });
     const notRunning = await cli(['call', 'broken', 'x', '{}', '--version', '1.0.0']);
-    expect(seen.at(-1)!.url).toBe('/pub/job/broken/1.0.0/x');
+    expect(fake.seen.at(-1)!.url).toBe('/pub/job/broken/1.0.0/x');
     expect(notRunning).toMatchObject({ code: 1, stderr: 'error: HTTP 503: KRN_ERR_JOB_NOT_RUNNING: broken@1.0.0 is FAILED: exit 1\n' });
     expect((await cli(['call', 'adder', 'perform', '{oops'])).stderr).toMatch(/^error: the request body must be JSON/);
   });
@@ -287,29 +142,29 @@ describe('spindle logs, delete, jobs, queue', () => {
   it('reads the last --tail bytes and passes the returned offset back when following', async () => {
     const dir = tree({ 'job.yaml': JOB_YAML.replace('adder', 'broken').replace('secretEnvFile: secrets.env\n', '') });
     await cli(['deploy', dir, '--no-wait']);
-    log = 'line one\nline two\n';
-    seen = [];
+    fake.log = 'line one\nline two\n';
+    fake.seen = [];
     expect((await cli(['logs', 'broken', '--tail', '9'])).stdout).toBe('line two\n');
-    expect(seen[0]!.url).toBe('/api/v1/jobs/broken/latest/logs?offset=-9&limit=1048576');
+    expect(fake.seen[0]!.url).toBe('/api/v1/jobs/broken/latest/logs?offset=-9&limit=1048576');
 
-    seen = [];
+    fake.seen = [];
     const followed = await cli(['logs', 'broken', '--follow', '--version', '1.0.0']);
     expect(followed).toMatchObject({ code: 0, stdout: 'line one\nline two\n' });
-    const reads = seen.filter((r) => r.url.includes('/logs')).map((r) => new URL(r.url, url).searchParams.get('offset'));
+    const reads = fake.seen.filter((r) => r.url.includes('/logs')).map((r) => new URL(r.url, url).searchParams.get('offset'));
     expect(reads[0]).toBe('-65536');
-    expect(reads.slice(1).every((offset) => offset === String(log.length))).toBe(true);
+    expect(reads.slice(1).every((offset) => offset === String(fake.log.length))).toBe(true);
   });
 
   it('needs --version (or --all) to delete', async () => {
     const dir = tree({ 'job.yaml': JOB_YAML.replace('secretEnvFile: secrets.env\n', '') });
     await cli(['deploy', dir, '--no-wait']);
-    seen = [];
+    fake.seen = [];
     const refused = await cli(['delete', 'adder']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error: delete needs --version <v>/);
-    expect(seen).toHaveLength(0);
+    expect(fake.seen).toHaveLength(0);
     expect(await cli(['delete', 'adder', '--version', '1.0.0'])).toMatchObject({ code: 0, stdout: 'deleted adder@1.0.0 (was PENDING)\n' });
-    expect(seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/jobs/adder/1.0.0' });
+    expect(fake.seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/jobs/adder/1.0.0' });
     const all = await cli(['delete', 'adder', '--all']);
     expect(all.stdout).toBe('deleted adder@1.0.0 (was PENDING)\ndeleted adder@0.9.0 (was PENDING)\n');
   });
@@ -321,7 +176,7 @@ describe('spindle logs, delete, jobs, queue', () => {
     expect(list[0]).toMatch(/^NAME\s+VERSION\s+STATE\s+OWNER\s+QUEUE\s+TARGET\s+JOBTYPE\s+AGE\/REASON$/);
     expect(list[1]).toMatch(/^adder\s+1\.0\.0\s+PENDING\s+alice\s+default\s+local\s+python3:1\.2\.0\s+90s queued$/);
     const queue = (await cli(['queue', '--queue', 'default'])).stdout.trimEnd().split('\n');
-    expect(seen.at(-1)!.url).toBe('/api/v1/queue?queue=default');
+    expect(fake.seen.at(-1)!.url).toBe('/api/v1/queue?queue=default');
     expect(queue[0]).toMatch(/^NAME\s+VERSION\s+OWNER\s+QUEUE\s+WAITING-SINCE\s+REASON$/);
     expect(queue[1]).toMatch(/^adder\s+1\.0\.0\s+alice\s+default\s+\S+Z\s+queued$/);
     expect(JSON.parse((await cli(['queue', '--json'])).stdout).jobs).toHaveLength(1);
@@ -331,20 +186,20 @@ describe('spindle logs, delete, jobs, queue', () => {
   it('shows one job with its history; --version is the job version, not the CLI version', async () => {
     const dir = tree({ 'job.yaml': JOB_YAML.replace('secretEnvFile: secrets.env\n', '') });
     await cli(['deploy', dir]);
-    seen = [];
+    fake.seen = [];
     const shown = await cli(['jobs', 'get', 'adder', '--version', '1.0.0']);
     expect(shown.code).toBe(0);
-    expect(seen[0]!.url).toBe('/api/v1/jobs/adder/1.0.0');
+    expect(fake.seen[0]!.url).toBe('/api/v1/jobs/adder/1.0.0');
     expect(shown.stdout).toMatch(/^state: +RUNNING$/m);
     expect(shown.stdout).toContain('Replicas:\nID  ADDRESS\nr0  http://127.0.0.1:41000\n');
     expect(shown.stdout).toMatch(/Events:\nAT\s+FROM\s+TO\s+REASON\n.*-\s+PENDING\s+queued\n/);
     expect(JSON.parse((await cli(['jobs', 'get', 'adder', '--json'])).stdout)).toMatchObject({ name: 'adder', state: 'RUNNING' });
-    expect(seen[1]!.url).toBe('/api/v1/jobs/adder/latest');
+    expect(fake.seen[1]!.url).toBe('/api/v1/jobs/adder/latest');
     expect((await cli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     expect((await cli(['plugin', '--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     expect(await cli(['jobs', 'get', 'adder', '--version'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: --version needs a value/) });
     await cli(['logs', 'adder', '--version=1.0.0']);
-    expect(seen.at(-1)!.url).toMatch(/^\/api\/v1\/jobs\/adder\/1\.0\.0\/logs\?/);
+    expect(fake.seen.at(-1)!.url).toMatch(/^\/api\/v1\/jobs\/adder\/1\.0\.0\/logs\?/);
     expect((await cli(['jobs', 'get', 'ghost'])).stderr).toBe('error: KRN_ERR_JOB_NOT_FOUND: no job named ghost is deployed\n');
   });
 });

@@ -65,6 +65,12 @@ export class LocalTarget implements InfrastructureProvider {
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const jobId = request.job.id;
     if (this.ctx.signal.aborted) throw new Error(`target ${TARGET_NAME} is shutting down; job ${jobId} was not started`);
+    // An adopted job whose processes are gone (e.g. its old instance stopped them) is just a record.
+    const adopted = this.adopted.get(jobId);
+    if (adopted && !adopted.anyAlive()) {
+      adopted.close();
+      this.adopted.delete(jobId);
+    }
     if (this.jobs.has(jobId) || this.adopted.has(jobId)) throw new Error(`job ${jobId} already runs on target ${TARGET_NAME}; stop it first`);
     const job = new LocalJob(launchSpec(request, this.config));
     this.jobs.set(jobId, job);
