@@ -125,8 +125,8 @@ describe('python jobs on the local target', () => {
 
   it('refuses to uninstall the job type plugin while jobs use it, unless forced', async () => {
     // The infra-local config change above replaced the instance running the adder: it was queued again and runs.
+    expect((await waitFor('adder', '1.0.0', ['RUNNING'])).state).toBe('RUNNING');
     const adder = (await (await api('/api/v1/jobs/adder/1.0.0')).json()) as { state: string; events: { reason: string }[] };
-    expect(adder.state).toBe('RUNNING');
     expect(adder.events.some((e) => e.reason.includes('plugin serving target local changed'))).toBe(true);
     const res = await api('/api/v1/plugins/jobtype-python', { method: 'DELETE' });
     expect(res.status).toBe(409);
