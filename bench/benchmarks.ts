@@ -3,6 +3,8 @@ import { runHookDispatch } from './hook-dispatch.js';
 import { runHotSwap } from './hot-swap.js';
 import { runInstall } from './install.js';
 import { runMemory } from './memory.js';
+import { runPassCommit } from './pass-commit.js';
+import { runProxyThroughput } from './proxy-throughput.js';
 import { runSchedulerBench } from './scheduler-throughput.js';
 import { runSwapUnderLoad } from './swap-under-load.js';
 import type { BenchResult } from './stats.js';
@@ -19,6 +21,8 @@ export const BENCHMARKS = {
   'swap-under-load': { title: '100 API swaps under a concurrent request loop', run: runSwapUnderLoad },
   memory: { title: 'heap growth over 200 swaps of a 2 MB plugin', run: runMemory },
   'scheduler-throughput': { title: 'scheduler decisions/s: drf and fifo at 10k pending, 100 owners, 1k agents (vs a re-sort-and-scan reference; and at 10k agents)', run: runSchedulerBench },
+  'pass-commit': { title: 'a scheduling pass of 10k placements: one SQLite transaction vs a commit per decision', run: runPassCommit },
+  'proxy-throughput': { title: 'job proxy throughput vs calling the job directly', run: runProxyThroughput },
 } satisfies Record<string, Benchmark>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;

@@ -1,0 +1,68 @@
+/**
+ * Benchmark (jobs): committing a scheduling pass of 10k placements to SQLite in one transaction
+ * (what the kernel does) vs one commit per decision, on the same file-backed database.
+ */
+import path from 'node:path';
+import type { JobRecord } from '../core/jobs/job-record.js';
+import { SqliteJobStore } from '../core/state/sqlite-job-store.js';
+import { openSqliteStore } from '../core/state/sqlite-store.js';
+import { removeHome, tempHome, tempRoot } from './bench-kernel.js';
+import { median, nowMs, result, round, type BenchResult } from './stats.js';
+
+const JOBS = 10_000;
+const ROUNDS = 3;
+
+function job(i: number, now: string): Omit<JobRecord, 'seq'> {
+  return {
+    id: `job-${i}`, name: `job-${i}`, version: '1.0.0', owner: `owner-${i % 100}`, queue: 'default', target: 'local',
+    jobtype: 'python3:1.x', jobtypeResolved: 'python3:1.0.0', kind: 'service', replicas: 1, resources: { cpu: 1, memory: 64 },
+    manifest: { name: `job-${i}`, version: '1.0.0', jobtype: 'python3:1.x' }, state: 'PENDING', reason: 'queued', attempts: 0,
+    agentId: null, runtime: { replicas: [] }, notice: null, submittedAt: now, updatedAt: now,
+  };
+}
+
+async function freshStore(dir: string, name: string): Promise<{ store: SqliteJobStore; close: () => Promise<void> }> {
+  const base = openSqliteStore(path.join(dir, `${name}.db`));
+  const store = new SqliteJobStore(base.database);
+  const now = new Date().toISOString();
+  for (let i = 0; i < JOBS; i++) await store.insertJob(job(i, now), {});
+  return { store, close: () => base.close() };
+}
+
+export async function runPassCommit(): Promise<BenchResult[]> {
+  const dir = tempHome('spindle-bench-pass-');
+  const one: number[] = [];
+  const each: number[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const placements = Array.from({ length: JOBS }, (_, i) => ({ jobId: `job-${i}`, agentId: `agent-${i % 1000}` }));
+      const a = await freshStore(dir, `one-${round}`);
+      let start = nowMs();
+      const reserved = await a.store.commitPass({ placements, waiting: [] }, new Date().toISOString());
+      one.push(nowMs() - start);
+      if (reserved.length !== JOBS) throw new Error(`one-transaction pass reserved ${reserved.length} of ${JOBS}`);
+      await a.close();
+      const b = await freshStore(dir, `each-${round}`);
+      start = nowMs();
+      for (const p of placements) await b.store.transition(p.jobId, { from: ['PENDING'], to: 'SCHEDULED', reason: `placed on agent ${p.agentId}`, patch: { agentId: p.agentId } });
+      each.push(nowMs() - start);
+      await b.close();
+    }
+  } finally {
+    removeHome(dir);
+  }
+  const ratio = median(one) / median(each);
+  return [
+    result({
+      id: 'scheduler.pass-commit',
+      metric: `${JOBS} placements: one transaction per pass / one commit per decision (median ms; ≤ 0.1 = ≥ 10× faster)`,
+      value: round(ratio, 3),
+      unit: '×',
+      ratio: round(ratio, 4),
+      goal: { op: '<=', limit: 0.1 },
+      summary: { oneTransactionMs: round(median(one), 1), commitPerDecisionMs: round(median(each), 1), jobs: JOBS, rounds: ROUNDS },
+      raw: { oneTransactionMs: one.map((v) => round(v, 1)), commitPerDecisionMs: each.map((v) => round(v, 1)) },
+      notes: [`temp root: ${tempRoot()} (SQLite in WAL mode, synchronous=NORMAL, as the kernel opens it)`],
+    }),
+  ];
+}

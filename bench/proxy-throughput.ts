@@ -1,0 +1,112 @@
+/**
+ * Benchmark (jobs): requests per second through the job proxy (`/pub/job/<name>/latest/<path>`)
+ * vs straight to the job, in one run. The "job" is a small Node HTTP server started here and run
+ * by a test infrastructure plugin, so the figure measures the kernel's proxy, not Python.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ADMIN_TOKEN, removeHome, startBenchKernel, tempHome, type BenchKernel } from './bench-kernel.js';
+import { pluginZip, type BenchPlugin } from './fixtures.js';
+import { median, nowMs, result, round, type BenchResult } from './stats.js';
+
+const REQUESTS = 4_000;
+const CONCURRENCY = 16;
+const ROUNDS = 5;
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+function upstreamTarget(address: string): BenchPlugin[] {
+  return [
+    {
+      name: 'bench-target',
+      version: '1.0.0',
+      source: `module.exports = definePlugin({ activate(ctx) {
+  ctx.infrastructure.registerTarget('bench', {
+    async agents() { return [{ id: 'bench', target: 'bench', capacity: { cpu: 64, memory: 65536 }, allocated: {} }]; },
+    async deploy(req) { return { replicas: [{ id: req.job.id + '-0', address: '${address}' }] }; },
+    async stop() {}, async list() { return []; }, async logs() { return { text: '', offset: 0 }; },
+  });
+} });`,
+    },
+    { name: 'bench-jobtype', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.jobTypes.register({ name: 'bench', version: '1.0.0', async prepare() { return { command: ['true'], env: {}, healthPath: '/' }; } }); } });` },
+    {
+      name: 'bench-scheduler',
+      version: '1.0.0',
+      source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.registerScheduler('fifo', { async schedule(s) { return { placements: s.pending.map((j) => ({ jobId: j.id, agentId: s.agents[0].id })), waiting: [] }; } }); } });`,
+    },
+  ];
+}
+
+async function load(url: string, headers: Record<string, string>, agent: http.Agent): Promise<number> {
+  let sent = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, agent }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end('{"numbers":[40,2]}');
+    });
+  const worker = async () => {
+    while (sent < REQUESTS) {
+      sent++;
+      await one();
+    }
+  };
+  const start = nowMs();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return REQUESTS / ((nowMs() - start) / 1000);
+}
+
+async function deployJob(k: BenchKernel): Promise<void> {
+  const form = new FormData();
+  form.set('manifest', JSON.stringify({ name: 'echo', version: '1.0.0', jobtype: 'bench:1.x', resources: { cpu: 0.1, memory: 16 } }));
+  form.set('source', new Blob([new Uint8Array(pluginZip({ name: 'src', version: '1.0.0', source: '' }))]), 'src.zip');
+  const res = await fetch(`${k.running.url}/api/v1/jobs`, { method: 'POST', body: form, headers: auth });
+  if (res.status !== 201) throw new Error(`deploy: ${res.status} ${await res.text()}`);
+  await k.running.kernel.jobs.settled();
+  await k.running.kernel.jobs.settled();
+}
+
+export async function runProxyThroughput(): Promise<BenchResult[]> {
+  const upstream = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('42'));
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const address = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const home = tempHome('spindle-bench-proxy-');
+  const k = await startBenchKernel(home);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const proxied: number[] = [];
+  const direct: number[] = [];
+  try {
+    for (const plugin of upstreamTarget(address)) await k.upload(pluginZip(plugin));
+    await deployJob(k);
+    await load(`${k.running.url}/pub/job/echo/latest/perform`, auth, agent); // warm-up
+    await load(`${address}/perform`, {}, agent);
+    for (let round = 0; round < ROUNDS; round++) {
+      proxied.push(await load(`${k.running.url}/pub/job/echo/latest/perform`, auth, agent));
+      direct.push(await load(`${address}/perform`, {}, agent));
+    }
+  } finally {
+    agent.destroy();
+    await k.running.close();
+    upstream.close();
+    removeHome(home);
+  }
+  const ratio = median(direct) / median(proxied);
+  return [
+    result({
+      id: 'proxy.throughput',
+      metric: `requests/s straight to the job / through the job proxy (${CONCURRENCY} keep-alive clients, POST JSON; ≤ 1.667 = the proxy keeps ≥ 0.6 of direct)`,
+      value: round(ratio, 3),
+      unit: '×',
+      ratio: round(ratio, 4),
+      goal: { op: '<=', limit: 1.667 },
+      summary: { proxiedRps: round(median(proxied), 0), directRps: round(median(direct), 0), requests: REQUESTS, rounds: ROUNDS },
+      raw: { proxiedRps: proxied.map((v) => round(v, 0)), directRps: direct.map((v) => round(v, 0)) },
+      notes: ['the client, the kernel and the job share this machine\'s 2 cores'],
+    }),
+  ];
+}
