@@ -1,10 +1,11 @@
 /**
  * Benchmark (jobs): requests per second through the job proxy (`/pub/job/<name>/latest/<path>`)
- * vs straight to the job, in one run. The "job" is a small Node HTTP server started here and run
- * by a test infrastructure plugin, so the figure measures the kernel's proxy, not Python.
+ * vs straight to the job, in one run. The "job" is a small Node HTTP server in its own process
+ * (as a job is), run by a test infrastructure plugin, so the figure measures the kernel's proxy,
+ * not Python. The load client shares its process with the kernel, which costs the proxied side.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ADMIN_TOKEN, removeHome, startBenchKernel, tempHome, type BenchKernel } from './bench-kernel.js';
 import { pluginZip, type BenchPlugin } from './fixtures.js';
 import { median, nowMs, result, round, type BenchResult } from './stats.js';
@@ -68,13 +69,24 @@ async function deployJob(k: BenchKernel): Promise<void> {
   await k.running.kernel.jobs.settled();
 }
 
-export async function runProxyThroughput(): Promise<BenchResult[]> {
-  const upstream = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('42'));
+const UPSTREAM = `
+const server = require('http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('42'));
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+
+async function startUpstream(): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the upstream exited with ${code}`)));
   });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const address = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  return { child, address: `http://127.0.0.1:${port}` };
+}
+
+export async function runProxyThroughput(): Promise<BenchResult[]> {
+  const { child: upstream, address } = await startUpstream();
   const home = tempHome('spindle-bench-proxy-');
   const k = await startBenchKernel(home);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -92,7 +104,7 @@ export async function runProxyThroughput(): Promise<BenchResult[]> {
   } finally {
     agent.destroy();
     await k.running.close();
-    upstream.close();
+    upstream.kill();
     removeHome(home);
   }
   const ratio = median(direct) / median(proxied);

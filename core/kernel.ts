@@ -26,6 +26,8 @@ import { buildPluginView } from './plugin-view.js';
 import { createRegistries, type KernelRegistries } from './registries.js';
 import type { ActivityEntry, ActivityFilter, PluginRecord, PluginState, StateStore } from './state/store.js';
 
+const TOKEN_CACHE_MS = 2_000;
+
 export interface KernelOptions {
   home: string;
   store: StateStore;
@@ -353,8 +355,17 @@ export class Kernel implements KernelApi {
     };
   }
 
-  authenticateToken(token: string): Promise<Principal | undefined> {
-    return authenticateAdminToken(this.store, token);
+  /** Valid tokens seen in the last TOKEN_CACHE_MS: a revoked token stops working within that time. */
+  private readonly tokenCache = new Map<string, { principal: Principal; until: number }>();
+
+  async authenticateToken(token: string): Promise<Principal | undefined> {
+    const cached = this.tokenCache.get(token);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const principal = await authenticateAdminToken(this.store, token);
+    if (this.tokenCache.size > 1_000) this.tokenCache.clear();
+    if (principal) this.tokenCache.set(token, { principal, until: Date.now() + TOKEN_CACHE_MS });
+    else this.tokenCache.delete(token);
+    return principal;
   }
 }
 

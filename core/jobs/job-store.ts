@@ -24,6 +24,8 @@ export interface PassOutcome {
 
 /** Jobs, their secrets, their history and queues; one async interface for SQLite and PostgreSQL. */
 export interface JobStore {
+  /** Bumped by every write through this store: readers may cache what they read until it moves. */
+  readonly generation: number;
   insertJob(job: Omit<JobRecord, 'seq'>, secrets: Record<string, string>): Promise<JobRecord>;
   getJob(id: string): Promise<JobRecord | undefined>;
   findJob(name: string, version: string): Promise<JobRecord | undefined>;
@@ -35,8 +37,11 @@ export interface JobStore {
   allocatedJobs(): Promise<JobRecord[]>;
   /** Apply a transition; undefined when the job was not in one of `from` (someone else moved it). */
   transition(id: string, transition: Transition): Promise<JobRecord | undefined>;
-  /** Reserve placements (PENDING → SCHEDULED) and record why the rest wait, in one transaction. */
-  commitPass(outcome: PassOutcome, at: string): Promise<JobRecord[]>;
+  /**
+   * Reserve placements (PENDING → SCHEDULED) and record why the rest wait, in one transaction.
+   * Returns the ids actually reserved (a job no longer PENDING is skipped).
+   */
+  commitPass(outcome: PassOutcome, at: string): Promise<string[]>;
   deleteJob(id: string): Promise<void>;
   /** Set (or clear, with null) the notice shown with a job, without changing its state. */
   setNotice(id: string, notice: string | null): Promise<void>;

@@ -117,8 +117,18 @@ export class KernelJobs implements JobsApi {
     return this.service.list(filter);
   }
 
+  /** The versions of each job name, as last read; valid while the store's generation holds (proxy hot path). */
+  private byName = { generation: -1, jobs: new Map<string, JobView[]>() };
+
   async resolve(name: string, version: string): Promise<JobView> {
-    const jobs = await this.options.store.listJobs({ name });
+    const { store } = this.options;
+    if (this.byName.generation !== store.generation) this.byName = { generation: store.generation, jobs: new Map() };
+    let jobs = this.byName.jobs.get(name);
+    if (!jobs) {
+      const generation = store.generation;
+      jobs = await store.listJobs({ name });
+      if (generation === store.generation) this.byName.jobs.set(name, jobs);
+    }
     if (jobs.length === 0) throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job named ${name} is deployed`, { job: name });
     return pickJobVersion(name, jobs, version);
   }

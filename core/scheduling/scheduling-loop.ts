@@ -117,8 +117,13 @@ export class SchedulingLoop {
       const placer = new PassPlacer(scheduler, this.options.hooks, { queue, allocatedByOwner: allocationsByOwner(allocated) }, agents, outcome);
       await placer.place(jobs);
     }
-    const scheduled = await store.commitPass(outcome, at);
-    if (scheduled.length > 0) this.options.onScheduled(scheduled);
+    const reserved = new Set(await store.commitPass(outcome, at));
+    if (reserved.size === 0) return;
+    const agentOf = new Map(outcome.placements.map((p) => [p.jobId, p.agentId]));
+    const scheduled = pending
+      .filter((job) => reserved.has(job.id))
+      .map((job): JobRecord => ({ ...job, state: 'SCHEDULED', agentId: agentOf.get(job.id)!, reason: `placed on agent ${agentOf.get(job.id)}`, updatedAt: at }));
+    this.options.onScheduled(scheduled);
   }
 
   private async agentsOf(target: string, allocated: JobRecord[]): Promise<AgentInfo[] | undefined> {

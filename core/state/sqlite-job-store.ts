@@ -38,8 +38,10 @@ const inList = (states: readonly JobState[]): string => states.map((s) => `'${s}
 
 /** Jobs on the kernel's SQLite file. Each pass's reservations commit in one transaction. */
 export class SqliteJobStore implements JobStore {
+  generation = 0;
   private readonly s;
-  private readonly commitPassTx: (outcome: PassOutcome, at: string) => JobRecord[];
+  private readonly listQueries = new Map<string, Database.Statement<unknown[], Row>>();
+  private readonly commitPassTx: (outcome: PassOutcome, at: string) => string[];
   private readonly transitionTx: (id: string, t: Transition) => JobRecord | undefined;
 
   constructor(private readonly db: Database.Database) {
@@ -52,8 +54,14 @@ export class SqliteJobStore implements JobStore {
       pending: p(`SELECT ${COLUMNS} FROM jobs WHERE queue = ? AND state = 'PENDING' ORDER BY seq`),
       allocated: p(`SELECT ${COLUMNS} FROM jobs WHERE state IN (${inList(ALLOCATED_STATES)})`),
       update: p(`UPDATE jobs SET state = ?, reason = ?, agent_id = ?, runtime_json = ?, notice = ?, attempts = ?, updated_at = ? WHERE id = ?`),
-      reserve: p(`UPDATE jobs SET state = 'SCHEDULED', agent_id = ?, reason = ?, updated_at = ? WHERE id = ? AND state = 'PENDING'`),
-      wait: p(`UPDATE jobs SET reason = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'PENDING'`),
+      // A pass is written set-wise: one statement for all placements, one for their history, one
+      // for the waiting reasons, each reading the decisions from a JSON array.
+      reserve: p(`UPDATE jobs SET state = 'SCHEDULED', agent_id = (d.value ->> 1), reason = 'placed on agent ' || (d.value ->> 1), updated_at = ?
+        FROM json_each(?) AS d WHERE jobs.id = (d.value ->> 0) AND jobs.state = 'PENDING' RETURNING jobs.id, jobs.agent_id`),
+      reserveEvents: p(`INSERT INTO job_events (job_id, at, from_state, to_state, reason)
+        SELECT (d.value ->> 0), ?, 'PENDING', 'SCHEDULED', 'placed on agent ' || (d.value ->> 1) FROM json_each(?) AS d`),
+      wait: p(`UPDATE jobs SET reason = (d.value ->> 1), attempts = attempts + 1, updated_at = ?
+        FROM json_each(?) AS d WHERE jobs.id = (d.value ->> 0) AND jobs.state = 'PENDING'`),
       event: p('INSERT INTO job_events (job_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)'),
       events: p('SELECT job_id, at, from_state, to_state, reason FROM job_events WHERE job_id = ? ORDER BY at, rowid'),
       delete: p('DELETE FROM jobs WHERE id = ?'),
@@ -76,20 +84,16 @@ export class SqliteJobStore implements JobStore {
       return next;
     });
     this.commitPassTx = db.transaction((outcome: PassOutcome, at: string) => {
-      const reserved: JobRecord[] = [];
-      for (const { jobId, agentId } of outcome.placements) {
-        const reason = `placed on agent ${agentId}`;
-        if (this.s.reserve.run(agentId, reason, at, jobId).changes === 0) continue;
-        this.s.event.run(jobId, at, 'PENDING', 'SCHEDULED', reason);
-        reserved.push(toJob(this.s.get.get(jobId)!));
-      }
-      for (const { jobId, reason } of outcome.waiting) this.s.wait.run(reason, at, jobId);
-      return reserved;
+      const reserved = this.s.reserve.all(at, JSON.stringify(outcome.placements.map((p) => [p.jobId, p.agentId])));
+      if (reserved.length > 0) this.s.reserveEvents.run(at, JSON.stringify(reserved.map((r) => [r.id, r.agent_id])));
+      if (outcome.waiting.length > 0) this.s.wait.run(at, JSON.stringify(outcome.waiting.map((w) => [w.jobId, w.reason])));
+      return reserved.map((r) => r.id as string);
     });
   }
 
-  private op<T>(operation: string, fn: () => T): Promise<T> {
+  private op<T>(operation: string, fn: () => T, write = false): Promise<T> {
     try {
+      if (write) this.generation++;
       return Promise.resolve(fn());
     } catch (error) {
       return Promise.reject(stateError(operation, error));
@@ -108,6 +112,7 @@ export class SqliteJobStore implements JobStore {
         this.s.event.run(job.id, job.submittedAt, null, job.state, job.reason);
         return toJob(this.s.get.get(job.id)!);
       })(),
+      true,
     );
   }
 
@@ -136,7 +141,9 @@ export class SqliteJobStore implements JobStore {
         }
       }
       const sql = `SELECT ${COLUMNS} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
-      return this.db.prepare<unknown[], Row>(sql).all(...args).map(toJob);
+      let stmt = this.listQueries.get(sql);
+      if (!stmt) this.listQueries.set(sql, (stmt = this.db.prepare<unknown[], Row>(sql)));
+      return stmt.all(...args).map(toJob);
     });
   }
 
@@ -149,11 +156,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   transition(id: string, transition: Transition): Promise<JobRecord | undefined> {
-    return this.op('transition', () => this.transitionTx(id, transition));
+    return this.op('transition', () => this.transitionTx(id, transition), true);
   }
 
-  commitPass(outcome: PassOutcome, at: string): Promise<JobRecord[]> {
-    return this.op('commitPass', () => this.commitPassTx(outcome, at));
+  commitPass(outcome: PassOutcome, at: string): Promise<string[]> {
+    return this.op('commitPass', () => this.commitPassTx(outcome, at), true);
   }
 
   deleteJob(id: string): Promise<void> {
@@ -163,11 +170,12 @@ export class SqliteJobStore implements JobStore {
         this.s.deleteSecrets.run(id);
         this.s.deleteEvents.run(id);
       })(),
+      true,
     );
   }
 
   setNotice(id: string, notice: string | null): Promise<void> {
-    return this.op('setNotice', () => void this.s.notice.run(notice, id));
+    return this.op('setNotice', () => void this.s.notice.run(notice, id), true);
   }
 
   getSecrets(id: string): Promise<Record<string, string>> {
@@ -200,7 +208,7 @@ export class SqliteJobStore implements JobStore {
     return this.op('putQueue', () => {
       const { name, scheduler, ...config } = queue;
       this.s.putQueue.run(name, scheduler, JSON.stringify(config));
-    });
+    }, true);
   }
 
   listQueues(): Promise<QueueConfig[]> {
