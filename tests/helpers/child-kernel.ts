@@ -14,7 +14,10 @@ export interface ChildKernel {
 
 /** `spindle start` in a child process (for SIGKILL and process-level error tests). */
 export async function startChildKernel(home: string, env: Record<string, string> = {}): Promise<ChildKernel> {
-  const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--home', home], {
+  const { withDefaults, ...rest } = env;
+  const args = [BIN, 'start', '--port', '0', '--home', home, ...(withDefaults ? ['--with-defaults'] : [])];
+  env = rest;
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, SPINDLE_ADMIN_TOKEN: ADMIN_TOKEN, SPINDLE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -22,7 +25,7 @@ export async function startChildKernel(home: string, env: Record<string, string>
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kernel did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`kernel did not start:\n${out}`)), 60_000);
     const check = (): void => {
       const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
       if (m) {
