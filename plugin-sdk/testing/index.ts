@@ -37,6 +37,11 @@ export interface ActivateOptions {
   manifest?: Partial<PluginManifest>;
   /** Operator config; validated against `manifest.configSchema` with defaults, as the kernel does. */
   config?: Record<string, unknown>;
+  /**
+   * The plugin's own directory (holding `assets/` and `docs/`), so `ctx.assetsDir` points at its
+   * real assets. Default: an empty scratch directory.
+   */
+  dir?: string;
 }
 
 export interface LogLine {
@@ -94,7 +99,7 @@ export class TestKernel {
       ...options.manifest,
     };
     const config = resolveConfig(manifest, options.config);
-    const dir = path.join(this.root, 'plugins', manifest.name, manifest.version);
+    const dir = options.dir ? path.resolve(options.dir) : path.join(this.root, 'plugins', manifest.name, manifest.version);
     await this.host.start(manifest, dir, config, definition);
     return manifest.name;
   }
