@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { createHash } from 'node:crypto';
+import { watch as fsWatch, type FSWatcher as FSWatcherNode } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -20,8 +21,9 @@ const ACTOR = 'drop-in';
  * until the next change, and checked again after `settleMs` in case no further event comes.
  *
  * chokidar can miss a file replaced by rename several times in quick succession (its per-file
- * watcher follows the old inode), so a light rescan (readdir + stat) every `rescanMs` catches
- * what the events missed; the content hash keeps the two from installing anything twice.
+ * watcher follows the old inode), so any event on the directory itself also triggers a light
+ * rescan (readdir + stat), and so does a slow timer; the content hash keeps these from
+ * installing anything twice.
  */
 export class DropInWatcher {
   private watcher?: FSWatcher;
@@ -30,12 +32,13 @@ export class DropInWatcher {
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly seen = new Map<string, string>();
   private rescanTimer?: NodeJS.Timeout;
+  private dirWatcher?: FSWatcherNode;
 
   constructor(
     private readonly kernel: Kernel,
     private readonly logger: Logger,
     private readonly settleMs = 500,
-    private readonly rescanMs = 250,
+    private readonly rescanMs = 2_000,
   ) {}
 
   get dir(): string {
@@ -57,6 +60,8 @@ export class DropInWatcher {
     await this.rescan();
     this.rescanTimer = setInterval(() => void this.rescan(), this.rescanMs);
     this.rescanTimer.unref();
+    this.dirWatcher = fsWatch(this.dir, () => void this.rescan());
+    this.dirWatcher.on('error', () => undefined);
   }
 
   /** Queue every ZIP whose size, mtime or inode changed since the last look. */
@@ -81,6 +86,7 @@ export class DropInWatcher {
 
   async close(): Promise<void> {
     clearInterval(this.rescanTimer);
+    this.dirWatcher?.close();
     for (const timer of this.rechecks.values()) clearTimeout(timer);
     this.rechecks.clear();
     await this.watcher?.close();

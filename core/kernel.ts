@@ -131,13 +131,16 @@ export class Kernel implements KernelApi {
   /** Run lifecycle operations one at a time, in arrival order; then let jobs follow target changes. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
     if (this.stopping) return Promise.reject(new KernelError('KRN_ERR_SHUTTING_DOWN', 'the kernel is stopping'));
-    const run = this.queue.then(work).finally(async () => {
-      if (this.stopping) return;
-      await this.host.settled();
-      await this.jobs.afterPluginChange().catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'could not reconcile jobs after a plugin change'));
-    });
-    this.queue = run.catch(() => undefined);
+    const run = this.queue.then(work);
+    // Reconcile after the caller has its answer, but before the next lifecycle operation starts.
+    this.queue = run.catch(() => undefined).then(() => this.followTargets());
     return run;
+  }
+
+  private async followTargets(): Promise<void> {
+    if (this.stopping) return;
+    await this.host.settled();
+    await this.jobs.afterPluginChange().catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'could not reconcile jobs after a plugin change'));
   }
 
   private async countByState(): Promise<Record<PluginState, number>> {

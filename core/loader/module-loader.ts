@@ -9,15 +9,36 @@ function isUnder(file: string, dir: string): boolean {
   return file === dir || file.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 }
 
+/** Modules each bundle directory loaded, so eviction need not scan the whole cache (hot swap path). */
+const loadedFrom = new Map<string, Set<CachedModule>>();
+
+/** The module and everything it required from inside `dir`. */
+function collectLoaded(root: CachedModule | undefined, dir: string, into: Set<CachedModule>): void {
+  if (!root || into.has(root) || !isUnder(root.filename, dir)) return;
+  into.add(root);
+  for (const child of root.children ?? []) collectLoaded(child as CachedModule, dir, into);
+}
+
 /**
  * Forget every module loaded from `dir`: delete it from `require.cache` and drop it from every
  * parent's `module.children`. Both steps are needed, or the old code stays reachable
- * (nodejs/node#8443).
+ * (nodejs/node#8443). A bundle's modules are only parents of each other (the loader's parent is
+ * a throwaway), so unlinking them among themselves is enough; `full` also scans the whole cache.
  */
-export function evictModules(dir: string): number {
+export function evictModules(dir: string, full = false): number {
   const require = createRequire(import.meta.url);
   const cache = require.cache as Record<string, CachedModule | undefined>;
+  const modules = loadedFrom.get(dir) ?? new Set<CachedModule>();
+  loadedFrom.delete(dir);
   let evicted = 0;
+  for (const mod of modules) {
+    if (cache[mod.filename] === mod) {
+      delete cache[mod.filename];
+      evicted++;
+    }
+    mod.children = [];
+  }
+  if (!full) return evicted;
   for (const key of Object.keys(cache)) {
     if (isUnder(key, dir)) {
       delete cache[key];
@@ -52,13 +73,18 @@ export function loadPluginModule(dir: string, main: string, pluginName: string):
   if (!isUnder(file, path.resolve(dir))) {
     throw new KernelError('KRN_ERR_PLUGIN_LOAD_FAILED', `main "${main}" points outside the bundle`, { plugin: pluginName });
   }
-  evictModules(dir);
+  // A directory loaded before (same version again, e.g. a config change) must load fresh.
+  if (loadedFrom.has(dir)) evictModules(dir);
   let exported: unknown;
+  const require = createRequire(path.join(dir, 'spindle-loader.cjs'));
   try {
     // A throwaway parent per load: its `children` link to the bundle dies with it.
-    exported = createRequire(path.join(dir, 'spindle-loader.cjs'))(file);
+    exported = require(file);
+    const modules = new Set<CachedModule>();
+    collectLoaded(require.cache[file] as CachedModule | undefined, dir, modules);
+    loadedFrom.set(dir, modules);
   } catch (error) {
-    evictModules(dir);
+    evictModules(dir, true);
     throw new KernelError('KRN_ERR_PLUGIN_LOAD_FAILED', `loading ${main} threw: ${describeError(error)}`, {
       plugin: pluginName,
       cause: error,
