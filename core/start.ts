@@ -77,7 +77,7 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
     await installDefaultPlugins(kernel, logger);
     kernel.jobs.scheduling.wakeAll();
   }
-  const app = await buildHttpServer(kernel, { logger, bodyLimitBytes: limits.maxZipBytes });
+  const app = await buildHttpServer(kernel, { logger, bodyLimitBytes: limits.maxZipBytes, proxyTimeoutMs: numberFromEnv(env, 'SPINDLE_PROXY_TIMEOUT_MS', 60_000) });
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -1,7 +1,5 @@
 /** `spindle deploy [dir]` and `spindle redeploy <name>`: submit, then follow the job until it runs. */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import type { JobView } from '../jobs/jobs-api.js';
 import type { ApiClient } from './api-client.js';
 import type { CommandContext } from './context.js';
@@ -41,20 +39,6 @@ function withWaitOptions(command: Command): Command {
     .option('--json', 'print the final job as JSON (progress goes to stderr)');
 }
 
-/**
- * The files the manifest was read from, past its `extends` chain: the secret env file. Its values
- * travel in the secretEnv field, so it stays out of the source ZIP.
- */
-export async function secretSources(sources: readonly string[]): Promise<string[]> {
-  let chain = 1;
-  while (chain < sources.length) {
-    const data: unknown = parseYaml(await readFile(sources[chain - 1]!, 'utf8'));
-    if (typeof data !== 'object' || data === null || !('extends' in data)) break;
-    chain++;
-  }
-  return sources.slice(chain);
-}
-
 /** Follows `start` unless --no-wait, then prints the result and fails the command if the job did. */
 async function settle(ctx: CommandContext, client: ApiClient, start: JobView, flags: WaitFlags): Promise<void> {
   const say = (line: string) => (flags.json ? ctx.err(line) : ctx.out(line));
@@ -87,7 +71,9 @@ export function registerDeployCommands(program: Command, ctx: CommandContext): v
       overrides: flags.set,
       ...(flags.file ? { file: flags.file } : {}),
     });
-    const { zip } = await packDirectory(jobDir, { exclude: await secretSources(sources) });
+    // The manifest files (which may hold inline secrets) stay out: the final manifest and the
+    // secrets travel in their own fields.
+    const { zip } = await packDirectory(jobDir, { exclude: sources });
     const client = ctx.client(cmd);
     const start = await client.deployJob({ manifest, secretEnv, source: zip }, { force: !!flags.force });
     await settle(ctx, client, start, flags);

@@ -5,7 +5,6 @@ import path from 'node:path';
 import AdmZip from 'adm-zip';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packDirectory } from './pack-directory.js';
-import { secretSources } from './deploy-command.js';
 
 const roots: string[] = [];
 afterEach(() => {
@@ -73,15 +72,5 @@ describe('packDirectory', () => {
     // Random bytes do not compress: the archive outgrows the limit though no file does.
     writeFileSync(path.join(dir, 'blob.bin'), randomBytes(900));
     await expect(packDirectory(dir, { maxBytes: 1000 })).rejects.toThrow(/packs to .* over the .* limit; largest files: blob\.bin/);
-  });
-});
-
-describe('secretSources', () => {
-  it('is what the manifest read after its extends chain', async () => {
-    const dir = tree({ 'job.yaml': 'extends: base.yaml\n', 'base.yaml': 'name: a\n', 'secrets.yaml': 'K: v\n' });
-    const [job, base, secrets] = ['job.yaml', 'base.yaml', 'secrets.yaml'].map((f) => path.join(dir, f)) as [string, string, string];
-    expect(await secretSources([job, base, secrets])).toEqual([secrets]);
-    expect(await secretSources([job, base])).toEqual([]);
-    expect(await secretSources([base, secrets])).toEqual([secrets]);
   });
 });

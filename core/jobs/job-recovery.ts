@@ -9,16 +9,19 @@ import type { JobTransitions } from './job-transitions.js';
 /**
  * After a kernel restart: jobs caught between decision and start go back to the queue (keeping
  * their place: the order is by submission); each target re-attaches the jobs it still runs;
- * the rest are LOST with the reason. PENDING jobs are untouched.
+ * the rest are LOST with the reason (returned, so services can be queued again). PENDING jobs
+ * are untouched.
  */
-export async function recoverJobs(deps: { store: JobStore; registries: KernelRegistries; transitions: JobTransitions; logger: Logger }): Promise<void> {
+export async function recoverJobs(deps: { store: JobStore; registries: KernelRegistries; transitions: JobTransitions; logger: Logger }): Promise<JobRecord[]> {
   const { store, transitions } = deps;
   const jobs = await store.listJobs();
   for (const job of jobs.filter((j) => j.state === 'SCHEDULED' || j.state === 'PREPARING')) {
     await transitions.move(job.id, [job.state], 'PENDING', 'the kernel restarted before the job started; queued again', { agentId: null, runtime: { replicas: [] } });
   }
   const live = jobs.filter((j) => j.state === 'RUNNING' || j.state === 'TERMINATING');
-  for (const [target, group] of groupByTarget(live)) await recoverTarget(deps, target, group);
+  const lost: JobRecord[] = [];
+  for (const [target, group] of groupByTarget(live)) lost.push(...(await recoverTarget(deps, target, group)));
+  return lost;
 }
 
 /** Re-attach (or mark LOST) `jobs` that run on `target`; `when` says what happened, for the reason. */

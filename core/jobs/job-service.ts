@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { JobStateReport, LogChunk } from '../../plugin-sdk/providers.js';
 import type { ActivityRecorder } from '../activity-recorder.js';
 import { KernelError, describeError } from '../errors/kernel-error.js';
+import { pluginCallError } from '../plugin-dispatch.js';
 import type { KernelHooks } from '../hooks.js';
 import type { HomePaths } from '../home-paths.js';
 import { extractZip } from '../intake/extract-zip.js';
@@ -55,7 +56,15 @@ export class JobService {
 
   async deploy(input: DeployInput): Promise<JobRecord> {
     const { store, hooks, scheduling } = this.deps;
-    const parsed = validateJobManifest(input.manifest);
+    const { secretEnv: inlineSecrets, secretEnvFile, extends: base, ...plain } = (input.manifest ?? {}) as Record<string, unknown>;
+    if (secretEnvFile !== undefined || base !== undefined) {
+      throw new KernelError('KRN_ERR_JOB_MANIFEST_INVALID', `${secretEnvFile !== undefined ? 'secretEnvFile' : 'extends'} must be resolved before upload (spindle deploy does it); send the final manifest and the secrets apart`);
+    }
+    // Secrets never stay in the stored manifest: inline ones join the others and reach the job as env only.
+    input = { ...input, secretEnv: { ...(inlineSecrets as Record<string, string> | undefined), ...input.secretEnv } };
+    const notText = Object.entries(input.secretEnv).find(([, value]) => typeof value !== 'string');
+    if (notText) throw new KernelError('KRN_ERR_JOB_MANIFEST_INVALID', `secretEnv.${notText[0]} must be a string (quote it in YAML)`);
+    const parsed = validateJobManifest(plain);
     let manifest;
     try {
       manifest = validateJobManifest(await hooks['jobs.validateManifest'].promise({ ...parsed, owner: parsed.owner ?? input.actor }));
@@ -170,11 +179,18 @@ export class JobService {
 
   /** Put a job in a final state back in its queue (its place: by submission order). */
   async requeue(job: JobRecord, reason: string, actor = 'kernel'): Promise<JobRecord> {
+    // The manifest's `jobtype` (e.g. python3:1.x) may select a newer version installed since.
+    let jobtypeResolved = job.jobtypeResolved;
+    try {
+      jobtypeResolved = resolveJobType(this.deps.registries, job.jobtype, jobSubject(job));
+    } catch {
+      // none active now: keep the old one; binding will say it is missing
+    }
     const requeued = await this.deps.store.transition(job.id, {
       from: FINAL_STATES,
       to: 'PENDING',
-      reason,
-      patch: { agentId: null, runtime: { replicas: [] }, attempts: 0 },
+      reason: jobtypeResolved === job.jobtypeResolved ? reason : `${reason} (job type now ${jobtypeResolved})`,
+      patch: { agentId: null, runtime: { replicas: [] }, attempts: 0, jobtypeResolved, notice: null },
     });
     if (!requeued) throw new KernelError('KRN_ERR_JOB_NOT_RUNNING', `${jobSubject(job)} could not be stopped to queue it again`, { job: jobSubject(job) });
     await this.transitions.announce(requeued, actor, 'job.requeued');
@@ -186,7 +202,11 @@ export class JobService {
     const job = await this.get(name, version);
     const target = this.deps.registries.targets.get(job.target);
     if (!target) throw new KernelError('KRN_ERR_TARGET_NOT_FOUND', `target ${job.target} is not active, so its logs cannot be read`, { job: jobSubject(job) });
-    return target.logs(job.id, { offset, limit });
+    try {
+      return await target.logs(job.id, { offset, limit });
+    } catch (error) {
+      throw pluginCallError(this.deps.registries.targets.ownerOf(job.target)?.plugin ?? job.target, `reading the log of ${jobSubject(job)}`, error);
+    }
   }
 
   /** A state report from the plugin running the job's target (`ctx.infrastructure.reportJobState`). */
@@ -198,7 +218,7 @@ export class JobService {
       return;
     }
     const patch = report.replicas ? { runtime: { replicas: report.replicas } } : {};
-    const reason = report.exitCode === undefined ? report.reason : `${report.reason} (exit code ${report.exitCode})`;
+    const reason = report.exitCode === undefined || /code/.test(report.reason) ? report.reason : `${report.reason} (exit code ${report.exitCode})`;
     if (report.state === 'RESTARTING') {
       await this.transitions.move(job.id, ['RUNNING'], 'RUNNING', `restarting: ${reason}`, patch);
     } else {
@@ -212,10 +232,15 @@ export class JobService {
     const { registries } = this.deps;
     const owned = (registry: KernelRegistries['jobTypes'] | KernelRegistries['targets'], key: string) => registry.ownerOf(key)?.plugin === plugin;
     const jobs = await this.deps.store.listJobs();
-    return jobs
+    const users = jobs
       .filter((job) => !FINAL_STATES.includes(job.state))
       .filter((job) => owned(registries.jobTypes, job.jobtypeResolved) || owned(registries.targets, job.target))
       .map((job) => `job ${jobSubject(job)} (${job.state})`);
+    for (const name of registries.schedulers.keys().filter((key) => registries.schedulers.ownerOf(key)?.plugin === plugin)) {
+      const queues = new Set(jobs.filter((job) => job.state === 'PENDING').map((job) => job.queue));
+      for (const queue of queues) if ((await this.deps.scheduling.queueConfig(queue)).scheduler === name) users.push(`queue ${queue} (scheduler ${name}, with pending jobs)`);
+    }
+    return users;
   }
 
   /**

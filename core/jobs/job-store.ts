@@ -13,7 +13,7 @@ export interface Transition {
   from: readonly JobState[];
   to: JobState;
   reason: string;
-  patch?: Partial<Pick<JobRecord, 'agentId' | 'runtime' | 'notice' | 'attempts'>>;
+  patch?: Partial<Pick<JobRecord, 'agentId' | 'runtime' | 'notice' | 'attempts' | 'jobtypeResolved'>>;
 }
 
 /** The scheduler's decision for one pass, committed in one transaction. */

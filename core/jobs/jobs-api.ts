@@ -15,7 +15,7 @@ export interface JobsApi {
   deploy(input: DeployInput): Promise<JobView>;
   list(filter?: JobFilter): Promise<JobView[]>;
   /** The job `name` at `version` or alias (`latest`, `1.x`, `1.2.x`), without its history (hot path). */
-  resolve(name: string, version: string): Promise<JobView>;
+  resolve(name: string, version: string, preferRunning?: boolean): Promise<JobView>;
   /** `version` may be an alias: `latest`, `1.x`, `1.2.x`. */
   get(name: string, version: string): Promise<JobDetailView>;
   delete(name: string, version: string, actor: string): Promise<JobView>;

@@ -87,7 +87,9 @@ export class KernelJobs implements JobsApi {
   async start(): Promise<void> {
     this.targetOwners = this.currentTargetOwners();
     this.started = true;
-    await recoverJobs({ store: this.options.store, registries: this.options.registries, transitions: this.service.transitions, logger: this.options.logger });
+    const lost = await recoverJobs({ store: this.options.store, registries: this.options.registries, transitions: this.service.transitions, logger: this.options.logger });
+    // A service is meant to be up: one its target no longer runs after the restart starts again.
+    for (const job of lost.filter((j) => j.kind === 'service')) await this.service.requeue(job, 'requeued after the kernel restarted');
     this.scheduling.start();
     this.scheduling.wakeAll();
   }
@@ -120,7 +122,7 @@ export class KernelJobs implements JobsApi {
   /** The versions of each job name, as last read; valid while the store's generation holds (proxy hot path). */
   private byName = { generation: -1, jobs: new Map<string, JobView[]>() };
 
-  async resolve(name: string, version: string): Promise<JobView> {
+  async resolve(name: string, version: string, preferRunning = false): Promise<JobView> {
     const { store } = this.options;
     if (this.byName.generation !== store.generation) this.byName = { generation: store.generation, jobs: new Map() };
     let jobs = this.byName.jobs.get(name);
@@ -130,7 +132,7 @@ export class KernelJobs implements JobsApi {
       if (generation === store.generation) this.byName.jobs.set(name, jobs);
     }
     if (jobs.length === 0) throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job named ${name} is deployed`, { job: name });
-    return pickJobVersion(name, jobs, version);
+    return pickJobVersion(name, jobs, version, preferRunning);
   }
 
   async get(name: string, version: string): Promise<JobDetailView> {

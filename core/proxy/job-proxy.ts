@@ -43,7 +43,7 @@ async function forward(
   timeoutMs: number,
 ): Promise<FastifyReply> {
   const { name, version } = request.params;
-  const job = await jobs.resolve(name, version);
+  const job = await jobs.resolve(name, version, true);
   const subject = `${job.name}@${job.version}`;
   if (job.state !== 'RUNNING' || job.runtime.replicas.length === 0) {
     throw new KernelError('KRN_ERR_JOB_NOT_RUNNING', `${subject} is ${job.state}: ${job.reason}`, { job: subject, details: { state: job.state, reason: job.reason } });

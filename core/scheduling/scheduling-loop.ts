@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
 import { describeError } from '../errors/kernel-error.js';
+import { withTimeout } from '../loader/hook-wrappers.js';
 import type { KernelHooks } from '../hooks.js';
 import type { JobRecord, QueueConfig } from '../jobs/job-record.js';
 import type { JobStore, PassOutcome } from '../jobs/job-store.js';
 import type { KernelRegistries } from '../registries.js';
 import { PassPlacer } from './pass-placer.js';
-import { allocationsByOwner, withAllocations } from './scheduling-snapshot.js';
+import { PROVIDER_CALL_MS, allocationsByOwner, withAllocations } from './scheduling-snapshot.js';
 
 export interface SchedulingLoopOptions {
   store: JobStore;
@@ -110,8 +111,8 @@ export class SchedulingLoop {
     const outcome: PassOutcome = { placements: [], waiting: [] };
     for (const [target, jobs] of groupBy(pending, (job) => job.target)) {
       const agents = await this.agentsOf(target, allocated);
-      if (!agents) {
-        outcome.waiting.push(...jobs.map((job) => ({ jobId: job.id, reason: `infrastructure target "${target}" is not active` })));
+      if (typeof agents === 'string') {
+        outcome.waiting.push(...jobs.map((job) => ({ jobId: job.id, reason: agents })));
         continue;
       }
       const placer = new PassPlacer(scheduler, this.options.hooks, { queue, allocatedByOwner: allocationsByOwner(allocated) }, agents, outcome);
@@ -126,14 +127,16 @@ export class SchedulingLoop {
     this.options.onScheduled(scheduled);
   }
 
-  private async agentsOf(target: string, allocated: JobRecord[]): Promise<AgentInfo[] | undefined> {
+  /** The target's agents with their allocations, or why there are none. */
+  private async agentsOf(target: string, allocated: JobRecord[]): Promise<AgentInfo[] | string> {
     const provider = this.options.registries.targets.get(target);
-    if (!provider) return undefined;
+    if (!provider) return `infrastructure target "${target}" is not active`;
     try {
-      return withAllocations(await provider.agents(), allocated);
+      const agents = await withTimeout(provider.agents(), PROVIDER_CALL_MS, () => new Error(`no answer within ${PROVIDER_CALL_MS} ms`));
+      return withAllocations(agents, allocated);
     } catch (error) {
       this.options.logger.warn({ target, err: describeError(error) }, 'agents() failed');
-      return undefined;
+      return `infrastructure target "${target}" could not list its agents: ${describeError(error)}`;
     }
   }
 }

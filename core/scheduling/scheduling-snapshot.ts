@@ -1,3 +1,6 @@
+/** A scheduler or target that takes longer than this fails the pass for its jobs, not the loop. */
+export const PROVIDER_CALL_MS = 30_000;
+
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
 import type { PendingJob } from '../../plugin-sdk/providers.js';
 import { totalResources, type JobRecord } from '../jobs/job-record.js';

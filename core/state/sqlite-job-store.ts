@@ -53,7 +53,7 @@ export class SqliteJobStore implements JobStore {
       find: p(`SELECT ${COLUMNS} FROM jobs WHERE name = ? AND version = ?`),
       pending: p(`SELECT ${COLUMNS} FROM jobs WHERE queue = ? AND state = 'PENDING' ORDER BY seq`),
       allocated: p(`SELECT ${COLUMNS} FROM jobs WHERE state IN (${inList(ALLOCATED_STATES)})`),
-      update: p(`UPDATE jobs SET state = ?, reason = ?, agent_id = ?, runtime_json = ?, notice = ?, attempts = ?, updated_at = ? WHERE id = ?`),
+      update: p(`UPDATE jobs SET state = ?, reason = ?, agent_id = ?, runtime_json = ?, notice = ?, attempts = ?, jobtype_resolved = ?, updated_at = ? WHERE id = ?`),
       // A pass is written set-wise: one statement for all placements, one for their history, one
       // for the waiting reasons, each reading the decisions from a JSON array.
       reserve: p(`UPDATE jobs SET state = 'SCHEDULED', agent_id = (d.value ->> 1), reason = 'placed on agent ' || (d.value ->> 1), updated_at = ?
@@ -79,7 +79,7 @@ export class SqliteJobStore implements JobStore {
       const job = toJob(row);
       if (!t.from.includes(job.state)) return undefined;
       const next = { ...job, ...t.patch, state: t.to, reason: t.reason, updatedAt: new Date().toISOString() };
-      this.s.update.run(next.state, next.reason, next.agentId, JSON.stringify(next.runtime), next.notice, next.attempts, next.updatedAt, id);
+      this.s.update.run(next.state, next.reason, next.agentId, JSON.stringify(next.runtime), next.notice, next.attempts, next.jobtypeResolved, next.updatedAt, id);
       this.s.event.run(id, next.updatedAt, job.state, t.to, t.reason);
       return next;
     });

@@ -108,7 +108,7 @@ describe('python jobs on the local target', () => {
     expect(await waitFor('batch-ok', '1.0.0', ['SUCCEEDED', 'FAILED'])).toMatchObject({ state: 'SUCCEEDED' });
     const failed = await waitFor('batch-bad', '1.0.0', ['SUCCEEDED', 'FAILED']);
     expect(failed.state).toBe('FAILED');
-    expect(failed.reason).toContain('exit code 1');
+    expect(failed.reason).toContain('exited with code 1');
     const log = (await (await api('/api/v1/jobs/batch-bad/1.0.0/logs')).json()) as { text: string };
     expect(log.text).toContain('RuntimeError: boom');
   });

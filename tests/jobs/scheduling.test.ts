@@ -121,24 +121,30 @@ describe('scheduling', () => {
     expect((await jobState(k, 'fine')).state).toBe('RUNNING');
   });
 
-  it('after a restart, pending jobs keep their place and jobs the target lost are LOST', async () => {
+  it('after a restart: pending jobs keep their place, lost batch jobs stay LOST, lost services run again', async () => {
     k = await kernelWithJobs();
     const home = k.home;
-    await deploy(k, fakeJob('runner', { resources: { cpu: 2, memory: 64 } }));
+    await deploy(k, fakeJob('runner', { kind: 'batch' }));
+    await deploy(k, fakeJob('svc'));
     await settle(k);
     await deploy(k, fakeJob('waiter-1'));
     await deploy(k, fakeJob('waiter-2'));
     await settle(k);
     const before = [await jobState(k, 'waiter-1'), await jobState(k, 'waiter-2')];
+    expect(before.map((j) => j.state)).toEqual(['PENDING', 'PENDING']);
     await k.close();
     k = await kernelWithJobs(home);
     await settle(k);
     const runner = await jobState(k, 'runner');
     expect(runner.state).toBe('LOST');
     expect(runner.reason).toContain('no longer running');
+    const svc = (await (await k.api('/api/v1/jobs/svc/1.0.0')).json()) as { state: string; events: { to: string; reason: string }[] };
+    expect(svc.state).toBe('RUNNING');
+    expect(svc.events.map((e) => e.to)).toEqual(expect.arrayContaining(['LOST', 'PENDING']));
+    expect(svc.events.some((e) => e.reason === 'requeued after the kernel restarted')).toBe(true);
     const after = [await jobState(k, 'waiter-1'), await jobState(k, 'waiter-2')];
     expect(after.map((j) => j.seq)).toEqual(before.map((j) => j.seq));
-    expect(after.map((j) => j.state)).toEqual(['RUNNING', 'RUNNING']);
+    expect(after.map((j) => j.state)).toEqual(['RUNNING', 'PENDING']);
   });
 
   it('lets a job type plugin refuse a manifest, with its message', async () => {
