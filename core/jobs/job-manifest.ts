@@ -4,7 +4,8 @@
  * `job-manifest.schema.json` next to this file is the single source of truth; the types below
  * mirror it and `job-manifest.test.ts` fails when the two drift apart.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
+import { describeSchemaErrors } from '../schema-problems.js';
 import semver from 'semver';
 import type { JobManifestData } from '../../plugin-sdk/hook-types.js';
 import type { ErrorCode } from '../errors/catalogue.js';
@@ -88,7 +89,7 @@ export function validateJobManifest(data: unknown, source?: string): JobManifest
   } catch {
     throw invalid(source, data, [{ path: '/', message: 'must be plain data (objects, arrays, strings, numbers, booleans)' }]);
   }
-  const problems = validate(copy) ? duplicateMounts(copy) : describeProblems(validate.errors ?? []);
+  const problems = validate(copy) ? duplicateMounts(copy) : describeSchemaErrors(validate.errors ?? []);
   if (problems.length > 0) throw invalid(source, data, problems);
   const record = copy as unknown as Record<string, unknown>;
   return Object.fromEntries(PROPERTY_ORDER.filter((key) => key in record).map((key) => [key, record[key]])) as unknown as JobManifest;
@@ -113,34 +114,6 @@ function duplicateMounts(manifest: JobManifest): JobManifestProblem[] {
     else problems.push({ path: `/volumes/${index}/mountPath`, message: `is already used by /volumes/${first}` });
   });
   return problems;
-}
-
-function describeProblems(errors: readonly ErrorObject[]): JobManifestProblem[] {
-  // ajv adds a generic "property name must be valid" after each specific property-name error.
-  const specific = errors.some((error) => error.propertyName !== undefined);
-  const problems = errors
-    .filter((error) => !(specific && error.keyword === 'propertyNames'))
-    .map((error) => ({ path: error.instancePath || '/', message: describeProblem(error) }));
-  const unique = new Map(problems.map((problem) => [`${problem.path}\u0000${problem.message}`, problem]));
-  return [...unique.values()];
-}
-
-function describeProblem(error: ErrorObject): string {
-  const params = error.params as Record<string, unknown>;
-  const custom = (error.parentSchema as Record<string, unknown> | undefined)?.['x-message'];
-  const base =
-    (error.keyword === 'pattern' || error.keyword === 'not') && typeof custom === 'string'
-      ? custom
-      : (error.message ?? `fails ${error.keyword}`);
-  if (error.propertyName !== undefined) return `property name ${JSON.stringify(error.propertyName)} ${base}`;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `has unknown property ${JSON.stringify(params['additionalProperty'])}`;
-    case 'enum':
-      return `must be one of ${(params['allowedValues'] as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
-    default:
-      return base;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
+import { describeSchemaErrors } from '../schema-problems.js';
 import addFormatsModule from 'ajv-formats';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import { KernelError } from '../errors/kernel-error.js';
@@ -43,7 +44,7 @@ export interface ManifestProblem {
  */
 export function validateManifest(data: unknown, pluginHint?: string): PluginManifest {
   if (validate(data)) return data;
-  const errors = describeProblems(validate.errors ?? []);
+  const errors = describeSchemaErrors(validate.errors ?? []);
   const listed = errors.map((error) => `${error.path}: ${error.message}`).join('; ');
   throw new KernelError('KRN_ERR_MANIFEST_INVALID', `plugin.json does not match the manifest schema: ${listed}`, {
     ...(pluginHint ? { plugin: pluginHint } : {}),
@@ -51,28 +52,3 @@ export function validateManifest(data: unknown, pluginHint?: string): PluginMani
   });
 }
 
-function describeProblems(errors: readonly ErrorObject[]): ManifestProblem[] {
-  // ajv adds a generic "property name must be valid" after each specific property-name error.
-  const specific = errors.some((error) => error.propertyName !== undefined);
-  const problems = errors
-    .filter((error) => !(specific && error.keyword === 'propertyNames'))
-    .map((error) => ({ path: error.instancePath || '/', message: describeProblem(error) }));
-  const unique = new Map(problems.map((problem) => [`${problem.path}\u0000${problem.message}`, problem]));
-  return [...unique.values()];
-}
-
-function describeProblem(error: ErrorObject): string {
-  const params = error.params as Record<string, unknown>;
-  const base = error.message ?? `fails ${error.keyword}`;
-  if (error.propertyName !== undefined) return `property name ${JSON.stringify(error.propertyName)} ${base}`;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `has unknown property ${JSON.stringify(params['additionalProperty'])}`;
-    case 'enum':
-      return `must be one of ${(params['allowedValues'] as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
-    case 'not':
-      return error.schemaPath === '#/properties/main/not' ? "must not contain a '..' segment" : 'matches a form that is not allowed';
-    default:
-      return base;
-  }
-}
