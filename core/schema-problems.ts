@@ -1,5 +1,11 @@
 import type { ErrorObject } from 'ajv';
 
+/**
+ * The message annotations a schema may carry; ajv's strict mode must know them
+ * (`ajv.addVocabulary(MESSAGE_KEYWORDS)`), and ajv must run `verbose` so errors carry their schema.
+ */
+export const MESSAGE_KEYWORDS = ['x-message', 'x-not-message'];
+
 /** One thing wrong with a document, at a JSON Pointer (`/` for the document itself). */
 export interface SchemaProblem {
   path: string;

@@ -5,7 +5,7 @@
  * mirror it and `job-manifest.test.ts` fails when the two drift apart.
  */
 import { Ajv } from 'ajv';
-import { describeSchemaErrors } from '../schema-problems.js';
+import { MESSAGE_KEYWORDS, describeSchemaErrors } from '../schema-problems.js';
 import semver from 'semver';
 import type { JobManifestData } from '../../plugin-sdk/hook-types.js';
 import type { ErrorCode } from '../errors/catalogue.js';
@@ -66,8 +66,7 @@ export function jobManifestError(code: JobManifestErrorCode, what: string, optio
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, verbose: true });
-// "x-message" is an annotation read back by describeProblem; ajv's strict mode needs to know it.
-ajv.addVocabulary(['x-message']);
+ajv.addVocabulary(MESSAGE_KEYWORDS);
 const validate = ajv.compile<JobManifest>(JOB_MANIFEST_SCHEMA);
 
 const PROPERTY_ORDER = Object.keys(schemaJson.properties);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { describeSchemaErrors } from '../schema-problems.js';
+import { MESSAGE_KEYWORDS, describeSchemaErrors } from '../schema-problems.js';
 import addFormatsModule from 'ajv-formats';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import { KernelError } from '../errors/kernel-error.js';
@@ -25,7 +25,8 @@ export const MANIFEST_SCHEMA: Readonly<Record<string, unknown>> = JSON.parse(rea
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext its default import is module.exports.
 const addFormats = addFormatsModule.default;
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+ajv.addVocabulary(MESSAGE_KEYWORDS);
 addFormats(ajv, ['uri']);
 const validate = ajv.compile<PluginManifest>(MANIFEST_SCHEMA);
 
