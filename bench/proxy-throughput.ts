@@ -2,13 +2,12 @@
  * Benchmark (jobs): requests per second through the job proxy (`/pub/job/<name>/latest/<path>`)
  * vs straight to the job, in one run. The "job" is a small Node HTTP server in its own process
  * (as a job is), run by a test infrastructure plugin, so the figure measures the kernel's proxy,
- * not Python. The load client shares its process with the kernel, which costs the proxied side.
+ * not Python. The load generator runs in a third process; all three share this machine's 2 cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { ADMIN_TOKEN, removeHome, startBenchKernel, tempHome, type BenchKernel } from './bench-kernel.js';
 import { pluginZip, type BenchPlugin } from './fixtures.js';
-import { median, nowMs, result, round, type BenchResult } from './stats.js';
+import { median, result, round, type BenchResult } from './stats.js';
 
 const REQUESTS = 4_000;
 const CONCURRENCY = 16;
@@ -37,26 +36,35 @@ function upstreamTarget(address: string): BenchPlugin[] {
   ];
 }
 
-async function load(url: string, headers: Record<string, string>, agent: http.Agent): Promise<number> {
-  let sent = 0;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, agent }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end('{"numbers":[40,2]}');
-    });
-  const worker = async () => {
-    while (sent < REQUESTS) {
-      sent++;
-      await one();
-    }
-  };
-  const start = nowMs();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return REQUESTS / ((nowMs() - start) / 1000);
+/** The load generator, in its own process so it does not share the kernel's event loop. */
+const LOADER = `
+const http = require('http');
+const [url, headersJson, requests, concurrency] = process.argv.slice(1);
+const headers = { ...JSON.parse(headersJson), 'content-type': 'application/json' };
+const agent = new http.Agent({ keepAlive: true, maxSockets: Number(concurrency) });
+let sent = 0;
+const one = () => new Promise((resolve, reject) => {
+  const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
+    res.resume();
+    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('status ' + res.statusCode))));
+  });
+  req.on('error', reject);
+  req.end('{"numbers":[40,2]}');
+});
+const worker = async () => { while (sent < Number(requests)) { sent++; await one(); } };
+const start = process.hrtime.bigint();
+Promise.all(Array.from({ length: Number(concurrency) }, worker)).then(
+  () => { console.log(Number(requests) / (Number(process.hrtime.bigint() - start) / 1e9)); agent.destroy(); },
+  (error) => { console.error(String(error)); process.exit(1); },
+);`;
+
+async function load(url: string, headers: Record<string, string>): Promise<number> {
+  const child = spawn(process.execPath, ['-e', LOADER, url, JSON.stringify(headers), String(REQUESTS), String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the load generator failed (exit ${code})`);
+  return Number(out.trim());
 }
 
 async function deployJob(k: BenchKernel): Promise<void> {
@@ -89,20 +97,18 @@ export async function runProxyThroughput(): Promise<BenchResult[]> {
   const { child: upstream, address } = await startUpstream();
   const home = tempHome('spindle-bench-proxy-');
   const k = await startBenchKernel(home);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const proxied: number[] = [];
   const direct: number[] = [];
   try {
     for (const plugin of upstreamTarget(address)) await k.upload(pluginZip(plugin));
     await deployJob(k);
-    await load(`${k.running.url}/pub/job/echo/latest/perform`, auth, agent); // warm-up
-    await load(`${address}/perform`, {}, agent);
+    await load(`${k.running.url}/pub/job/echo/latest/perform`, auth); // warm-up
+    await load(`${address}/perform`, {});
     for (let round = 0; round < ROUNDS; round++) {
-      proxied.push(await load(`${k.running.url}/pub/job/echo/latest/perform`, auth, agent));
-      direct.push(await load(`${address}/perform`, {}, agent));
+      proxied.push(await load(`${k.running.url}/pub/job/echo/latest/perform`, auth));
+      direct.push(await load(`${address}/perform`, {}));
     }
   } finally {
-    agent.destroy();
     await k.running.close();
     upstream.kill();
     removeHome(home);
@@ -118,7 +124,7 @@ export async function runProxyThroughput(): Promise<BenchResult[]> {
       goal: { op: '<=', limit: 1.667 },
       summary: { proxiedRps: round(median(proxied), 0), directRps: round(median(direct), 0), requests: REQUESTS, rounds: ROUNDS },
       raw: { proxiedRps: proxied.map((v) => round(v, 0)), directRps: direct.map((v) => round(v, 0)) },
-      notes: ['the client, the kernel and the job share this machine\'s 2 cores'],
+      notes: ['load generator, kernel and job are three processes on 2 cores: the proxied side runs one more busy process'],
     }),
   ];
 }

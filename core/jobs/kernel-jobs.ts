@@ -119,20 +119,21 @@ export class KernelJobs implements JobsApi {
     return this.service.list(filter);
   }
 
-  /** The versions of each job name, as last read; valid while the store's generation holds (proxy hot path). */
-  private byName = { generation: -1, jobs: new Map<string, JobView[]>() };
+  /** Resolved (name, alias) pairs, valid while the store's generation holds (the proxy's hot path). */
+  private resolved = { generation: -1, jobs: new Map<string, JobView>() };
 
   async resolve(name: string, version: string, preferRunning = false): Promise<JobView> {
     const { store } = this.options;
-    if (this.byName.generation !== store.generation) this.byName = { generation: store.generation, jobs: new Map() };
-    let jobs = this.byName.jobs.get(name);
-    if (!jobs) {
-      const generation = store.generation;
-      jobs = await store.listJobs({ name });
-      if (generation === store.generation) this.byName.jobs.set(name, jobs);
-    }
+    if (this.resolved.generation !== store.generation) this.resolved = { generation: store.generation, jobs: new Map() };
+    const key = `${name}\u0000${version}\u0000${preferRunning}`;
+    const cached = this.resolved.jobs.get(key);
+    if (cached) return cached;
+    const generation = store.generation;
+    const jobs = await store.listJobs({ name });
     if (jobs.length === 0) throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job named ${name} is deployed`, { job: name });
-    return pickJobVersion(name, jobs, version, preferRunning);
+    const job = pickJobVersion(name, jobs, version, preferRunning);
+    if (generation === store.generation) this.resolved.jobs.set(key, job);
+    return job;
   }
 
   async get(name: string, version: string): Promise<JobDetailView> {

@@ -64,11 +64,25 @@ async function forward(
     outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     outgoing.on('error', (error) => unreachable(error.message));
     const body = request.body as Readable | undefined;
-    if (body && typeof body.pipe === 'function') body.pipe(outgoing);
-    else outgoing.end();
+    if (!body || typeof body.pipe !== 'function') outgoing.end();
+    else if (isSmall(request.headers['content-length'])) void collect(body).then((data) => outgoing.end(data), (error: Error) => outgoing.destroy(error));
+    else body.pipe(outgoing);
   });
   reply.code(response.statusCode ?? 502);
   for (const [key, value] of Object.entries(response.headers)) if (!HOP_BY_HOP.has(key) && value !== undefined) reply.header(key, value);
   reply.header('x-request-id', request.id);
-  return reply.send(response);
+  // Small answers go out in one write with the headers; large ones stream.
+  return reply.send(isSmall(response.headers['content-length']) ? await collect(response) : response);
+}
+
+const SMALL_BODY = 64 * 1024;
+
+function isSmall(length: string | string[] | undefined): boolean {
+  return typeof length === 'string' && Number(length) <= SMALL_BODY;
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
