@@ -1,32 +1,18 @@
-import type { Logger } from 'pino';
 import type { JobStateReport, LogChunk } from '../../plugin-sdk/providers.js';
-import type { ActivityRecorder } from '../activity-recorder.js';
 import { KernelError, describeError } from '../errors/kernel-error.js';
-import type { KernelHooks } from '../hooks.js';
-import type { HomePaths } from '../home-paths.js';
-import type { ZipLimits } from '../intake/zip-limits.js';
-import type { KernelRegistries } from '../registries.js';
 import { SchedulingLoop } from '../scheduling/scheduling-loop.js';
 import { pickJobVersion } from './job-aliases.js';
 import type { QueueConfig } from './job-record.js';
 import { recoverJobs, recoverTarget } from './job-recovery.js';
-import { JobService, type DeployInput } from './job-service.js';
-import type { JobFilter, JobStore } from './job-store.js';
+import { JobService, type DeployInput, type JobServiceDeps } from './job-service.js';
+import type { JobFilter } from './job-store.js';
 import type { JobDetailView, JobView, JobsApi } from './jobs-api.js';
 
-export interface KernelJobsOptions {
-  store: JobStore;
-  registries: KernelRegistries;
-  hooks: KernelHooks;
-  activity: ActivityRecorder;
-  paths: HomePaths;
-  limits: ZipLimits;
-  logger: Logger;
-  kernelVersion: string;
+export type KernelJobsOptions = Omit<JobServiceDeps, 'scheduling'> & {
+  /** Scheduler of a queue with no stored config. */
   defaultScheduler: string;
   schedulerTickMs: number;
-  stopGraceMs: number;
-}
+};
 
 /** The job side of the kernel: the job service, the scheduling loop and binding, behind JobsApi. */
 export class KernelJobs implements JobsApi {
