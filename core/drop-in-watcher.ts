@@ -126,6 +126,8 @@ export class DropInWatcher {
       this.logger.info({ file, plugin: result.name, version: result.version, state: result.state }, 'drop-in installed');
     } catch (error) {
       this.logger.error({ file, err: describeError(error) }, 'drop-in refused');
+      // Refused for maintenance: look again on the next rescan, so it installs once that ends.
+      if ((error as KernelError).code === 'KRN_ERR_MAINTENANCE') this.seen.set(file, 'retry');
       // Installed but failed to activate: remember it, so removing the file uninstalls it.
       const { installed, name, version } = (error as KernelError).details ?? {};
       if (!installed || typeof name !== 'string' || typeof version !== 'string') return;

@@ -7,6 +7,7 @@ import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/contex
 import type { Principal } from '../plugin-sdk/hook-types.js';
 import type { PluginCategory } from '../plugin-sdk/manifest.js';
 import type { JobsApi } from './jobs/jobs-api.js';
+import type { MaintenanceState } from './maintenance.js';
 import type { ActivityEntry, ActivityFilter, PluginState } from './state/store.js';
 
 export interface PluginVersionView {
@@ -71,6 +72,8 @@ export interface HealthView {
   pluginApiVersion: string;
   uptimeSeconds: number;
   plugins: Record<PluginState, number>;
+  /** True while maintenance mode refuses changes. */
+  maintenance: boolean;
 }
 
 export interface KernelApi {
@@ -97,6 +100,8 @@ export interface KernelApi {
   dispatchPluginRoute(name: string, request: PluginHttpRequest): Promise<PluginHttpResponse>;
   listActivity(filter: ActivityFilter): Promise<ActivityEntry[]>;
   health(): Promise<HealthView>;
+  getMaintenance(): MaintenanceState;
+  setMaintenance(enabled: boolean, message: string | null, actor: string): Promise<MaintenanceState>;
   /** The bootstrap admin token check: the principal for a valid token, else undefined. */
   authenticateToken(token: string): Promise<Principal | undefined>;
 }

@@ -20,6 +20,7 @@ import type { PluginInstance } from './loader/plugin-instance.js';
 import { dispatchRoute, listDocPages, readDocPage, runAction } from './plugin-dispatch.js';
 import type { JobStore } from './jobs/job-store.js';
 import { KernelJobs } from './jobs/kernel-jobs.js';
+import { MaintenanceSwitch, type MaintenanceState } from './maintenance.js';
 import { PluginInstaller } from './plugin-installer.js';
 import { PluginLifecycle, byVersionDesc } from './plugin-lifecycle.js';
 import { buildPluginView } from './plugin-view.js';
@@ -61,6 +62,7 @@ export class Kernel implements KernelApi {
   private readonly lifecycle: PluginLifecycle;
   private readonly installer: PluginInstaller;
   readonly jobs: KernelJobs;
+  readonly maintenance: MaintenanceSwitch;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private queue: Promise<unknown> = Promise.resolve();
@@ -88,6 +90,7 @@ export class Kernel implements KernelApi {
     );
     this.kernelMetrics = new KernelMetrics(() => this.countByState());
     this.activity = new ActivityRecorder(this.store, this.hooks, this.logger);
+    this.maintenance = new MaintenanceSwitch(this.store, this.activity);
     const parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
     this.lifecycle = new PluginLifecycle(parts);
     this.installer = new PluginInstaller(parts, this.lifecycle, options.limits);
@@ -103,6 +106,7 @@ export class Kernel implements KernelApi {
       defaultScheduler: options.defaultScheduler,
       schedulerTickMs: options.schedulerTickMs,
       stopGraceMs: options.jobStopGraceMs,
+      maintenance: this.maintenance,
     });
   }
 
@@ -114,6 +118,7 @@ export class Kernel implements KernelApi {
   async boot(): Promise<void> {
     for (const dir of [this.paths.plugins, this.paths.dropIn, this.paths.data]) await mkdir(dir, { recursive: true });
     await recoverHome(this.paths, this.store, this.logger);
+    await this.maintenance.load();
     await this.serial(() => this.lifecycle.activateAll('kernel'));
     await this.jobs.start();
     this.activity.emit('system.started', { version: this.version });
@@ -172,6 +177,7 @@ export class Kernel implements KernelApi {
   }
 
   async install(source: InstallSource, options: InstallOptions): Promise<InstallResult> {
+    this.maintenance.assertWritable('installing a plugin');
     const { zip, label } = await this.installer.readSource(source);
     return this.serial(async () => {
       try {
@@ -192,6 +198,7 @@ export class Kernel implements KernelApi {
   }
 
   async uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }> {
+    this.maintenance.assertWritable(`uninstalling ${name}`);
     return this.serial(async () => {
       const records = await this.requireVersions(name);
       const targets = version ? records.filter((r) => r.version === version) : records;
@@ -225,6 +232,7 @@ export class Kernel implements KernelApi {
   }
 
   async pin(name: string, version: string | null, actor: string): Promise<PluginView> {
+    this.maintenance.assertWritable(`pinning ${name}`);
     return this.serial(async () => {
       const records = await this.requireVersions(name);
       if (version !== null && !records.some((r) => r.version === version)) {
@@ -244,6 +252,7 @@ export class Kernel implements KernelApi {
   }
 
   async setEnabled(name: string, enabled: boolean, actor: string): Promise<PluginView> {
+    this.maintenance.assertWritable(`${enabled ? 'enabling' : 'disabling'} ${name}`);
     return this.serial(async () => {
       await this.requireVersions(name);
       const desired = (await this.store.getDesired(name)) ?? { name, pinnedVersion: null, enabled: true };
@@ -293,6 +302,7 @@ export class Kernel implements KernelApi {
   }
 
   async setConfig(name: string, config: Record<string, unknown>, options: { actor: string; merge?: boolean }): Promise<ConfigView> {
+    this.maintenance.assertWritable(`changing the config of ${name}`);
     return this.serial(async () => {
       const record = await this.configTarget(name);
       const schema = record.manifest.configSchema;
@@ -355,7 +365,16 @@ export class Kernel implements KernelApi {
       pluginApiVersion: this.pluginApiVersion,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       plugins,
+      maintenance: this.maintenance.current.enabled,
     };
+  }
+
+  getMaintenance(): MaintenanceState {
+    return this.maintenance.current;
+  }
+
+  setMaintenance(enabled: boolean, message: string | null, actor: string): Promise<MaintenanceState> {
+    return this.maintenance.set(enabled, message, actor);
   }
 
   /** Valid tokens seen in the last TOKEN_CACHE_MS: a revoked token stops working within that time. */

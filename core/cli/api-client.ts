@@ -1,4 +1,5 @@
 /** The kernel's HTTP API (`/api/v1`) as functions, one per endpoint, on global `fetch`. */
+import type { MaintenanceState } from '../maintenance.js';
 import type { ActivityEntry, ActivityFilter } from '../state/store.js';
 import type { ConfigView, HealthView, InstallResult, PluginView } from '../kernel-api.js';
 import type { JobDetailView, JobView } from '../jobs/jobs-api.js';
@@ -134,8 +135,16 @@ export class ApiClient {
   }
 
   async listActivity(filter: ActivityFilter = {}): Promise<ActivityEntry[]> {
-    const query: Query = { plugin: filter.plugin, actor: filter.actor, action: filter.action, limit: filter.limit };
+    const query: Query = { plugin: filter.plugin, actor: filter.actor, action: filter.action, family: filter.family, job: filter.job, limit: filter.limit };
     return (await this.json<{ entries: ActivityEntry[] }>({ path: '/api/v1/activity', query })).entries;
+  }
+
+  getMaintenance(): Promise<MaintenanceState> {
+    return this.json({ path: '/api/v1/system/maintenance' });
+  }
+
+  setMaintenance(enabled: boolean, message?: string): Promise<MaintenanceState> {
+    return this.json({ method: 'PUT', path: '/api/v1/system/maintenance', json: { enabled, ...(message ? { message } : {}) } });
   }
 
   deployJob(job: JobSubmission, options: { force?: boolean } = {}): Promise<JobView> {

@@ -11,7 +11,7 @@ import { formatError } from './format.js';
 import { processIo, type CliIo } from './io.js';
 import { registerDeployCommands } from './deploy-command.js';
 import { registerJobCommands } from './job-commands.js';
-import { registerActivityCommand, registerLoginCommand } from './misc-commands.js';
+import { registerActivityCommand, registerLoginCommand, registerMaintenanceCommand } from './misc-commands.js';
 import { registerPluginCommands } from './plugin-commands.js';
 import { registerStartCommand } from './start-command.js';
 import { registerValidateCommand } from './validate-command.js';
@@ -49,6 +49,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerPluginCommands(program, ctx);
   registerActivityCommand(program, ctx);
   registerLoginCommand(program, ctx);
+  registerMaintenanceCommand(program, ctx);
   registerValidateCommand(program, ctx);
   registerDeployCommands(program, ctx);
   registerJobCommands(program, ctx);

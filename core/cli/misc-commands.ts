@@ -1,4 +1,5 @@
 /** `spindle activity` and `spindle login`. */
+import type { MaintenanceState } from '../maintenance.js';
 import type { Command } from 'commander';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { renderTable } from './format.js';
@@ -9,6 +10,8 @@ interface ActivityFlags {
   plugin?: string;
   actor?: string;
   action?: string;
+  family?: string;
+  job?: string;
   limit?: string;
   json?: boolean;
 }
@@ -26,6 +29,8 @@ export function registerActivityCommand(program: Command, ctx: CommandContext): 
     .option('--plugin <name>', 'only entries about this plugin')
     .option('--actor <name>', 'only entries by this actor')
     .option('--action <action>', 'only this action, e.g. plugin.installed')
+    .option('--family <name>', 'only entries about any version of this job')
+    .option('--job <name@version>', 'only entries about this job version')
     .option('--limit <n>', 'at most n entries')
     .option('--json', 'print raw JSON')
     .action(async (flags: ActivityFlags, cmd: Command) => {
@@ -34,6 +39,8 @@ export function registerActivityCommand(program: Command, ctx: CommandContext): 
         ...(flags.plugin ? { plugin: flags.plugin } : {}),
         ...(flags.actor ? { actor: flags.actor } : {}),
         ...(flags.action ? { action: flags.action } : {}),
+        ...(flags.family ? { family: flags.family } : {}),
+        ...(flags.job ? { job: flags.job } : {}),
         ...(limit !== undefined ? { limit } : {}),
       });
       if (flags.json) return ctx.json({ entries });
@@ -54,5 +61,29 @@ export function registerLoginCommand(program: Command, ctx: CommandContext): voi
       if (!url || !token) throw new CliError('login needs --url <url> and --token <token>');
       const file = writeConfigFile(ctx.io.env, { url: normaliseUrl(url), token });
       ctx.out(`saved ${normaliseUrl(url)} and its token to ${file}`);
+    });
+}
+
+export function registerMaintenanceCommand(program: Command, ctx: CommandContext): void {
+  const show = (state: MaintenanceState): void =>
+    ctx.out(state.enabled ? `maintenance mode is ON since ${state.since} by ${state.by}${state.message ? `: ${state.message}` : ''}` : 'maintenance mode is off');
+  const maintenance = program.command('maintenance').description('maintenance mode: while on, changes are refused (503); reads and job calls work');
+  maintenance
+    .command('on')
+    .description('refuse deploys, deletes, plugin installs, uninstalls and config changes')
+    .option('--message <text>', 'shown to whoever is refused')
+    .action(async (flags: { message?: string }, cmd: Command) => show(await ctx.client(cmd).setMaintenance(true, flags.message)));
+  maintenance
+    .command('off')
+    .description('accept changes again')
+    .action(async (_flags: unknown, cmd: Command) => show(await ctx.client(cmd).setMaintenance(false)));
+  maintenance
+    .command('status')
+    .description('show whether maintenance mode is on')
+    .option('--json', 'print raw JSON')
+    .action(async (flags: { json?: boolean }, cmd: Command) => {
+      const state = await ctx.client(cmd).getMaintenance();
+      if (flags.json) return ctx.json(state);
+      return show(state);
     });
 }

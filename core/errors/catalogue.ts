@@ -76,6 +76,10 @@ export const ERROR_CATALOGUE = Object.freeze({
   },
   KRN_ERR_STATE: { status: 500, hint: 'The state database could not be read or written; check <home>/state.db and disk space.' },
   KRN_ERR_SHUTTING_DOWN: { status: 503, hint: 'The kernel is stopping; retry against a running kernel.' },
+  KRN_ERR_MAINTENANCE: {
+    status: 503,
+    hint: 'The kernel is in maintenance mode: reads and job calls work, changes wait until an administrator turns it off (`spindle maintenance off`).',
+  },
   KRN_ERR_CLI: { status: 400, hint: 'Run the command with --help for its usage.' },
   KRN_ERR_JOB_MANIFEST_INVALID: { status: 400, hint: 'Fix job.yaml as described (docs/reference/job-manifest.md); `spindle validate` checks it locally.' },
   KRN_ERR_JOB_MANIFEST_NOT_FOUND: { status: 400, hint: 'Run the command in the job directory, or pass it: `spindle deploy <dir>`.' },

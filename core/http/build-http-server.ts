@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KernelApi } from '../kernel-api.js';
-import { registerActivityRoutes } from './activity-routes.js';
+import { registerActivityRoutes, registerMaintenanceRoutes } from './activity-routes.js';
 import { registerAdminAuth } from './admin-auth.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -65,5 +65,6 @@ export async function buildHttpServer(kernel: KernelApi, options: HttpServerOpti
   registerJobRoutes(app, kernel);
   await registerJobProxy(app, kernel.jobs, { timeoutMs: options.proxyTimeoutMs ?? 60_000 });
   registerActivityRoutes(app, kernel);
+  registerMaintenanceRoutes(app, kernel);
   return app;
 }

@@ -70,6 +70,7 @@ export const healthView: HealthView = {
   pluginApiVersion: '1.0.0',
   uptimeSeconds: 12,
   plugins: { installed: 0, active: 1, failed: 0, disabled: 0 },
+  maintenance: false,
 };
 
 function defaults(): Methods {
@@ -89,6 +90,8 @@ function defaults(): Methods {
     listActivity: async () => [activityEntry],
     health: async () => healthView,
     authenticateToken: async (token) => (token === ADMIN_TOKEN ? ADMIN : undefined),
+    getMaintenance: () => ({ enabled: false, message: null, since: null, by: null }),
+    setMaintenance: async (enabled, message, actor) => ({ enabled, message, since: enabled ? '2026-01-01T00:00:00.000Z' : null, by: enabled ? actor : null }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { JobStateReport, LogChunk } from '../../plugin-sdk/providers.js';
 import { KernelError, describeError } from '../errors/kernel-error.js';
 import { SchedulingLoop } from '../scheduling/scheduling-loop.js';
+import type { MaintenanceSwitch } from '../maintenance.js';
 import { pickJobVersion } from './job-aliases.js';
 import type { QueueConfig } from './job-record.js';
 import { recoverJobs, recoverTarget } from './job-recovery.js';
@@ -9,6 +10,7 @@ import type { JobFilter } from './job-store.js';
 import type { JobDetailView, JobView, JobsApi } from './jobs-api.js';
 
 export type KernelJobsOptions = Omit<JobServiceDeps, 'scheduling'> & {
+  maintenance: Pick<MaintenanceSwitch, 'assertWritable'>;
   /** Scheduler of a queue with no stored config. */
   defaultScheduler: string;
   schedulerTickMs: number;
@@ -97,7 +99,8 @@ export class KernelJobs implements JobsApi {
     );
   }
 
-  deploy(input: DeployInput): Promise<JobView> {
+  async deploy(input: DeployInput): Promise<JobView> {
+    this.options.maintenance.assertWritable('deploying a job');
     return this.service.deploy(input);
   }
 
@@ -128,11 +131,13 @@ export class KernelJobs implements JobsApi {
   }
 
   async delete(name: string, version: string, actor: string): Promise<JobView> {
+    this.options.maintenance.assertWritable(`deleting ${name}@${version}`);
     const job = await this.resolve(name, version);
     return this.service.delete(job.name, job.version, actor);
   }
 
   async redeploy(name: string, version: string, actor: string): Promise<JobView> {
+    this.options.maintenance.assertWritable(`redeploying ${name}@${version}`);
     const job = await this.resolve(name, version);
     return this.service.redeploy(job.name, job.version, actor);
   }
@@ -152,6 +157,7 @@ export class KernelJobs implements JobsApi {
   }
 
   async putQueue(queue: QueueConfig, actor: string): Promise<QueueConfig> {
+    this.options.maintenance.assertWritable(`changing queue ${queue.name}`);
     await this.options.store.putQueue(queue);
     await this.options.activity.record({ actor, action: 'queue.configured', subject: queue.name, details: { ...queue } });
     this.scheduling.wake(queue.name);

@@ -160,6 +160,15 @@ CREATE TABLE queues (
   config_json TEXT NOT NULL
 );`,
   },
+  {
+    version: 5,
+    name: 'settings',
+    up: `
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value_json TEXT NOT NULL
+);`,
+  },
 ]);
 
 /** The schema version this code knows; a database above it was written by a newer kernel. */

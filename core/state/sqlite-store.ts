@@ -176,12 +176,20 @@ export class SqliteStore implements StateStore {
         where.push(`${column} = ?`);
         params.push(filter[column]);
       }
+      if (filter.family !== undefined) {
+        where.push("action LIKE 'job.%' AND subject LIKE ? ESCAPE '\\'");
+        params.push(`${filter.family.replace(/[\\%_]/g, (c) => `\\${c}`)}@%`);
+      }
+      if (filter.job !== undefined) {
+        where.push("action LIKE 'job.%' AND subject = ?");
+        params.push(filter.job);
+      }
       if (filter.beforeId !== undefined) {
         where.push('id < ?');
         params.push(filter.beforeId);
       }
       const sql = `SELECT * FROM activity ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-      // At most 16 filter shapes, each prepared once on first use.
+      // At most 64 filter shapes, each prepared once on first use.
       let stmt = this.activityQueries.get(sql);
       if (!stmt) {
         stmt = this.db.prepare(sql) as Stmt;
@@ -189,6 +197,19 @@ export class SqliteStore implements StateStore {
       }
       return stmt.all(...params, clampLimit(filter.limit)).map(toActivity);
     });
+  }
+
+  async getSetting<T>(key: string): Promise<T | undefined> {
+    return this.op('getSetting', () => {
+      const value = this.db.prepare('SELECT value_json FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
+      return value === undefined ? undefined : (JSON.parse(value) as T);
+    });
+  }
+
+  async putSetting(key: string, value: unknown): Promise<void> {
+    this.op('putSetting', () =>
+      this.db.prepare('INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json').run(key, JSON.stringify(value)),
+    );
   }
 
   async putToken(t: TokenRecord): Promise<void> {

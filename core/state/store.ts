@@ -49,6 +49,10 @@ export interface ActivityFilter {
   plugin?: string;
   actor?: string;
   action?: string;
+  /** A job family: every version of the job with this name. */
+  family?: string;
+  /** One job version, `name@version`. */
+  job?: string;
   limit?: number;
   /** Entries with id below this, for paging back. */
   beforeId?: number;
@@ -104,6 +108,10 @@ export interface StateStore {
   getDropIn(file: string): Promise<DropInRecord | undefined>;
   putDropIn(record: DropInRecord): Promise<void>;
   deleteDropIn(file: string): Promise<void>;
+
+  /** Kernel-wide settings by key (maintenance mode, …), as JSON values. */
+  getSetting<T>(key: string): Promise<T | undefined>;
+  putSetting(key: string, value: unknown): Promise<void>;
 
   /** The schema version the database is at after migrations. */
   schemaVersion(): Promise<number>;
