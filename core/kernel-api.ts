@@ -4,7 +4,7 @@
  */
 import type { Registry as PromRegistry } from 'prom-client';
 import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
-import type { Principal } from '../plugin-sdk/hook-types.js';
+import type { Principal, RequestInfo, ResourceRef } from '../plugin-sdk/hook-types.js';
 import type { PluginCategory } from '../plugin-sdk/manifest.js';
 import type { JobsApi } from './jobs/jobs-api.js';
 import type { MaintenanceState } from './maintenance.js';
@@ -102,6 +102,10 @@ export interface KernelApi {
   health(): Promise<HealthView>;
   getMaintenance(): MaintenanceState;
   setMaintenance(enabled: boolean, message: string | null, actor: string): Promise<MaintenanceState>;
+  /** The auth chain: admin token, then `auth.preAuth`, then `auth.authenticate`; throws 401 / 503. */
+  authenticateRequest(request: RequestInfo, token: string | undefined): Promise<Principal>;
+  /** `auth.authorize` for an action on a resource; throws 403 (or 503 when a tap fails). */
+  authorize(principal: Principal, action: string, resource: ResourceRef): Promise<void>;
   /** The bootstrap admin token check: the principal for a valid token, else undefined. */
   authenticateToken(token: string): Promise<Principal | undefined>;
 }

@@ -3,10 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { container } from 'tsyringe';
 import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
-import type { Principal } from '../plugin-sdk/hook-types.js';
+import type { Principal, RequestInfo, ResourceRef } from '../plugin-sdk/hook-types.js';
 import { PLUGIN_API_VERSION } from '../plugin-sdk/version.js';
 import { ActivityRecorder } from './activity-recorder.js';
 import { authenticateAdminToken } from './admin-token.js';
+import { AuthChain } from './auth/auth-chain.js';
 import { recoverHome } from './boot-recovery.js';
 import { deepMerge, maskSecrets, resolveConfig, unmaskSecrets } from './config/plugin-config.js';
 import { KernelError } from './errors/kernel-error.js';
@@ -63,6 +64,7 @@ export class Kernel implements KernelApi {
   private readonly installer: PluginInstaller;
   readonly jobs: KernelJobs;
   readonly maintenance: MaintenanceSwitch;
+  private readonly auth: AuthChain;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private queue: Promise<unknown> = Promise.resolve();
@@ -91,6 +93,7 @@ export class Kernel implements KernelApi {
     this.kernelMetrics = new KernelMetrics(() => this.countByState());
     this.activity = new ActivityRecorder(this.store, this.hooks, this.logger);
     this.maintenance = new MaintenanceSwitch(this.store, this.activity);
+    this.auth = new AuthChain(this.hooks, this.logger, (token) => this.authenticateToken(token));
     const parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
     this.lifecycle = new PluginLifecycle(parts);
     this.installer = new PluginInstaller(parts, this.lifecycle, options.limits);
@@ -367,6 +370,14 @@ export class Kernel implements KernelApi {
       plugins,
       maintenance: this.maintenance.current.enabled,
     };
+  }
+
+  authenticateRequest(request: RequestInfo, token: string | undefined): Promise<Principal> {
+    return this.auth.authenticate(request, token);
+  }
+
+  authorize(principal: Principal, action: string, resource: ResourceRef): Promise<void> {
+    return this.auth.authorize(principal, action, resource);
   }
 
   getMaintenance(): MaintenanceState {

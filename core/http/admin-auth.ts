@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Principal } from '../../plugin-sdk/hook-types.js';
+import type { Principal, RequestInfo } from '../../plugin-sdk/hook-types.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { KernelApi } from '../kernel-api.js';
+import { permissionOf } from './route-permissions.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,27 +37,44 @@ export function tokenFromHeaders(headers: IncomingHttpHeaders): string | undefin
   return token ? token : undefined;
 }
 
-/**
- * Resolve the caller. Today only the kernel's token check; this is where later auth hooks
- * (`auth.preAuth`, `auth.authenticate`) plug in, in front of and after the token check.
- */
-async function authenticate(kernel: KernelApi, request: FastifyRequest): Promise<Principal> {
-  const token = tokenFromHeaders(request.headers);
-  if (token === undefined) throw new KernelError('KRN_ERR_UNAUTHENTICATED', 'this route needs a token and none was sent');
-  const principal = await kernel.authenticateToken(token);
-  if (!principal) throw new KernelError('KRN_ERR_UNAUTHENTICATED', 'the token was not recognised');
-  return principal;
+/** The parts of the request auth plugins may look at, as plain data (header names lower-case). */
+export function requestInfo(request: FastifyRequest): RequestInfo {
+  const headers: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(request.headers)) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  return { method: request.method, url: request.url, headers, cookies: parseCookies(headers.cookie), ip: request.ip };
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of header?.split(';') ?? []) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const value = part.slice(eq + 1).trim();
+    try {
+      cookies[part.slice(0, eq).trim()] = decodeURIComponent(value);
+    } catch {
+      cookies[part.slice(0, eq).trim()] = value;
+    }
+  }
+  return cookies;
 }
 
 /**
- * Every route authenticates unless its config says `public: true`. Unknown URLs are let through so
- * they answer 404 (the route list is public in `/docs` anyway).
+ * Every route authenticates (the kernel's auth chain: admin token, `auth.preAuth`,
+ * `auth.authenticate`) and is authorized for its declared action (`auth.authorize`) unless its
+ * config says `public: true`. A route with no declared permission is refused: fail closed.
+ * Unknown URLs are let through so they answer 404 (the route list is public in `/docs` anyway).
  */
 export function registerAdminAuth(app: FastifyInstance, kernel: KernelApi): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public === true || request.is404) return;
-    request.principal = await authenticate(kernel, request);
+    request.principal = await kernel.authenticateRequest(requestInfo(request), tokenFromHeaders(request.headers));
+    const permission = permissionOf(request.method, request.routeOptions.url);
+    if (!permission) {
+      throw new KernelError('KRN_ERR_INTERNAL', `route ${request.method} ${request.routeOptions.url} declares no permission, so it is refused`);
+    }
+    if (permission !== 'in-handler') await kernel.authorize(request.principal, permission.action, permission.resource(request));
   });
 }
 

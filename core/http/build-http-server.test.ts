@@ -39,7 +39,7 @@ describe('authentication', () => {
       }
       expect(res.headers['www-authenticate']).toBe('Bearer');
     }
-    expect(kernel.calls.filter((call) => call.method !== 'authenticateToken')).toEqual([]);
+    expect(kernel.calls.filter((call) => call.method !== 'authenticateRequest')).toEqual([]);
   });
 
   it('leaves only /health and the docs public', async () => {
@@ -63,7 +63,7 @@ describe('authentication', () => {
 
     expect((await server.inject({ url: '/api/v1/plugins', headers: auth })).statusCode).toBe(200);
     expect((await server.inject({ url: '/api/v1/plugins', headers: { 'x-spindle-auth': ADMIN_TOKEN } })).statusCode).toBe(200);
-    expect(kernel.argsOf('authenticateToken')).toEqual([['nope'], [ADMIN_TOKEN], [ADMIN_TOKEN]]);
+    expect(kernel.argsOf('authenticateRequest').map((args) => args[1])).toEqual(['nope', ADMIN_TOKEN, ADMIN_TOKEN]);
   });
 
   it('passes the principal name as actor', async () => {

@@ -1,4 +1,5 @@
 /** A scripted KernelApi for the HTTP tests: records every call, answers with canned views. */
+import { KernelError } from '../errors/kernel-error.js';
 import type { JobView, JobsApi } from '../jobs/jobs-api.js';
 import { Registry } from 'prom-client';
 import type { Principal } from '../../plugin-sdk/hook-types.js';
@@ -90,6 +91,11 @@ function defaults(): Methods {
     listActivity: async () => [activityEntry],
     health: async () => healthView,
     authenticateToken: async (token) => (token === ADMIN_TOKEN ? ADMIN : undefined),
+    authenticateRequest: async (_request, token) => {
+      if (token === ADMIN_TOKEN) return ADMIN;
+      throw new KernelError('KRN_ERR_UNAUTHENTICATED', token === undefined ? 'this route needs credentials and none were sent' : 'the credentials were not recognised');
+    },
+    authorize: async () => undefined,
     getMaintenance: () => ({ enabled: false, message: null, since: null, by: null }),
     setMaintenance: async (enabled, message, actor) => ({ enabled, message, since: enabled ? '2026-01-01T00:00:00.000Z' : null, by: enabled ? actor : null }),
   };

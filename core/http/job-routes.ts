@@ -63,6 +63,14 @@ export function registerJobRoutes(app: FastifyInstance, kernel: KernelApi): void
     },
     async (request, reply) => {
       const input = await readDeploy(request);
+      // Known only now the body is read: which job, and whether its family is new.
+      const { name, version } = (input.manifest ?? {}) as { name?: unknown; version?: unknown };
+      if (typeof name === 'string') {
+        const family = (await jobs.list({ name })).length > 0;
+        await kernel.authorize(request.principal!, family ? 'deploy_job' : 'deploy_new_family', {
+          kind: 'job', name, family: name, ...(typeof version === 'string' ? { version } : {}),
+        });
+      }
       return reply.code(201).send(await jobs.deploy({ ...input, actor: actorOf(request), force: request.query.force === true }));
     },
   );
