@@ -57,50 +57,66 @@ export function resolveConfig(manifest: PluginManifest, stored: Json | undefined
   return config;
 }
 
-/** Paths (as key arrays) of every `x-secret` field in a schema, following `properties`. */
-export function secretPaths(schema: unknown, prefix: string[] = []): string[][] {
-  if (!isObject(schema)) return [];
-  if (schema['x-secret'] === true) return [prefix];
-  const props = schema.properties;
-  if (!isObject(props)) return [];
-  return Object.entries(props).flatMap(([key, sub]) => secretPaths(sub, [...prefix, key]));
+type Container = Record<string, unknown> | unknown[];
+
+/**
+ * Call `visit(container, key, stored)` for every `x-secret` field present in `value`, following
+ * `properties` and array `items`; `stored` is the value at the same place in `twin`, if given.
+ */
+function eachSecret(schema: unknown, value: unknown, visit: (container: Container, key: string | number, stored: unknown) => void, twin?: unknown): void {
+  if (!isObject(schema)) return;
+  if (Array.isArray(value) && isObject(schema.items)) {
+    const items = schema.items;
+    value.forEach((element, index) => {
+      const stored = Array.isArray(twin) ? twin[index] : undefined;
+      if (items['x-secret'] === true) visit(value, index, stored);
+      else eachSecret(items, element, visit, stored);
+    });
+    return;
+  }
+  if (!isObject(value) || !isObject(schema.properties)) return;
+  for (const [key, sub] of Object.entries(schema.properties)) {
+    if (!(key in value)) continue;
+    const stored = isObject(twin) ? twin[key] : undefined;
+    if (isObject(sub) && sub['x-secret'] === true) visit(value, key, stored);
+    else eachSecret(sub, value[key], visit, stored);
+  }
 }
+
+const read = (container: Container, key: string | number): unknown => (container as Record<string | number, unknown>)[key];
+const write = (container: Container, key: string | number, value: unknown): void => {
+  (container as Record<string | number, unknown>)[key] = value;
+};
 
 /** A copy of `config` with every `x-secret` field that has a value replaced by the mask. */
 export function maskSecrets(schema: unknown, config: Json): Json {
   const out = structuredClone(config);
-  for (const keys of secretPaths(schema)) {
-    let node: Json | undefined = out;
-    for (const key of keys.slice(0, -1)) node = isObject(node?.[key]) ? (node[key] as Json) : undefined;
-    const last = keys[keys.length - 1];
-    if (node && last !== undefined && node[last] !== undefined && node[last] !== null) node[last] = SECRET_MASK;
-  }
+  eachSecret(schema, out, (container, key) => {
+    if (read(container, key) !== undefined && read(container, key) !== null) write(container, key, SECRET_MASK);
+  });
   return out;
 }
 
 /** The secret values set in `config` (strings of 4+ characters), for scrubbing logs. */
 export function secretValues(schema: unknown, config: Json): string[] {
   const values: string[] = [];
-  for (const keys of secretPaths(schema)) {
-    let node: unknown = config;
-    for (const key of keys) node = isObject(node) ? node[key] : undefined;
-    if (typeof node === 'string' && node.length >= 4) values.push(node);
-  }
+  eachSecret(schema, config, (container, key) => {
+    const value = read(container, key);
+    if (typeof value === 'string' && value.length >= 4) values.push(value);
+  });
   return values;
 }
 
 /** A masked value sent back unchanged means "keep the stored secret": put the stored one back. */
 export function unmaskSecrets(schema: unknown, incoming: Json, stored: Json): Json {
   const out = structuredClone(incoming);
-  for (const keys of secretPaths(schema)) {
-    let inNode: Json | undefined = out;
-    let oldNode: Json | undefined = stored;
-    for (const key of keys.slice(0, -1)) {
-      inNode = isObject(inNode?.[key]) ? (inNode[key] as Json) : undefined;
-      oldNode = isObject(oldNode?.[key]) ? (oldNode[key] as Json) : undefined;
-    }
-    const last = keys[keys.length - 1];
-    if (last !== undefined && inNode?.[last] === SECRET_MASK) inNode[last] = oldNode?.[last];
-  }
+  eachSecret(
+    schema,
+    out,
+    (container, key, old) => {
+      if (read(container, key) === SECRET_MASK) write(container, key, old);
+    },
+    stored,
+  );
   return out;
 }
