@@ -139,6 +139,12 @@ export class ApiClient {
     return (await this.json<{ entries: ActivityEntry[] }>({ path: '/api/v1/activity', query })).entries;
   }
 
+  /** The auth-token plugin's login: a new API token for the user. */
+  async login(username: string, password: string): Promise<string> {
+    const answer = await this.json<{ token: string }>({ method: 'POST', path: '/api/v1/plugins/auth-token/routes/login', json: { username, password } });
+    return answer.token;
+  }
+
   getMaintenance(): Promise<MaintenanceState> {
     return this.json({ path: '/api/v1/system/maintenance' });
   }

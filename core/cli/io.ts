@@ -19,11 +19,13 @@ export interface CliIo {
   /** Defaults to the kernel's `startKernel` (imported lazily: it loads the whole kernel). */
   startKernel?: (options: StartOptions) => Promise<Pick<RunningKernel, 'url' | 'generatedAdminToken' | 'close'>>;
   signals?: SignalSource;
+  /** Where `login --username` reads the password (process.stdin by default). */
+  stdin?: NodeJS.ReadableStream;
   fetch?: typeof fetch;
 }
 
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process, stdin: process.stdin };
 }
 
 /** A failure the CLI reports as `error: <message>` (exit code 1). */

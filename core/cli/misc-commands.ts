@@ -50,17 +50,35 @@ export function registerActivityCommand(program: Command, ctx: CommandContext): 
     });
 }
 
+/** The first line of standard input (a password piped in, or typed). */
+async function readLine(stdin: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stdin) {
+    text += chunk.toString();
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
 export function registerLoginCommand(program: Command, ctx: CommandContext): void {
   program
     .command('login')
-    .description('save --url and --token to ~/.spindle/config.json (mode 600) for later commands')
-    .action((_opts: unknown, cmd: Command) => {
+    .description('save the kernel URL and a token to ~/.spindle/config.json (mode 600): --token <t>, or --username <u> with the password on stdin (auth-token plugin)')
+    .option('--username <name>', 'log in as this user; the password is read from standard input')
+    .action(async (opts: { username?: string }, cmd: Command) => {
       const flags = cmd.optsWithGlobals<GlobalOptions>();
       const url = flags.url || ctx.io.env['SPINDLE_URL'];
-      const token = flags.token || ctx.io.env['SPINDLE_TOKEN'];
-      if (!url || !token) throw new CliError('login needs --url <url> and --token <token>');
+      if (!url) throw new CliError('login needs --url <url> (or SPINDLE_URL)');
+      let token = flags.token || ctx.io.env['SPINDLE_TOKEN'];
+      if (opts.username) {
+        if (ctx.io.stdin === undefined) throw new CliError('--username needs the password on standard input');
+        if ((ctx.io.stdin as { isTTY?: boolean }).isTTY) ctx.err('password: ');
+        const password = await readLine(ctx.io.stdin);
+        token = await ctx.client(cmd).login(opts.username, password);
+      }
+      if (!token) throw new CliError('login needs --token <token>, or --username <name> with the password on standard input');
       const file = writeConfigFile(ctx.io.env, { url: normaliseUrl(url), token });
-      ctx.out(`saved ${normaliseUrl(url)} and its token to ${file}`);
+      ctx.out(`saved ${normaliseUrl(url)} and ${opts.username ? `a token for ${opts.username}` : 'its token'} to ${file}`);
     });
 }
 
