@@ -81,7 +81,10 @@ describe('login', () => {
   it('needs both url and token', async () => {
     const io = captureIo({ HOME: tempHome() });
     expect(await runCli(['login', '--url', 'http://k:1'], io)).toBe(1);
-    expect(io.err()).toBe('error: login needs --url <url> and --token <token>\n');
+    expect(io.err()).toBe('error: login needs --token <token>, or --username <name> with the password on standard input\n');
+    const noUrl = captureIo({ HOME: tempHome() });
+    expect(await runCli(['login', '--token', 't'], noUrl)).toBe(1);
+    expect(noUrl.err()).toBe('error: login needs --url <url> (or SPINDLE_URL)\n');
   });
 });
 
