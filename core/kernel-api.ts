@@ -106,6 +106,4 @@ export interface KernelApi {
   authenticateRequest(request: RequestInfo, token: string | undefined): Promise<Principal>;
   /** `auth.authorize` for an action on a resource; throws 403 (or 503 when a tap fails). */
   authorize(principal: Principal, action: string, resource: ResourceRef): Promise<void>;
-  /** The bootstrap admin token check: the principal for a valid token, else undefined. */
-  authenticateToken(token: string): Promise<Principal | undefined>;
 }

@@ -90,7 +90,6 @@ function defaults(): Methods {
     dispatchPluginRoute: async () => ({ status: 200, body: { ok: true } }),
     listActivity: async () => [activityEntry],
     health: async () => healthView,
-    authenticateToken: async (token) => (token === ADMIN_TOKEN ? ADMIN : undefined),
     authenticateRequest: async (_request, token) => {
       if (token === ADMIN_TOKEN) return ADMIN;
       throw new KernelError('KRN_ERR_UNAUTHENTICATED', token === undefined ? 'this route needs credentials and none were sent' : 'the credentials were not recognised');
