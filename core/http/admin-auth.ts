@@ -65,10 +65,14 @@ function parseCookies(header: string | undefined): Record<string, string> {
  * config says `public: true`. A route with no declared permission is refused: fail closed.
  * Unknown URLs are let through so they answer 404 (the route list is public in `/docs` anyway).
  */
-export function registerAdminAuth(app: FastifyInstance, kernel: KernelApi): void {
+export function registerAdminAuth(app: FastifyInstance, kernel: KernelApi, options: { off?: boolean } = {}): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public === true || request.is404) return;
+    if (options.off) {
+      request.principal = AUTH_OFF_PRINCIPAL;
+      return;
+    }
     request.principal = await kernel.authenticateRequest(requestInfo(request), tokenFromHeaders(request.headers));
     const permission = permissionOf(request.method, request.routeOptions.url);
     if (!permission) {
@@ -77,6 +81,9 @@ export function registerAdminAuth(app: FastifyInstance, kernel: KernelApi): void
     if (permission !== 'in-handler') await kernel.authorize(request.principal, permission.action, permission.resource(request));
   });
 }
+
+/** Who every request is with auth switched off (benchmarks only; `spindle start` never does it). */
+const AUTH_OFF_PRINCIPAL: Principal = { id: 'auth-off', name: 'auth-off', kind: 'admin', provider: 'kernel' };
 
 /** The `actor` recorded in the activity log for this request. */
 export function actorOf(request: FastifyRequest): string {

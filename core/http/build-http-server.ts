@@ -24,6 +24,8 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** How long the job proxy waits for a job's answer. Default 60 s. */
   proxyTimeoutMs?: number;
+  /** Skip authentication and authorization: for the auth benchmark's baseline only. */
+  authOff?: boolean;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -52,7 +54,7 @@ export async function buildHttpServer(kernel: KernelApi, options: HttpServerOpti
   collectRoutes(app);
   registerErrorHandling(app, bodyLimit);
   echoRequestId(app);
-  registerAdminAuth(app, kernel);
+  registerAdminAuth(app, kernel, { off: options.authOff === true });
   registerHttpMetrics(app, kernel.metrics);
   await registerBodyParsers(app, bodyLimit);
   registerSharedSchemas(app);
