@@ -5,6 +5,7 @@
  * not Python. The load generator runs in a third process; all three share this machine's 2 cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { load, type LoadSpec } from './load-generator.js';
 import { ADMIN_TOKEN, removeHome, startBenchKernel, tempHome, type BenchKernel } from './bench-kernel.js';
 import { pluginZip, type BenchPlugin } from './fixtures.js';
 import { median, result, round, type BenchResult } from './stats.js';
@@ -12,6 +13,7 @@ import { median, result, round, type BenchResult } from './stats.js';
 const REQUESTS = 4_000;
 const CONCURRENCY = 16;
 const ROUNDS = 5;
+const LOAD: LoadSpec = { method: 'POST', body: '{"numbers":[40,2]}', requests: REQUESTS, concurrency: CONCURRENCY };
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 function upstreamTarget(address: string): BenchPlugin[] {
@@ -34,37 +36,6 @@ function upstreamTarget(address: string): BenchPlugin[] {
       source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.registerScheduler('fifo', { async schedule(s) { return { placements: s.pending.map((j) => ({ jobId: j.id, agentId: s.agents[0].id })), waiting: [] }; } }); } });`,
     },
   ];
-}
-
-/** The load generator, in its own process so it does not share the kernel's event loop. */
-const LOADER = `
-const http = require('http');
-const [url, headersJson, requests, concurrency] = process.argv.slice(1);
-const headers = { ...JSON.parse(headersJson), 'content-type': 'application/json' };
-const agent = new http.Agent({ keepAlive: true, maxSockets: Number(concurrency) });
-let sent = 0;
-const one = () => new Promise((resolve, reject) => {
-  const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
-    res.resume();
-    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('status ' + res.statusCode))));
-  });
-  req.on('error', reject);
-  req.end('{"numbers":[40,2]}');
-});
-const worker = async () => { while (sent < Number(requests)) { sent++; await one(); } };
-const start = process.hrtime.bigint();
-Promise.all(Array.from({ length: Number(concurrency) }, worker)).then(
-  () => { console.log(Number(requests) / (Number(process.hrtime.bigint() - start) / 1e9)); agent.destroy(); },
-  (error) => { console.error(String(error)); process.exit(1); },
-);`;
-
-async function load(url: string, headers: Record<string, string>): Promise<number> {
-  const child = spawn(process.execPath, ['-e', LOADER, url, JSON.stringify(headers), String(REQUESTS), String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`the load generator failed (exit ${code})`);
-  return Number(out.trim());
 }
 
 async function deployJob(k: BenchKernel): Promise<void> {
@@ -102,11 +73,11 @@ export async function runProxyThroughput(): Promise<BenchResult[]> {
   try {
     for (const plugin of upstreamTarget(address)) await k.upload(pluginZip(plugin));
     await deployJob(k);
-    await load(`${k.running.url}/pub/job/echo/latest/perform`, auth); // warm-up
-    await load(`${address}/perform`, {});
+    await load(`${k.running.url}/pub/job/echo/latest/perform`, auth, LOAD); // warm-up
+    await load(`${address}/perform`, {}, LOAD);
     for (let round = 0; round < ROUNDS; round++) {
-      proxied.push(await load(`${k.running.url}/pub/job/echo/latest/perform`, auth));
-      direct.push(await load(`${address}/perform`, {}));
+      proxied.push(await load(`${k.running.url}/pub/job/echo/latest/perform`, auth, LOAD));
+      direct.push(await load(`${address}/perform`, {}, LOAD));
     }
   } finally {
     await k.running.close();
