@@ -26,6 +26,7 @@
  * is logged with the plugin's name; what it means for the caller is documented per hook.
  */
 import type { HookHandler } from './hook-catalogue.js';
+import type { Principal } from './hook-types.js';
 import type { PluginManifest } from './manifest.js';
 import type { InfrastructureProvider, JobStateReport, JobTypeProvider, SchedulerProvider, StorageProvider } from './providers.js';
 
@@ -100,8 +101,11 @@ export interface PluginHttpRequest {
   path: string;
   params: Record<string, string>;
   query: Record<string, string>;
+  /** Header names lower-case; credentials (`authorization`, `x-spindle-auth`) are removed. */
   headers: Record<string, string | undefined>;
   body: unknown;
+  /** Who is calling, as the kernel's auth chain established it (absent in the test kit unless given). */
+  principal?: Principal;
 }
 
 export interface PluginHttpResponse {

@@ -98,6 +98,7 @@ export function registerPluginDispatchRoute(app: FastifyInstance, kernel: Kernel
         query: plainQuery(request.query),
         headers: plainHeaders(request.headers),
         body: request.body,
+        ...(request.principal ? { principal: request.principal } : {}),
       });
       return sendPluginResponse(reply, name, response);
     },

@@ -28,6 +28,7 @@ import { createRegistries, type KernelRegistries } from '../../core/registries.j
 import type { HttpMethod, PluginHttpResponse } from '../context.js';
 import { isDefinedPlugin, type DefinedPlugin } from '../define-plugin.js';
 import { HOOK_KINDS, type HookArg, type HookName, type HookResult } from '../hook-catalogue.js';
+import type { Principal } from '../hook-types.js';
 import type { PluginManifest } from '../manifest.js';
 import type { JobStateReport } from '../providers.js';
 import { PLUGIN_API_VERSION } from '../version.js';
@@ -121,9 +122,17 @@ export class TestKernel {
   async request(
     method: HttpMethod,
     routePath: string,
-    init: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string>; plugin?: string } = {},
+    init: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string>; plugin?: string; principal?: Principal } = {},
   ): Promise<PluginHttpResponse> {
-    return dispatchRoute(this.instance(init.plugin), { method, path: routePath, params: {}, query: init.query ?? {}, headers: init.headers ?? {}, body: init.body });
+    return dispatchRoute(this.instance(init.plugin), {
+      method,
+      path: routePath,
+      params: {},
+      query: init.query ?? {},
+      headers: init.headers ?? {},
+      body: init.body,
+      ...(init.principal ? { principal: init.principal } : {}),
+    });
   }
 
   /** Run one of the plugin's actions (`ctx.actions.register`), input validated as in the kernel. */
