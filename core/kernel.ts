@@ -312,9 +312,17 @@ export class Kernel implements KernelApi {
       const stored = (await this.store.getConfig(name)) ?? {};
       const incoming = unmaskSecrets(schema, options.merge ? deepMerge(stored, config) : config, stored);
       resolveConfig(record.manifest, incoming);
-      if (this.host.activeInstance(name)) await this.lifecycle.activate(record, options.actor, incoming);
+      const wasActive = !!this.host.activeInstance(name);
+      if (wasActive) await this.lifecycle.activate(record, options.actor, incoming);
       await this.store.putConfig(name, incoming);
       await this.activity.record({ actor: options.actor, action: 'plugin.config-changed', subject: name, plugin: name, details: { config: maskSecrets(schema, incoming) } });
+      // A plugin that could not start (often for want of config) gets another chance with it.
+      if (!wasActive && (await this.store.getDesired(name))?.enabled !== false) {
+        const error = await this.lifecycle.activateBest(name, options.actor, { retryFailed: true });
+        if (error && !this.host.activeInstance(name)) {
+          throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `the config was saved, but ${name} still does not activate: ${error.what}`, { plugin: name, details: { saved: true } });
+        }
+      }
       return { config: maskSecrets(schema, resolveConfig(record.manifest, incoming)), schema: schema ?? null };
     });
   }
