@@ -1,4 +1,5 @@
 /** The benchmarks `npm run bench` runs, in order. */
+import { runAuthChain } from './auth-chain.js';
 import { runHookDispatch } from './hook-dispatch.js';
 import { runHotSwap } from './hot-swap.js';
 import { runInstall } from './install.js';
@@ -23,6 +24,7 @@ export const BENCHMARKS = {
   'scheduler-throughput': { title: 'scheduler decisions/s: drf and fifo at 10k pending, 100 owners, 1k agents (vs a re-sort-and-scan reference; and at 10k agents)', run: runSchedulerBench },
   'pass-commit': { title: 'a scheduling pass of 10k placements: one SQLite transaction vs a commit per decision', run: runPassCommit },
   'proxy-throughput': { title: 'job proxy throughput vs calling the job directly', run: runProxyThroughput },
+  'auth-chain': { title: 'an authenticated read through the auth chain vs auth switched off', run: runAuthChain },
 } satisfies Record<string, Benchmark>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;
