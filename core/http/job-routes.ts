@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { KernelError } from '../errors/kernel-error.js';
 import type { KernelApi } from '../kernel-api.js';
 import type { DeployInput } from '../jobs/job-service.js';
+import type { JobView } from '../jobs/jobs-api.js';
 import { actorOf } from './admin-auth.js';
 import { responses } from './schemas.js';
 
@@ -48,6 +49,28 @@ async function readDeploy(request: FastifyRequest): Promise<Omit<DeployInput, 'a
   return { manifest, secretEnv, source };
 }
 
+/** The jobs of `list` the caller may `read_job` (asked once per job family). */
+async function readable(kernel: KernelApi, request: FastifyRequest, list: JobView[]): Promise<JobView[]> {
+  const principal = request.principal!;
+  const allowed = new Map<string, boolean>();
+  const out: JobView[] = [];
+  for (const job of list) {
+    let ok = allowed.get(job.name);
+    if (ok === undefined) {
+      ok = await kernel.authorize(principal, 'read_job', { kind: 'job', name: job.name, family: job.name }).then(
+        () => true,
+        (error: KernelError) => {
+          if (error.code !== 'KRN_ERR_FORBIDDEN') throw error;
+          return false;
+        },
+      );
+      allowed.set(job.name, ok);
+    }
+    if (ok) out.push(job);
+  }
+  return out;
+}
+
 /** Jobs: deploy, list, get, delete, redeploy, logs; the queue and queue settings. */
 export function registerJobRoutes(app: FastifyInstance, kernel: KernelApi): void {
   const { jobs } = kernel;
@@ -77,7 +100,7 @@ export function registerJobRoutes(app: FastifyInstance, kernel: KernelApi): void
   app.get<{ Querystring: { state?: string; queue?: string; owner?: string } }>(
     BASE,
     { schema: { summary: 'List jobs', tags: TAGS, querystring: { type: 'object', properties: { state: { type: 'string' }, queue: { type: 'string' }, owner: { type: 'string' } } } } },
-    async (request) => ({ jobs: await jobs.list(request.query as Record<string, string>) }),
+    async (request) => ({ jobs: await readable(kernel, request, await jobs.list(request.query as Record<string, string>)) }),
   );
   app.get<{ Params: { name: string } }>(
     `${BASE}/:name`,
@@ -117,7 +140,7 @@ function registerQueueRoutes(app: FastifyInstance, kernel: KernelApi): void {
   app.get<{ Querystring: { queue?: string } }>(
     '/api/v1/queue',
     { schema: { summary: 'Pending jobs, oldest first, each with why it waits', tags: ['queues'], querystring: { type: 'object', properties: { queue: { type: 'string' } } } } },
-    async (request) => ({ jobs: await jobs.pending(request.query.queue) }),
+    async (request) => ({ jobs: await readable(kernel, request, await jobs.pending(request.query.queue)) }),
   );
   app.get('/api/v1/queues', { schema: { summary: 'Queues and the scheduler each uses', tags: ['queues'] } }, async () => ({ queues: await jobs.queues() }));
   app.put<{ Params: { name: string }; Body: { scheduler: string; maxJobsPerOwner?: number; quotaPerOwner?: Record<string, number> } }>(

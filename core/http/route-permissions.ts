@@ -3,8 +3,9 @@ import type { ResourceRef } from '../../plugin-sdk/hook-types.js';
 
 /**
  * What each route asks `auth.authorize` for: an action and the resource it acts on. Every route
- * that is not public must be listed (a test walks the route table). `in-handler`: the resource is
- * only known once the body is read (deploy), so the handler asks.
+ * that is not public must be listed (a test walks the route table). `in-handler`: the handler
+ * asks — the resource is only known once the body is read (deploy), or a listing shows only the
+ * jobs the caller may read (`read_job` per job family).
  *
  * Actions: `read_job`, `deploy_job`, `deploy_new_family`, `delete_job`, `call_job`,
  * `manage_plugins`, `call_plugin`, `read_system`, `manage_system`.
@@ -61,13 +62,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission | 'in-ha
   'GET /api/v1/plugins/:name/docs/:page': plugin(),
   '* /api/v1/plugins/:name/routes/*': call('plugin', 'call_plugin'),
   'POST /api/v1/jobs': 'in-handler',
-  'GET /api/v1/jobs': job('read_job'),
+  'GET /api/v1/jobs': 'in-handler',
   'GET /api/v1/jobs/:name': job('read_job'),
   'GET /api/v1/jobs/:name/:version': job('read_job'),
   'DELETE /api/v1/jobs/:name/:version': job('delete_job'),
   'POST /api/v1/jobs/:name/:version/redeploy': job('deploy_job'),
   'GET /api/v1/jobs/:name/:version/logs': job('read_job'),
-  'GET /api/v1/queue': job('read_job'),
+  'GET /api/v1/queue': 'in-handler',
   '* /pub/job/:name/:version': call('job', 'call_job'),
   '* /pub/job/:name/:version/*': call('job', 'call_job'),
 });

@@ -54,10 +54,21 @@ describe('auth plugins in a kernel', () => {
     expect((await as('spt_not-a-real-token', '/api/v1/jobs')).status).toBe(401);
   });
 
+  it('lists only the jobs a user may read', async () => {
+    const routesBase = `${routes}/users`;
+    await k.api(routesBase, { method: 'POST', headers: json, body: JSON.stringify({ username: 'fam', password: 'fam-password', grants: [{ scope: 'read_job', jobs: { family: 'visible' } }] }) });
+    const { token } = (await (await k.api(`${routesBase}/fam/tokens`, { method: 'POST', headers: json, body: '{}' })).json()) as { token: string };
+    // No jobs are deployed in this kernel: the list is empty for both, but allowed (not 403) for a family-only user.
+    const list = await as(token, '/api/v1/jobs');
+    expect(list.status).toBe(200);
+    expect(await list.json()).toEqual({ jobs: [] });
+    expect((await as(token, '/api/v1/queue')).status).toBe(200);
+  });
+
   it('signs a user in from an SSO cookie, and refuses expired and wrong-audience tokens with the reason', async () => {
     const key = new TextEncoder().encode(HMAC);
     const good = await new SignJWT({ preferred_username: 'carol' }).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setAudience('spindle').setExpirationTime('5m').sign(key);
-    const viaCookie = await fetch(k.url + '/api/v1/jobs', { headers: { cookie: `spindle_sso=${good}` } });
+    const viaCookie = await fetch(k.url + '/api/v1/jobs/adder', { headers: { cookie: `spindle_sso=${good}` } });
     // carol is known (401 would mean unknown) but has no grants: 403 with no plugin allowing it.
     expect(viaCookie.status).toBe(403);
     const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setAudience('spindle').setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(key);
