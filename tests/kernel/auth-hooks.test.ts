@@ -47,7 +47,7 @@ describe('auth hooks', () => {
     const denied = await as(k, '/api/v1/plugins', { authorization: 'Bearer user-bob' });
     expect(denied.status).toBe(403);
     expect(await denied.json()).toMatchObject({ code: 'KRN_ERR_FORBIDDEN', message: expect.stringContaining('bob is not an operator') });
-    const noAnswer = await as(k, '/api/v1/jobs', { authorization: 'Bearer user-carol' });
+    const noAnswer = await as(k, '/api/v1/jobs/adder', { authorization: 'Bearer user-carol' });
     expect(noAnswer.status).toBe(403);
     expect(((await noAnswer.json()) as { message: string }).message).toContain('carol may not read_job');
   });
@@ -75,7 +75,7 @@ describe('auth hooks', () => {
   it('fails closed with 503 when an authorize tap passes its time limit', async () => {
     k = await withAuth({ SPINDLE_HOOK_TIMEOUT_MS: '200' });
     await uploadZip(k.api, pluginZip(plugin('slow-rules', `ctx.auth.authorize(() => new Promise(() => {}));`)));
-    const res = await as(k, '/api/v1/jobs', { authorization: 'Bearer user-carol' });
+    const res = await as(k, '/api/v1/jobs/adder', { authorization: 'Bearer user-carol' });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ code: 'KRN_ERR_HOOK_TIMEOUT' });
   });
