@@ -9,7 +9,7 @@ import { ActivityRecorder } from './activity-recorder.js';
 import { authenticateAdminToken } from './admin-token.js';
 import { AuthChain } from './auth/auth-chain.js';
 import { recoverHome } from './boot-recovery.js';
-import { deepMerge, maskSecrets, resolveConfig, unmaskSecrets } from './config/plugin-config.js';
+import { changeConfig, configView } from './config/config-changes.js';
 import { KernelError } from './errors/kernel-error.js';
 import { assertTapableCompatible, createKernelHooks, type KernelHooks } from './hooks.js';
 import { homePaths, pluginDir, type HomePaths } from './home-paths.js';
@@ -23,7 +23,7 @@ import type { JobStore } from './jobs/job-store.js';
 import { KernelJobs } from './jobs/kernel-jobs.js';
 import { MaintenanceSwitch, type MaintenanceState } from './maintenance.js';
 import { PluginInstaller } from './plugin-installer.js';
-import { PluginLifecycle, byVersionDesc } from './plugin-lifecycle.js';
+import { PluginLifecycle, byVersionDesc, type LifecycleParts } from './plugin-lifecycle.js';
 import { buildPluginView } from './plugin-view.js';
 import { createRegistries, type KernelRegistries } from './registries.js';
 import type { ActivityEntry, ActivityFilter, PluginRecord, PluginState, StateStore } from './state/store.js';
@@ -60,6 +60,7 @@ export class Kernel implements KernelApi {
   readonly store: StateStore;
   private readonly kernelMetrics: KernelMetrics;
   private readonly activity: ActivityRecorder;
+  private readonly parts: LifecycleParts;
   private readonly lifecycle: PluginLifecycle;
   private readonly installer: PluginInstaller;
   readonly jobs: KernelJobs;
@@ -94,9 +95,9 @@ export class Kernel implements KernelApi {
     this.activity = new ActivityRecorder(this.store, this.hooks, this.logger);
     this.maintenance = new MaintenanceSwitch(this.store, this.activity);
     this.auth = new AuthChain(this.hooks, this.logger, (token) => this.authenticateToken(token));
-    const parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
-    this.lifecycle = new PluginLifecycle(parts);
-    this.installer = new PluginInstaller(parts, this.lifecycle, options.limits);
+    this.parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
+    this.lifecycle = new PluginLifecycle(this.parts);
+    this.installer = new PluginInstaller(this.parts, this.lifecycle, options.limits);
     this.jobs = new KernelJobs({
       store: options.jobStore,
       registries: this.registries,
@@ -293,38 +294,12 @@ export class Kernel implements KernelApi {
   }
 
   async getConfig(name: string): Promise<ConfigView> {
-    const record = await this.configTarget(name);
-    const stored = await this.store.getConfig(name);
-    let config: Record<string, unknown>;
-    try {
-      config = resolveConfig(record.manifest, stored);
-    } catch {
-      config = stored ?? {};
-    }
-    return { config: maskSecrets(record.manifest.configSchema, config), schema: record.manifest.configSchema ?? null };
+    return configView(this.parts, await this.configTarget(name));
   }
 
   async setConfig(name: string, config: Record<string, unknown>, options: { actor: string; merge?: boolean }): Promise<ConfigView> {
     this.maintenance.assertWritable(`changing the config of ${name}`);
-    return this.serial(async () => {
-      const record = await this.configTarget(name);
-      const schema = record.manifest.configSchema;
-      const stored = (await this.store.getConfig(name)) ?? {};
-      const incoming = unmaskSecrets(schema, options.merge ? deepMerge(stored, config) : config, stored);
-      resolveConfig(record.manifest, incoming);
-      const wasActive = !!this.host.activeInstance(name);
-      if (wasActive) await this.lifecycle.activate(record, options.actor, incoming);
-      await this.store.putConfig(name, incoming);
-      await this.activity.record({ actor: options.actor, action: 'plugin.config-changed', subject: name, plugin: name, details: { config: maskSecrets(schema, incoming) } });
-      // A plugin that could not start (often for want of config) gets another chance with it.
-      if (!wasActive && (await this.store.getDesired(name))?.enabled !== false) {
-        const error = await this.lifecycle.activateBest(name, options.actor, { retryFailed: true });
-        if (error && !this.host.activeInstance(name)) {
-          throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `the config was saved, but ${name} still does not activate: ${error.what}`, { plugin: name, details: { saved: true } });
-        }
-      }
-      return { config: maskSecrets(schema, resolveConfig(record.manifest, incoming)), schema: schema ?? null };
-    });
+    return this.serial(async () => changeConfig(this.parts, this.lifecycle, await this.configTarget(name), config, options));
   }
 
   private requireActive(name: string): PluginInstance {
