@@ -6,22 +6,14 @@
  * docs/usage.md.
  */
 import { definePlugin, PluginError, type AuthOutcome, type Principal, type RequestInfo } from 'spindle/plugin-sdk';
-import type { JWK, JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { missingClaim } from './reasons.js';
 import { UserDirectory } from './user-directory.js';
-import { JwksUnavailableError, TokenVerifier } from './verify-token.js';
+import { JwksUnavailableError, TokenVerifier, type KeyConfig } from './verify-token.js';
 
-export interface SsoConfig {
+export interface SsoConfig extends KeyConfig {
   cookieName: string;
   headerName?: string;
-  jwksUrl?: string;
-  publicKeys?: (string | JWK)[];
-  hmacSecret?: string;
-  issuer?: string;
-  audience: string | string[];
-  algorithms: string[];
-  clockToleranceSec: number;
-  jwksTimeoutMs: number;
   userClaim: string;
   nameClaim: string;
   groupsClaim: string;

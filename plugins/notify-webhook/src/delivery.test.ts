@@ -1,47 +1,29 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
-import manifest from '../plugin.json' with { type: 'json' };
-import plugin from './index.js';
-import { deadPort, sleep, startReceiver, waitFor, type Receiver } from './test-receiver.js';
+import { describe, expect, it } from 'vitest';
+import { deadPort, sleep, waitFor } from './test-receiver.js';
+import { useWebhookKernel } from './webhook-harness.js';
 
-let kernel: TestKernel;
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  await kernel.close();
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
-
-async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
-  const r = await startReceiver(...args);
-  receivers.push(r);
-  return r;
-}
-
-async function start(config: Record<string, unknown>): Promise<void> {
-  kernel = createTestKernel();
-  await kernel.activate(plugin, { manifest: manifest as never, config: { initialBackoffMs: 10, timeoutMs: 1_000, ...config } });
-}
+const t = useWebhookKernel();
 
 const WARN = 40;
-const warnings = (pattern: RegExp) => kernel.logs.filter((l) => l.level === WARN && pattern.test(l.msg ?? ''));
+const warnings = (pattern: RegExp) => t.kernel.logs.filter((l) => l.level === WARN && pattern.test(l.msg ?? ''));
 
 describe('notify-webhook: retries', () => {
   it('retries with backoff until the receiver answers 200: exactly three requests, one delivery id', async () => {
-    const r = await receiver((_, n) => (n <= 2 ? 500 : 200));
-    await start({ endpoints: [{ url: `${r.url}/hook` }], initialBackoffMs: 20 });
-    await kernel.emit('job.deployed', { subject: 'adder@1.0.0' }, 'ada');
+    const r = await t.receiver((_, n) => (n <= 2 ? 500 : 200));
+    await t.start({ endpoints: [{ url: `${r.url}/hook` }], initialBackoffMs: 20 });
+    await t.kernel.emit('job.deployed', { subject: 'adder@1.0.0' }, 'ada');
     await waitFor(() => r.requests.length === 3, 3_000, 'three attempts');
     await sleep(150);
     expect(r.requests).toHaveLength(3);
     expect(new Set(r.requests.map((q) => q.headers['x-spindle-delivery'])).size).toBe(1);
     expect(warnings(/dropped/)).toEqual([]);
-    expect(kernel.logs.find((l) => l.msg === 'webhook delivered')).toMatchObject({ endpoint: r.host, type: 'job.deployed', attempts: 3 });
+    expect(t.kernel.logs.find((l) => l.msg === 'webhook delivered')).toMatchObject({ endpoint: r.host, type: 'job.deployed', attempts: 3 });
   });
 
   it('drops a delivery after maxAttempts with one warning naming the host and event type, then stops', async () => {
-    const r = await receiver(() => 500);
-    await start({ endpoints: [{ url: `${r.url}/hook/path-part?key=query-part` }], maxAttempts: 3 });
-    await kernel.emit('job.failed', { subject: 'adder@1.0.0', reason: 'boom' });
+    const r = await t.receiver(() => 500);
+    await t.start({ endpoints: [{ url: `${r.url}/hook/path-part?key=query-part` }], maxAttempts: 3 });
+    await t.kernel.emit('job.failed', { subject: 'adder@1.0.0', reason: 'boom' });
     await waitFor(() => warnings(/dropped after/).length > 0, 3_000, 'the dropped warning');
     await sleep(200);
     expect(r.requests).toHaveLength(3);
@@ -49,29 +31,29 @@ describe('notify-webhook: retries', () => {
     expect(dropped).toHaveLength(1);
     expect(dropped[0]).toMatchObject({ endpoint: r.host, type: 'job.failed', attempts: 3, lastError: 'HTTP 500' });
     expect(dropped[0]!.msg).toBe(`webhook delivery of job.failed to ${r.host} dropped after 3 attempt(s): HTTP 500`);
-    expect(JSON.stringify(kernel.logs)).not.toMatch(/path-part|query-part/);
+    expect(JSON.stringify(t.kernel.logs)).not.toMatch(/path-part|query-part/);
   });
 
   it('counts a request that outlives timeoutMs as a failed attempt', async () => {
-    const r = await receiver(async (_, n) => {
+    const r = await t.receiver(async (_, n) => {
       if (n === 1) await sleep(400);
       return 200;
     });
-    await start({ endpoints: [{ url: `${r.url}/slow` }], timeoutMs: 100 });
-    await kernel.emit('job.lost', { subject: 'a@1.0.0' });
+    await t.start({ endpoints: [{ url: `${r.url}/slow` }], timeoutMs: 100 });
+    await t.kernel.emit('job.lost', { subject: 'a@1.0.0' });
     await waitFor(() => r.requests.length === 2, 3_000, 'the retry after a timeout');
-    expect(kernel.logs.find((l) => l.msg === 'webhook attempt failed; will retry')).toMatchObject({ result: 'no answer within 100 ms' });
+    expect(t.kernel.logs.find((l) => l.msg === 'webhook attempt failed; will retry')).toMatchObject({ result: 'no answer within 100 ms' });
   });
 });
 
 describe('notify-webhook: isolation', () => {
   it('a dead endpoint neither delays the event nor holds up a live endpoint', async () => {
-    const live = await receiver();
+    const live = await t.receiver();
     const port = await deadPort();
-    await start({ endpoints: [{ url: `http://127.0.0.1:${port}/dead` }, { url: `${live.url}/live` }], maxAttempts: 5, initialBackoffMs: 50 });
+    await t.start({ endpoints: [{ url: `http://127.0.0.1:${port}/dead` }, { url: `${live.url}/live` }], maxAttempts: 5, initialBackoffMs: 50 });
     const started = performance.now();
-    await kernel.emit('job.failed', { subject: 'adder@1.0.0', reason: 'exit code 1' });
-    await kernel.emit('plugin.installed', { subject: 'hello@1.1.0' }, 'admin');
+    await t.kernel.emit('job.failed', { subject: 'adder@1.0.0', reason: 'exit code 1' });
+    await t.kernel.emit('plugin.installed', { subject: 'hello@1.1.0' }, 'admin');
     expect(performance.now() - started).toBeLessThan(200);
     await waitFor(() => live.requests.length === 2, 1_000, 'both deliveries to the live endpoint');
     expect(live.requests.map((q) => q.headers['x-spindle-event'])).toEqual(['job.failed', 'plugin.installed']);
@@ -81,12 +63,12 @@ describe('notify-webhook: isolation', () => {
   it('a hanging endpoint does not hold up another one either', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const hanging = await receiver(async () => (await gate, 200));
-    const live = await receiver();
-    await start({ endpoints: [{ url: `${hanging.url}/h` }, { url: `${live.url}/l` }], timeoutMs: 5_000 });
+    const hanging = await t.receiver(async () => (await gate, 200));
+    const live = await t.receiver();
+    await t.start({ endpoints: [{ url: `${hanging.url}/h` }, { url: `${live.url}/l` }], timeoutMs: 5_000 });
     const started = performance.now();
-    await kernel.emit('job.failed', { subject: 'a@1.0.0' });
-    await kernel.emit('job.lost', { subject: 'b@1.0.0' });
+    await t.kernel.emit('job.failed', { subject: 'a@1.0.0' });
+    await t.kernel.emit('job.lost', { subject: 'b@1.0.0' });
     expect(performance.now() - started).toBeLessThan(200);
     await waitFor(() => live.requests.length === 2, 1_000, 'the live endpoint');
     expect(hanging.requests).toHaveLength(1);
@@ -97,11 +79,11 @@ describe('notify-webhook: isolation', () => {
   it('keeps at most maxQueue pending per endpoint, dropping the oldest with a warning', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const r = await receiver(async (_, n) => (n === 1 ? (await gate, 200) : 200));
-    await start({ endpoints: [{ url: `${r.url}/q`, events: ['job.*'] }], maxQueue: 2 });
-    await kernel.emit('job.e1', { subject: 'a@1.0.0' });
+    const r = await t.receiver(async (_, n) => (n === 1 ? (await gate, 200) : 200));
+    await t.start({ endpoints: [{ url: `${r.url}/q`, events: ['job.*'] }], maxQueue: 2 });
+    await t.kernel.emit('job.e1', { subject: 'a@1.0.0' });
     await waitFor(() => r.requests.length === 1, 1_000, 'the first request in flight');
-    for (const n of [2, 3, 4, 5]) await kernel.emit(`job.e${n}`, { subject: 'a@1.0.0' });
+    for (const n of [2, 3, 4, 5]) await t.kernel.emit(`job.e${n}`, { subject: 'a@1.0.0' });
     const full = warnings(/queue for .* is full/);
     expect(full).toHaveLength(1);
     expect(full[0]).toMatchObject({ endpoint: r.host, type: 'job.e2', maxQueue: 2 });
@@ -114,26 +96,26 @@ describe('notify-webhook: isolation', () => {
 
 describe('notify-webhook: deactivate', () => {
   it('stops deliveries, says how many were dropped, and leaves no timers behind', async () => {
-    const r = await receiver(() => 500);
-    await start({ endpoints: [{ url: `${r.url}/a` }, { url: `${r.url}/b` }], initialBackoffMs: 100, maxAttempts: 10 });
-    await kernel.emit('job.failed', { subject: 'a@1.0.0' });
+    const r = await t.receiver(() => 500);
+    await t.start({ endpoints: [{ url: `${r.url}/a` }, { url: `${r.url}/b` }], initialBackoffMs: 100, maxAttempts: 10 });
+    await t.kernel.emit('job.failed', { subject: 'a@1.0.0' });
     await waitFor(() => r.requests.length === 2, 1_000, 'the first attempts');
-    await kernel.deactivate();
-    expect(kernel.logs.find((l) => /^notify-webhook stopped/.test(l.msg ?? ''))).toMatchObject({ dropped: 2, msg: 'notify-webhook stopped; dropped 2 pending deliveries' });
-    await kernel.emit('job.failed', { subject: 'b@1.0.0' }).catch(() => undefined);
+    await t.kernel.deactivate();
+    expect(t.kernel.logs.find((l) => /^notify-webhook stopped/.test(l.msg ?? ''))).toMatchObject({ dropped: 2, msg: 'notify-webhook stopped; dropped 2 pending deliveries' });
+    await t.kernel.emit('job.failed', { subject: 'b@1.0.0' }).catch(() => undefined);
     await sleep(400);
     expect(r.requests).toHaveLength(2);
-    expect(kernel.hooks['events.job'].taps).toHaveLength(0);
+    expect(t.kernel.hooks['events.job'].taps).toHaveLength(0);
   });
 
   it('registers one tap per event family, one action, and timers only while work is pending', async () => {
-    const r = await receiver();
-    await start({ endpoints: [{ url: `${r.url}/a` }] });
-    expect(kernel.ledger()).toMatchObject({ tap: 4, action: 1 });
-    expect(kernel.ledger().timer ?? 0).toBe(0);
-    await kernel.emit('job.failed', { subject: 'a@1.0.0' });
+    const r = await t.receiver();
+    await t.start({ endpoints: [{ url: `${r.url}/a` }] });
+    expect(t.kernel.ledger()).toMatchObject({ tap: 4, action: 1 });
+    expect(t.kernel.ledger().timer ?? 0).toBe(0);
+    await t.kernel.emit('job.failed', { subject: 'a@1.0.0' });
     await waitFor(() => r.requests.length === 1, 1_000, 'the delivery');
     await sleep(20);
-    expect(kernel.ledger().timer ?? 0).toBe(0);
+    expect(t.kernel.ledger().timer ?? 0).toBe(0);
   });
 });

@@ -1,35 +1,20 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
+import { describe, expect, it } from 'vitest';
+import { createTestKernel } from 'spindle/plugin-sdk/testing';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
-import { deadPort, sleep, startReceiver, waitFor, type Receiver } from './test-receiver.js';
+import { deadPort, sleep, waitFor } from './test-receiver.js';
+import { useWebhookKernel } from './webhook-harness.js';
 
-let kernel: TestKernel;
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  await kernel.close();
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
-
-async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
-  const r = await startReceiver(...args);
-  receivers.push(r);
-  return r;
-}
-
-async function start(config: Record<string, unknown>): Promise<void> {
-  kernel = createTestKernel();
-  await kernel.activate(plugin, { manifest: manifest as never, config: { initialBackoffMs: 10, timeoutMs: 1_000, ...config } });
-}
+const t = useWebhookKernel();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('notify-webhook: bodies and headers', () => {
   it('posts json, slack and teams bodies with event, delivery and timestamp headers', async () => {
-    const r = await receiver();
-    await start({ endpoints: ['json', 'slack', 'teams'].map((format) => ({ url: `${r.url}/${format}`, format })) });
-    await kernel.emit('job.failed', { subject: 'adder@1.0.0', reason: 'exit code 1', outcome: 'error', jobId: 'j1' }, 'kernel');
+    const r = await t.receiver();
+    await t.start({ endpoints: ['json', 'slack', 'teams'].map((format) => ({ url: `${r.url}/${format}`, format })) });
+    await t.kernel.emit('job.failed', { subject: 'adder@1.0.0', reason: 'exit code 1', outcome: 'error', jobId: 'j1' }, 'kernel');
     await waitFor(() => r.requests.length === 3, 3_000, 'three deliveries');
 
     const [json] = r.at('/json');
@@ -55,10 +40,10 @@ describe('notify-webhook: bodies and headers', () => {
   });
 
   it('signs the exact body bytes with the secret, and sends no signature without one', async () => {
-    const r = await receiver();
+    const r = await t.receiver();
     const secret = 'whsec-0123456789abcdef';
-    await start({ endpoints: [{ url: `${r.url}/signed`, secret }, { url: `${r.url}/plain` }] });
-    await kernel.emit('plugin.installed', { subject: 'hello@1.1.0' }, 'admin');
+    await t.start({ endpoints: [{ url: `${r.url}/signed`, secret }, { url: `${r.url}/plain` }] });
+    await t.kernel.emit('plugin.installed', { subject: 'hello@1.1.0' }, 'admin');
     await waitFor(() => r.requests.length === 2, 3_000, 'two deliveries');
 
     const [signed] = r.at('/signed');
@@ -73,8 +58,8 @@ describe('notify-webhook: bodies and headers', () => {
 
 describe('notify-webhook: filtering', () => {
   it('sends each endpoint only the events its patterns match (defaults included)', async () => {
-    const r = await receiver();
-    await start({
+    const r = await t.receiver();
+    await t.start({
       endpoints: [
         { url: `${r.url}/jobs`, events: ['job.*'] },
         { url: `${r.url}/installs`, events: ['plugin.installed'] },
@@ -82,7 +67,7 @@ describe('notify-webhook: filtering', () => {
         { url: `${r.url}/default` },
       ],
     });
-    for (const type of ['job.running', 'plugin.installed', 'plugin.swapped', 'user.signed-up', 'job.lost']) await kernel.emit(type, { subject: 'x@1.0.0' });
+    for (const type of ['job.running', 'plugin.installed', 'plugin.swapped', 'user.signed-up', 'job.lost']) await t.kernel.emit(type, { subject: 'x@1.0.0' });
     await waitFor(() => r.requests.length === 10, 3_000, 'ten deliveries');
     await sleep(50);
     const types = (path: string) => r.at(path).map((q) => q.headers['x-spindle-event']).sort();
@@ -96,10 +81,10 @@ describe('notify-webhook: filtering', () => {
 
 describe('notify-webhook: test-delivery action', () => {
   it('sends notify.test to every endpoint now and reports each status or error by host', async () => {
-    const r = await receiver((req) => (req.path === '/bad' ? 503 : 204));
+    const r = await t.receiver((req) => (req.path === '/bad' ? 503 : 204));
     const port = await deadPort();
-    await start({ endpoints: [{ url: `${r.url}/ok`, format: 'slack', events: ['job.failed'] }, { url: `${r.url}/bad` }, { url: `http://127.0.0.1:${port}/x` }] });
-    const results = await kernel.action('test-delivery');
+    await t.start({ endpoints: [{ url: `${r.url}/ok`, format: 'slack', events: ['job.failed'] }, { url: `${r.url}/bad` }, { url: `http://127.0.0.1:${port}/x` }] });
+    const results = await t.kernel.action('test-delivery');
     expect(results).toEqual([
       { index: 0, endpoint: r.host, ok: true, status: 204 },
       { index: 1, endpoint: r.host, ok: false, status: 503 },
@@ -115,21 +100,21 @@ describe('notify-webhook: test-delivery action', () => {
 describe('notify-webhook: secrets', () => {
   it('never logs or forwards a secret or a credential URL', async () => {
     const secret = 'never-log-this-secret';
-    const r = await receiver(() => 500);
+    const r = await t.receiver(() => 500);
     const port = await deadPort();
     const endpoints = [
       { url: `http://hookuser:pa55word-xyz@127.0.0.1:${port}/T0/B0/token-in-path`, secret, events: ['*'] },
       { url: `${r.url}/all`, events: ['*'] },
     ];
-    await start({ endpoints, maxAttempts: 2 });
-    await kernel.emit('plugin.config-changed', { subject: 'notify-webhook', config: { endpoints } }, 'admin');
-    await kernel.emit('job.failed', { subject: 'a@1.0.0', reason: `leaked ${secret}` });
-    await kernel.action('test-delivery');
-    await waitFor(() => kernel.logs.filter((l) => /dropped after 2/.test(l.msg ?? '')).length === 4, 3_000, 'four dropped-delivery warnings');
-    await kernel.deactivate();
+    await t.start({ endpoints, maxAttempts: 2 });
+    await t.kernel.emit('plugin.config-changed', { subject: 'notify-webhook', config: { endpoints } }, 'admin');
+    await t.kernel.emit('job.failed', { subject: 'a@1.0.0', reason: `leaked ${secret}` });
+    await t.kernel.action('test-delivery');
+    await waitFor(() => t.kernel.logs.filter((l) => /dropped after 2/.test(l.msg ?? '')).length === 4, 3_000, 'four dropped-delivery warnings');
+    await t.kernel.deactivate();
 
     const bodies = r.requests.map((q) => q.raw.toString('utf8')).join('\n');
-    const logs = JSON.stringify(kernel.logs);
+    const logs = JSON.stringify(t.kernel.logs);
     for (const leak of [secret, 'pa55word-xyz', 'token-in-path', 'hookuser']) {
       expect(logs).not.toContain(leak);
       expect(bodies).not.toContain(leak);
@@ -142,17 +127,17 @@ describe('notify-webhook: secrets', () => {
 describe('notify-webhook: config', () => {
   it('refuses endpoints the schema does not allow', async () => {
     for (const endpoint of [{ url: 'ftp://example.com/x' }, { url: 'https://x.example/h', format: 'xml' }, { url: 'https://x.example/h', events: ['job.'] }, { url: 'https://x.example/h', secret: 'short' }, { format: 'json' }]) {
-      kernel = createTestKernel();
-      await expect(kernel.activate(plugin, { manifest: manifest as never, config: { endpoints: [endpoint] } })).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
-      await kernel.close();
+      t.kernel = createTestKernel();
+      await expect(t.kernel.activate(plugin, { manifest: manifest as never, config: { endpoints: [endpoint] } })).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
+      await t.kernel.close();
     }
-    kernel = createTestKernel();
-    await kernel.activate(plugin, { manifest: manifest as never, config: { endpoints: [{ url: 'HTTPS://x.example/h', events: ['*', 'job.*', 'plugin.config-changed'] }] } });
+    t.kernel = createTestKernel();
+    await t.kernel.activate(plugin, { manifest: manifest as never, config: { endpoints: [{ url: 'HTTPS://x.example/h', events: ['*', 'job.*', 'plugin.config-changed'] }] } });
   });
 
   it('starts with no endpoints by default and sends nothing', async () => {
-    await start({});
-    await kernel.emit('job.failed', { subject: 'a@1.0.0' });
-    expect(await kernel.action('test-delivery')).toEqual([]);
+    await t.start({});
+    await t.kernel.emit('job.failed', { subject: 'a@1.0.0' });
+    expect(await t.kernel.action('test-delivery')).toEqual([]);
   });
 });
