@@ -54,7 +54,7 @@ async function setUp(): Promise<Setup> {
   const root = tempHome('spindle-bench-hooks-');
   const hooks = createKernelHooks();
   const logger = pino({ level: 'silent' });
-  const deps = { hooks, registries: createRegistries(), logger, container: container.createChildContainer(), dataRoot: path.join(root, 'data'), kernelVersion: '0.0.0-bench', hookTimeoutMs: 5_000, reportJobState: () => undefined };
+  const deps = { hooks, registries: createRegistries(), logger, container: container.createChildContainer(), dataRoot: path.join(root, 'data'), kernelVersion: '0.0.0-bench', hookTimeoutMs: 5_000, reportJobState: () => undefined, signedUp: () => undefined };
   const host = new PluginHost(deps, { activationMs: 5_000, drainMs: 5_000, deactivationMs: 5_000 }, logger);
   const filters: SyncFn[] = [];
   const admits: AsyncFn[] = [];

@@ -25,6 +25,7 @@ async function listDirs(dir: string): Promise<string[]> {
 export async function recoverHome(paths: HomePaths, store: StateStore, logger: Logger): Promise<void> {
   for (const left of await cleanStaging(paths.root)) logger.info({ dir: left }, 'removed an unfinished install');
   await rm(paths.trash, { recursive: true, force: true });
+  await rm(paths.transfer, { recursive: true, force: true });
 
   const records = await store.listPlugins();
   for (const record of records) {

@@ -12,6 +12,8 @@ export interface HomePaths {
   data: string;
   /** Removed bundles pass through here so a removal is one atomic rename. */
   trash: string;
+  /** Volume uploads and downloads are staged here on their way to or from a storage backend. */
+  transfer: string;
 }
 
 export function homePaths(root: string): HomePaths {
@@ -23,6 +25,7 @@ export function homePaths(root: string): HomePaths {
     dropIn: path.join(abs, 'drop-in'),
     data: path.join(abs, 'data'),
     trash: path.join(abs, 'trash'),
+    transfer: path.join(abs, 'transfer'),
   };
 }
 

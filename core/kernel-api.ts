@@ -7,6 +7,7 @@ import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/contex
 import type { Principal, RequestInfo, ResourceRef } from '../plugin-sdk/hook-types.js';
 import type { PluginCategory } from '../plugin-sdk/manifest.js';
 import type { JobsApi } from './jobs/jobs-api.js';
+import type { VolumesApi } from './volumes/volume-service.js';
 import type { MaintenanceState } from './maintenance.js';
 import type { ActivityEntry, ActivityFilter, PluginState } from './state/store.js';
 
@@ -80,6 +81,8 @@ export interface KernelApi {
   readonly version: string;
   /** Jobs, queues and the scheduler's view. */
   readonly jobs: JobsApi;
+  /** Volumes on the storage backends, with ownership and shares. */
+  readonly volumes: VolumesApi;
   readonly pluginApiVersion: string;
   readonly metrics: PromRegistry;
 

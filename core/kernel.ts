@@ -3,14 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { container } from 'tsyringe';
 import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
-import type { Principal, RequestInfo, ResourceRef } from '../plugin-sdk/hook-types.js';
+import type { Principal, RequestInfo, ResourceRef, SignupEvent } from '../plugin-sdk/hook-types.js';
 import { PLUGIN_API_VERSION } from '../plugin-sdk/version.js';
 import { ActivityRecorder } from './activity-recorder.js';
 import { authenticateAdminToken } from './admin-token.js';
 import { AuthChain } from './auth/auth-chain.js';
 import { recoverHome } from './boot-recovery.js';
 import { changeConfig, configView } from './config/config-changes.js';
-import { KernelError } from './errors/kernel-error.js';
+import { KernelError, describeError } from './errors/kernel-error.js';
 import { assertTapableCompatible, createKernelHooks, type KernelHooks } from './hooks.js';
 import { homePaths, pluginDir, type HomePaths } from './home-paths.js';
 import type { ZipLimits } from './intake/zip-limits.js';
@@ -27,6 +27,8 @@ import { PluginLifecycle, byVersionDesc, type LifecycleParts } from './plugin-li
 import { buildPluginView } from './plugin-view.js';
 import { createRegistries, type KernelRegistries } from './registries.js';
 import type { ActivityEntry, ActivityFilter, PluginRecord, PluginState, StateStore } from './state/store.js';
+import { VolumeService } from './volumes/volume-service.js';
+import type { VolumeStore } from './volumes/volume-store.js';
 
 const TOKEN_CACHE_MS = 2_000;
 
@@ -34,6 +36,7 @@ export interface KernelOptions {
   home: string;
   store: StateStore;
   jobStore: JobStore;
+  volumeStore: VolumeStore;
   /** Scheduler of queues without their own config (`SPINDLE_DEFAULT_SCHEDULER`, default `fifo`). */
   defaultScheduler: string;
   schedulerTickMs: number;
@@ -64,6 +67,7 @@ export class Kernel implements KernelApi {
   private readonly lifecycle: PluginLifecycle;
   private readonly installer: PluginInstaller;
   readonly jobs: KernelJobs;
+  readonly volumes: VolumeService;
   readonly maintenance: MaintenanceSwitch;
   private readonly auth: AuthChain;
   private readonly logger: Logger;
@@ -87,6 +91,7 @@ export class Kernel implements KernelApi {
         kernelVersion: this.version,
         hookTimeoutMs: options.hookTimeoutMs,
         reportJobState: (plugin, report) => this.jobs.report(plugin, report),
+        signedUp: (plugin, event) => this.signedUp(plugin, event),
       },
       options.timeouts,
       this.logger,
@@ -98,7 +103,17 @@ export class Kernel implements KernelApi {
     this.parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
     this.lifecycle = new PluginLifecycle(this.parts);
     this.installer = new PluginInstaller(this.parts, this.lifecycle, options.limits);
+    this.volumes = new VolumeService({
+      store: options.volumeStore,
+      jobs: options.jobStore,
+      registries: this.registries,
+      activity: this.activity,
+      maintenance: this.maintenance,
+      authorize: (principal, action, resource) => this.authorize(principal, action, resource),
+      transferDir: this.paths.transfer,
+    });
     this.jobs = new KernelJobs({
+      volumes: this.volumes,
       store: options.jobStore,
       registries: this.registries,
       hooks: this.hooks,
@@ -225,7 +240,7 @@ export class Kernel implements KernelApi {
   }
 
   private async refuseIfUsed(name: string, version: string, removing: string[]): Promise<void> {
-    const users = [...(await this.jobs.service.usersOf(name)), ...(await this.lifecycle.usersOf(name, version))];
+    const users = [...(await this.jobs.service.usersOf(name)), ...(await this.volumes.usersOf(name)), ...(await this.lifecycle.usersOf(name, version))];
     if (users.length > 0) {
       throw new KernelError('KRN_ERR_PLUGIN_IN_USE', `${name}@${version} is in use by ${users.join(', ')}`, { plugin: name, details: { users } });
     }
@@ -357,6 +372,13 @@ export class Kernel implements KernelApi {
 
   authenticateRequest(request: RequestInfo, token: string | undefined): Promise<Principal> {
     return this.auth.authenticate(request, token);
+  }
+
+  /** `ctx.auth.signedUp`: notify `auth.postSignup` listeners (never failing the signup) and log it. */
+  private signedUp(plugin: string, event: SignupEvent): void {
+    void this.hooks['auth.postSignup'].promise(event).catch((error: unknown) => this.logger.warn({ plugin, err: describeError(error) }, 'an auth.postSignup listener failed'));
+    const { principal, acceptLanguage } = event;
+    void this.activity.record({ actor: principal.name, action: 'user.signedUp', subject: `user ${principal.name}`, plugin, details: { provider: principal.provider, ...(acceptLanguage ? { acceptLanguage } : {}) } });
   }
 
   authorize(principal: Principal, action: string, resource: ResourceRef): Promise<void> {

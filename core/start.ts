@@ -12,6 +12,7 @@ import { limitsFromEnv } from './intake/zip-limits.js';
 import { Kernel } from './kernel.js';
 import { kernelVersion } from './kernel-version.js';
 import { SqliteJobStore } from './state/sqlite-job-store.js';
+import { SqliteVolumeStore } from './state/sqlite-volume-store.js';
 import { openSqliteStore } from './state/sqlite-store.js';
 
 export interface StartOptions {
@@ -52,12 +53,14 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   await mkdir(paths.root, { recursive: true });
   const store = openSqliteStore(paths.stateDb);
   const jobStore = new SqliteJobStore(store.database);
+  const volumeStore = new SqliteVolumeStore(store.database);
   const generatedAdminToken = await ensureAdminToken(store, env.SPINDLE_ADMIN_TOKEN || undefined);
   const limits = limitsFromEnv(env);
   const kernel = new Kernel({
     home: paths.root,
     store,
     jobStore,
+    volumeStore,
     defaultScheduler: env.SPINDLE_DEFAULT_SCHEDULER || 'fifo',
     schedulerTickMs: numberFromEnv(env, 'SPINDLE_SCHEDULER_TICK_MS', 2_000),
     jobStopGraceMs: numberFromEnv(env, 'SPINDLE_JOB_STOP_GRACE_MS', 5_000),

@@ -26,7 +26,7 @@
  * is logged with the plugin's name; what it means for the caller is documented per hook.
  */
 import type { HookHandler } from './hook-catalogue.js';
-import type { Principal } from './hook-types.js';
+import type { Principal, SignupEvent } from './hook-types.js';
 import type { PluginManifest } from './manifest.js';
 import type { InfrastructureProvider, JobStateReport, JobTypeProvider, SchedulerProvider, StorageProvider } from './providers.js';
 
@@ -50,6 +50,12 @@ export interface AuthExtensionPoint {
   authorize(handler: HookHandler<'auth.authorize'>): void;
   onPostAuthenticate(handler: HookHandler<'auth.postAuthenticate'>): void;
   onPostSignup(handler: HookHandler<'auth.postSignup'>): void;
+  /**
+   * Tell the kernel a user signed up with this plugin (self-service or first sight through SSO).
+   * The kernel fires `auth.postSignup` (listeners cannot fail or delay the signup), writes the
+   * activity log and fires the `user.signedUp` event. Pass the request's `Accept-Language`.
+   */
+  signedUp(event: SignupEvent): void;
 }
 
 /** `ctx.jobTypes`: job types `name:version` and manifest checks. */

@@ -32,3 +32,34 @@ export function isPluginError(value: unknown): value is PluginError {
   const v = value as Partial<PluginError> | null;
   return !!v && v.$$brand === SDK_BRAND && typeof v.message === 'string' && typeof v.status === 'number';
 }
+
+/** Why a storage backend refused a volume or file operation; the kernel maps each to a `KRN_ERR_VOLUME_*` code. */
+export type VolumeErrorKind = 'not-found' | 'exists' | 'quota-exceeded' | 'invalid-path' | 'file-not-found' | 'file-exists' | 'not-empty';
+
+const VOLUME_STATUS: Record<VolumeErrorKind, number> = {
+  'not-found': 404,
+  exists: 409,
+  'quota-exceeded': 507,
+  'invalid-path': 400,
+  'file-not-found': 404,
+  'file-exists': 409,
+  'not-empty': 409,
+};
+
+/** A storage backend's refusal, e.g. `new VolumeError('quota-exceeded', 'upload of 2 MiB passes the 1 MiB quota of data')`. */
+export class VolumeError extends PluginError {
+  readonly volumeError: VolumeErrorKind;
+
+  constructor(kind: VolumeErrorKind, message: string, options: { details?: Record<string, unknown> } = {}) {
+    super(message, { status: VOLUME_STATUS[kind], details: options.details });
+    this.name = 'VolumeError';
+    this.volumeError = kind;
+  }
+}
+
+/** The kind of a `VolumeError` from any copy of the SDK, or undefined for any other value. */
+export function volumeErrorKind(value: unknown): VolumeErrorKind | undefined {
+  if (!isPluginError(value)) return undefined;
+  const kind = (value as Partial<VolumeError>).volumeError;
+  return kind !== undefined && kind in VOLUME_STATUS ? kind : undefined;
+}

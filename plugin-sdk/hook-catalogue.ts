@@ -55,6 +55,8 @@ export interface HookSpecs {
   'events.plugin': { arg: KernelEvent; result: void };
   /** `user.*` events (signed up, token created, …). */
   'events.user': { arg: KernelEvent; result: void };
+  /** `volume.*` events (created, deleted, cloned, shared, quota changed, files written or removed). */
+  'events.volume': { arg: KernelEvent; result: void };
   /** `system.*` events (kernel started, stopping, maintenance toggled). */
   'events.system': { arg: KernelEvent; result: void };
 }
@@ -77,6 +79,7 @@ export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze({
   'events.job': 'parallel-notify',
   'events.plugin': 'parallel-notify',
   'events.user': 'parallel-notify',
+  'events.volume': 'parallel-notify',
   'events.system': 'parallel-notify',
 });
 

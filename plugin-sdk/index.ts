@@ -4,7 +4,8 @@
  */
 export { definePlugin, isDefinedPlugin } from './define-plugin.js';
 export type { DefinedPlugin, PluginDefinition } from './define-plugin.js';
-export { PluginError, RejectedError, isPluginError } from './errors.js';
+export { PluginError, RejectedError, VolumeError, isPluginError, volumeErrorKind } from './errors.js';
+export type { VolumeErrorKind } from './errors.js';
 export { PLUGIN_API_VERSION, SDK_BRAND } from './version.js';
 export { HOOK_KINDS } from './hook-catalogue.js';
 export type * from './context.js';

@@ -120,6 +120,12 @@ export interface DeployRequest {
   workDir: string;
   /** Where the target writes the job's logs (one file per replica is fine). */
   logDir: string;
+  /**
+   * The job's volumes (manifest `volumes`), resolved by their storage backends. A container
+   * target bind-mounts each `hostPath` at `mountPath` (read-only when asked); a process target
+   * that cannot mount says in its docs how the job finds them.
+   */
+  mounts: VolumeMount[];
 }
 
 export interface ReplicaInfo {
@@ -175,13 +181,93 @@ export interface JobStateReport {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Storage (volumes; the storage issue fills this in)
+// Storage
 // ---------------------------------------------------------------------------------------------
 
-/** A storage backend offering volumes, addressed `backend:volume`. */
+/** A volume as its backend reports it. */
+export interface VolumeInfo {
+  /** The name inside the backend (the kernel addresses it `backend:name`). */
+  name: string;
+  /** Bytes the volume's files take now. */
+  usedBytes: number;
+  /** The most `usedBytes` may grow to; null means no limit. */
+  quotaBytes: number | null;
+  /** ISO time. */
+  createdAt: string;
+}
+
+/** One entry of a volume directory. Paths are relative to the volume root, `/`-separated. */
+export interface VolumeFile {
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  size: number;
+  /** ISO time. */
+  modifiedAt: string;
+}
+
+/** How a target makes a volume visible to a job: a directory on the agent's host. */
+export interface VolumeMountSource {
+  hostPath: string;
+}
+
+/**
+ * A storage backend (Backend.AI's storage backends behind one volume interface), registered by
+ * name with `ctx.storage.registerBackend`; volumes are addressed `backend:volume`.
+ *
+ * Paths are relative to the volume root (`a/b.txt`; a leading `/` is allowed and ignored). A
+ * backend must confine every file operation to the volume: a path with a `..` segment, or one that
+ * reaches outside through a symlink, is refused with `VolumeError('invalid-path')`. Refusals the
+ * caller should see throw `VolumeError` with its `kind` (the kernel turns each kind into a
+ * `KRN_ERR_VOLUME_*` code); any other error is reported as the backend failing.
+ *
+ * File contents never cross the contract as data: uploads arrive as a file the kernel staged
+ * (`sourceFile`, which the backend may move), downloads leave as a file the kernel names
+ * (`targetFile`, which the kernel streams to the caller and then deletes). That keeps every call
+ * JSON-only, and large files out of memory.
+ *
+ * Ownership and sharing are the kernel's: it stores who owns each volume and with whom it is
+ * shared, and checks that before calling the backend.
+ */
 export interface StorageProvider {
-  createVolume?(name: string, options: Record<string, unknown>): Promise<Record<string, unknown>>;
-  listVolumes(): Promise<Record<string, unknown>[]>;
-  deleteVolume?(name: string): Promise<void>;
-  mount?(name: string, options: { readOnly: boolean }): Promise<{ hostPath: string }>;
+  /** Throws `VolumeError('exists')` if the name is taken. */
+  createVolume(name: string, options: { quotaBytes: number | null }): Promise<VolumeInfo>;
+  listVolumes(): Promise<VolumeInfo[]>;
+  /** One volume with its usage; `VolumeError('not-found')` if there is none. */
+  getVolume(name: string): Promise<VolumeInfo>;
+  /** Removes the volume and every file in it. */
+  deleteVolume(name: string): Promise<void>;
+  /** A new volume `target` with a copy of `source`'s files (symlinks copied as links, not followed). */
+  cloneVolume(source: string, target: string, options: { quotaBytes: number | null }): Promise<VolumeInfo>;
+  /** A lower quota than the usage is allowed: it blocks further writes, it deletes nothing. */
+  setQuota(name: string, quotaBytes: number | null): Promise<VolumeInfo>;
+  /** The entries of one directory (not recursive), sorted by path. */
+  listFiles(volume: string, path: string): Promise<VolumeFile[]>;
+  /** Creates the directory and its missing parents. */
+  mkdir(volume: string, path: string): Promise<void>;
+  /**
+   * Stores the file at `sourceFile` as `path` (parents created). Refuses with
+   * `VolumeError('quota-exceeded')` when the volume would pass its quota, with
+   * `VolumeError('file-exists')` when `path` exists and `overwrite` is not set.
+   */
+  putFile(volume: string, path: string, options: { sourceFile: string; overwrite: boolean }): Promise<VolumeFile>;
+  /** Copies the file `path` to `targetFile`; `VolumeError('file-not-found')` if it is not a file. */
+  getFile(volume: string, path: string, options: { targetFile: string }): Promise<VolumeFile>;
+  /** Renames or moves inside the volume; `VolumeError('file-exists')` if `to` exists. */
+  rename(volume: string, from: string, to: string): Promise<void>;
+  /** Deletes a file or, with `recursive`, a directory and its contents (`VolumeError('not-empty')` otherwise). */
+  deleteFile(volume: string, path: string, options: { recursive: boolean }): Promise<void>;
+  /**
+   * Where a target finds the volume to mount into job `jobId` (a host path for local and container
+   * targets). `readOnly` is the job's request; enforcing it is the target's part.
+   */
+  mount(volume: string, options: { readOnly: boolean; jobId: string }): Promise<VolumeMountSource>;
+}
+
+/** A volume mounted into a job, as a target receives it in `DeployRequest.mounts`. */
+export interface VolumeMount extends VolumeMountSource {
+  /** `backend:volume`. */
+  volume: string;
+  /** Absolute path inside each replica, from the job manifest. */
+  mountPath: string;
+  readOnly: boolean;
 }

@@ -92,6 +92,21 @@ export const ERROR_CATALOGUE = Object.freeze({
   KRN_ERR_JOBTYPE_NOT_FOUND: { status: 400, hint: 'Install a plugin providing that job type version (`spindle plugin list`), or change `jobtype` in job.yaml.' },
   KRN_ERR_TARGET_NOT_FOUND: { status: 400, hint: 'Install an infrastructure plugin (e.g. infra-local) or set `infrastructure` in job.yaml to one that is active.' },
   KRN_ERR_SCHEDULER_NOT_FOUND: { status: 400, hint: 'Install the scheduler plugin the queue names, or point the queue at one that is active (`PUT /api/v1/queues/<name>`).' },
+  KRN_ERR_STORAGE_NOT_FOUND: {
+    status: 400,
+    hint: 'Install a storage plugin (e.g. storage-local), or address the volume as `backend:volume` with a backend that is active (`spindle volume ls` shows them).',
+  },
+  KRN_ERR_VOLUME_NOT_FOUND: { status: 404, hint: '`spindle volume ls` lists the volumes you may see; check the name and the backend.' },
+  KRN_ERR_VOLUME_EXISTS: { status: 409, hint: 'Pick another name, or delete the volume first (`spindle volume rm`).' },
+  KRN_ERR_VOLUME_QUOTA_EXCEEDED: {
+    status: 507,
+    hint: 'Delete files from the volume, or ask an administrator to raise its quota (`spindle volume quota`).',
+  },
+  KRN_ERR_VOLUME_PATH_INVALID: { status: 400, hint: 'Use a path relative to the volume root, without `..` segments and without links that lead outside it.' },
+  KRN_ERR_VOLUME_FILE_NOT_FOUND: { status: 404, hint: '`spindle volume files <volume> [dir]` lists what is there.' },
+  KRN_ERR_VOLUME_FILE_EXISTS: { status: 409, hint: 'Choose another path, or pass --overwrite to replace the file.' },
+  KRN_ERR_VOLUME_NOT_EMPTY: { status: 409, hint: 'Pass --recursive to delete the directory with everything in it.' },
+  KRN_ERR_VOLUME_IN_USE: { status: 409, hint: 'Delete the jobs named above (`spindle delete`) or wait until they end, then try again.' },
 } satisfies Record<string, ErrorSpec>);
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -4,6 +4,8 @@ export interface KernelErrorOptions {
   /** The plugin the error is about, if any; shown in the message and in `details`. */
   plugin?: string;
   job?: string;
+  /** The volume (`backend:name`) the error is about, if no plugin or job is named. */
+  volume?: string;
   details?: Record<string, unknown>;
   cause?: unknown;
   /** Overrides the catalogue's HTTP status (e.g. a plugin-chosen status). */
@@ -23,7 +25,7 @@ export class KernelError extends Error {
 
   constructor(code: ErrorCode, what: string, options: KernelErrorOptions = {}) {
     const spec = ERROR_CATALOGUE[code];
-    const subject = options.plugin ? `plugin ${options.plugin}: ` : options.job ? `job ${options.job}: ` : '';
+    const subject = options.plugin ? `plugin ${options.plugin}: ` : options.job ? `job ${options.job}: ` : options.volume ? `volume ${options.volume}: ` : '';
     super(`${subject}${what}. ${spec.hint}`, { cause: options.cause });
     this.name = 'KernelError';
     this.code = code;
@@ -32,6 +34,7 @@ export class KernelError extends Error {
     this.details = {
       ...(options.plugin ? { plugin: options.plugin } : {}),
       ...(options.job ? { job: options.job } : {}),
+      ...(options.volume ? { volume: options.volume } : {}),
       ...options.details,
     };
   }

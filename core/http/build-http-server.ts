@@ -15,6 +15,7 @@ import { collectRoutes } from './route-table.js';
 import { registerSharedSchemas } from './schemas.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { registerJobRoutes } from './job-routes.js';
+import { registerVolumeRoutes } from './volume-routes.js';
 import { registerJobProxy } from '../proxy/job-proxy.js';
 
 export interface HttpServerOptions {
@@ -65,6 +66,7 @@ export async function buildHttpServer(kernel: KernelApi, options: HttpServerOpti
   registerPluginExtraRoutes(app, kernel);
   registerPluginDispatchRoute(app, kernel);
   registerJobRoutes(app, kernel);
+  registerVolumeRoutes(app, kernel);
   await registerJobProxy(app, kernel.jobs, { timeoutMs: options.proxyTimeoutMs ?? 60_000 });
   registerActivityRoutes(app, kernel);
   registerMaintenanceRoutes(app, kernel);

@@ -1,6 +1,9 @@
 /** A scripted KernelApi for the HTTP tests: records every call, answers with canned views. */
 import { KernelError } from '../errors/kernel-error.js';
+import { Readable } from 'node:stream';
 import type { JobView, JobsApi } from '../jobs/jobs-api.js';
+import type { VolumeView, VolumesApi } from '../volumes/volume-service.js';
+import type { VolumeFile } from '../../plugin-sdk/providers.js';
 import { Registry } from 'prom-client';
 import type { Principal } from '../../plugin-sdk/hook-types.js';
 import type { ConfigView, HealthView, InstallResult, KernelApi, PluginView } from '../kernel-api.js';
@@ -117,6 +120,7 @@ export function createFakeKernel(overrides: Partial<Methods> = {}): FakeKernel {
     pluginApiVersion: '1.0.0',
     metrics: new Registry(),
     jobs: fakeJobs(calls),
+    volumes: fakeVolumes(calls),
     calls,
     argsOf: (method) => calls.filter((call) => call.method === method).map((call) => call.args),
   };
@@ -142,5 +146,33 @@ function fakeJobs(calls: KernelCall[]): JobsApi {
     pending: record('pending', []),
     queues: record('queues', []),
     putQueue: record('putQueue', { name: 'default', scheduler: 'fifo' }),
+  };
+}
+
+/** Volume routes in the fake: every call recorded as `volumes.<method>`. */
+function fakeVolumes(calls: KernelCall[]): VolumesApi {
+  const record = <T>(method: string, result: T) => (...args: unknown[]) => {
+    calls.push({ method: `volumes.${method}` as MethodName, args });
+    return Promise.resolve(result);
+  };
+  const volume: VolumeView = { volume: 'local:data', backend: 'local', name: 'data', owner: 'ada', usedBytes: 0, quotaBytes: null, createdAt: '2026-01-01T00:00:00.000Z', shares: [], access: 'owner' };
+  const file: VolumeFile = { path: 'a.txt', type: 'file', size: 2, modifiedAt: '2026-01-01T00:00:00.000Z' };
+  return {
+    list: record('list', [volume]),
+    get: record('get', { ...volume, usedBy: [] }),
+    create: record('create', volume),
+    clone: record('clone', volume),
+    remove: record('remove', undefined),
+    setQuota: record('setQuota', volume),
+    share: record('share', volume),
+    listFiles: record('listFiles', [file]),
+    mkdir: record('mkdir', undefined),
+    upload: record('upload', file),
+    download: (...args: unknown[]) => {
+      calls.push({ method: 'volumes.download' as MethodName, args });
+      return Promise.resolve({ file, stream: Readable.from([Buffer.from('hi')]) });
+    },
+    rename: record('rename', undefined),
+    deleteFile: record('deleteFile', undefined),
   };
 }

@@ -31,7 +31,7 @@ function parseJsonField(name: string, value: string): unknown {
 }
 
 /** The deploy request's parts: manifest, secrets and the source ZIP. */
-async function readDeploy(request: FastifyRequest): Promise<Omit<DeployInput, 'actor' | 'force'>> {
+async function readDeploy(request: FastifyRequest): Promise<Omit<DeployInput, 'actor' | 'principal' | 'force'>> {
   if (!request.isMultipart()) throw new KernelError('KRN_ERR_JOB_SOURCE_INVALID', `the request is not multipart; ${HOW}`);
   let manifest: unknown;
   let secretEnv: Record<string, string> = {};
@@ -94,7 +94,7 @@ export function registerJobRoutes(app: FastifyInstance, kernel: KernelApi): void
           kind: 'job', name, family: name, ...(typeof version === 'string' ? { version } : {}),
         });
       }
-      return reply.code(201).send(await jobs.deploy({ ...input, actor: actorOf(request), force: request.query.force === true }));
+      return reply.code(201).send(await jobs.deploy({ ...input, actor: actorOf(request), principal: request.principal!, force: request.query.force === true }));
     },
   );
   app.get<{ Querystring: { state?: string; queue?: string; owner?: string } }>(

@@ -8,7 +8,8 @@ import type { ResourceRef } from '../../plugin-sdk/hook-types.js';
  * jobs the caller may read (`read_job` per job family).
  *
  * Actions: `read_job`, `deploy_job`, `deploy_new_family`, `delete_job`, `call_job`,
- * `manage_plugins`, `call_plugin`, `read_system`, `manage_system`.
+ * `manage_plugins`, `call_plugin`, `read_system`, `manage_system`, and (asked by the volume
+ * service) `create_volume`, `manage_volumes`.
  */
 export interface RoutePermission {
   action: string;
@@ -69,6 +70,21 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission | 'in-ha
   'POST /api/v1/jobs/:name/:version/redeploy': job('deploy_job'),
   'GET /api/v1/jobs/:name/:version/logs': job('read_job'),
   'GET /api/v1/queue': 'in-handler',
+  // Volumes: the volume service checks ownership, shares, `create_volume` and `manage_volumes`.
+  'GET /api/v1/volumes': 'in-handler',
+  'POST /api/v1/volumes': 'in-handler',
+  'GET /api/v1/volumes/:volume': 'in-handler',
+  'DELETE /api/v1/volumes/:volume': 'in-handler',
+  'POST /api/v1/volumes/:volume/clone': 'in-handler',
+  'PUT /api/v1/volumes/:volume/quota': 'in-handler',
+  'PUT /api/v1/volumes/:volume/shares/:grantee': 'in-handler',
+  'DELETE /api/v1/volumes/:volume/shares/:grantee': 'in-handler',
+  'GET /api/v1/volumes/:volume/files': 'in-handler',
+  'GET /api/v1/volumes/:volume/files/*': 'in-handler',
+  'PUT /api/v1/volumes/:volume/files/*': 'in-handler',
+  'DELETE /api/v1/volumes/:volume/files/*': 'in-handler',
+  'POST /api/v1/volumes/:volume/mkdir': 'in-handler',
+  'POST /api/v1/volumes/:volume/rename': 'in-handler',
   '* /pub/job/:name/:version': call('job', 'call_job'),
   '* /pub/job/:name/:version/*': call('job', 'call_job'),
 });

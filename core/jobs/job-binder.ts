@@ -8,6 +8,7 @@ import type { JobRecord } from './job-record.js';
 import { jobPaths } from './job-paths.js';
 import type { JobStore } from './job-store.js';
 import type { JobTransitions } from './job-transitions.js';
+import type { VolumeService } from '../volumes/volume-service.js';
 
 export function jobSpec(job: JobRecord): JobSpec {
   return {
@@ -37,6 +38,7 @@ export class JobBinder {
       paths: HomePaths;
       kernelVersion: string;
       logger: Logger;
+      volumes: Pick<VolumeService, 'mountsFor'>;
       /** After a job leaves its reservation (so the next pass can use the room). */
       onFreed(queue: string): void;
     },
@@ -73,9 +75,15 @@ export class JobBinder {
     } catch (error) {
       return fail(`job type ${job.jobtypeResolved} could not prepare the job: ${describeError(error)}`);
     }
+    let mounts;
+    try {
+      mounts = await this.deps.volumes.mountsFor(spec);
+    } catch (error) {
+      return fail(`its volumes could not be mounted: ${describeError(error)}`);
+    }
     const env = { ...(job.manifest.env ?? {}), ...(await this.deps.store.getSecrets(job.id)) };
     try {
-      const result = await target.deploy({ job: spec, run, agentId: job.agentId ?? '', env, sourceDir: dirs.source, workDir: dirs.work, logDir: dirs.logs });
+      const result = await target.deploy({ job: spec, run, agentId: job.agentId ?? '', env, sourceDir: dirs.source, workDir: dirs.work, logDir: dirs.logs, mounts });
       const running = await transitions.move(job.id, ['PREPARING'], 'RUNNING', job.kind === 'batch' ? 'started' : 'healthy', { runtime: { replicas: result.replicas } });
       // Deleted or cancelled while deploying: do not leave it running.
       if (!running) await target.stop(job.id, { graceMs: 5_000 }).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import type { Principal } from '../../plugin-sdk/hook-types.js';
 import type { JobStateReport, LogChunk } from '../../plugin-sdk/providers.js';
 import type { ActivityRecorder } from '../activity-recorder.js';
 import { KernelError, describeError } from '../errors/kernel-error.js';
@@ -20,6 +21,7 @@ import { jobPaths } from './job-paths.js';
 import type { JobFilter, JobStore } from './job-store.js';
 import { JobTransitions, jobSubject } from './job-transitions.js';
 import { resolveJobType, resolveTarget } from './job-resolution.js';
+import type { VolumeService } from '../volumes/volume-service.js';
 
 export interface DeployInput {
   /** The final manifest (extends and overrides applied by the client); validated here. */
@@ -28,6 +30,8 @@ export interface DeployInput {
   /** The job directory as a ZIP. */
   source: Buffer;
   actor: string;
+  /** Who deploys: checked against the volumes the job mounts. */
+  principal: Principal;
   force?: boolean;
 }
 
@@ -42,6 +46,7 @@ export interface JobServiceDeps {
   kernelVersion: string;
   scheduling: SchedulingLoop;
   stopGraceMs: number;
+  volumes: Pick<VolumeService, 'checkMounts' | 'mountsFor'>;
 }
 
 /** The job model: deploy, delete, redeploy, state reports from targets, and queries. */
@@ -76,6 +81,8 @@ export class JobService {
       });
     }
     const subject = jobSubject(manifest);
+    // Stored as `backend:name`, so a backend added later cannot change which volume a job mounts.
+    if (manifest.volumes) manifest.volumes = await this.deps.volumes.checkMounts(input.principal, manifest.volumes, subject);
     const jobtypeResolved = resolveJobType(this.deps.registries, manifest.jobtype, subject);
     const target = resolveTarget(this.deps.registries, manifest.infrastructure, subject);
     const queue = await scheduling.queueConfig(manifest.queue);

@@ -6,7 +6,7 @@ import type { ActionDefinition, PluginContext } from '../../plugin-sdk/context.j
 import { secretValues } from '../config/plugin-config.js';
 import { scrubbingLogger } from './scrubbing-logger.js';
 import type { HookHandler, HookName } from '../../plugin-sdk/hook-catalogue.js';
-import type { KernelEvent } from '../../plugin-sdk/hook-types.js';
+import type { KernelEvent, SignupEvent } from '../../plugin-sdk/hook-types.js';
 import type { JobStateReport } from '../../plugin-sdk/providers.js';
 import { PLUGIN_API_VERSION } from '../../plugin-sdk/version.js';
 import { KernelError } from '../errors/kernel-error.js';
@@ -28,11 +28,13 @@ export interface ContextDeps {
   hookTimeoutMs: number;
   /** Where `ctx.infrastructure.reportJobState` goes (the job service). */
   reportJobState(plugin: string, report: JobStateReport): void;
+  /** Where `ctx.auth.signedUp` goes (fires `auth.postSignup` and `user.signedUp`). */
+  signedUp(plugin: string, event: SignupEvent): void;
   /** The instance now serving this plugin name: its keys are the ones this instance may take over. */
   activeInstanceOf(name: string): PluginInstance | undefined;
 }
 
-const EVENT_FAMILIES = ['job', 'plugin', 'user', 'system'] as const;
+const EVENT_FAMILIES = ['job', 'plugin', 'user', 'volume', 'system'] as const;
 
 function eventHooksFor(pattern: string): HookName[] {
   if (pattern === '*') return EVENT_FAMILIES.map((f) => `events.${f}` as HookName);
@@ -101,6 +103,9 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
       authorize: (h) => tap('auth.authorize', h),
       onPostAuthenticate: (h) => tap('auth.postAuthenticate', h),
       onPostSignup: (h) => tap('auth.postSignup', h),
+      signedUp: (event) => {
+        if (!instance.ledger.isClosed) deps.signedUp(manifest.name, event);
+      },
     },
     jobTypes: {
       register: (p) => register(deps.registries.jobTypes, `${p.name}:${p.version}`, p),

@@ -169,6 +169,25 @@ CREATE TABLE settings (
   value_json TEXT NOT NULL
 );`,
   },
+  {
+    version: 6,
+    name: 'volumes',
+    up: `
+CREATE TABLE volumes (
+  backend TEXT NOT NULL,
+  name TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (backend, name)
+);
+CREATE TABLE volume_shares (
+  backend TEXT NOT NULL,
+  name TEXT NOT NULL,
+  grantee TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('ro', 'rw')),
+  PRIMARY KEY (backend, name, grantee)
+);`,
+  },
 ]);
 
 /** The schema version this code knows; a database above it was written by a newer kernel. */

@@ -28,7 +28,7 @@ import { createRegistries, type KernelRegistries } from '../../core/registries.j
 import type { HttpMethod, PluginHttpResponse } from '../context.js';
 import { isDefinedPlugin, type DefinedPlugin } from '../define-plugin.js';
 import { HOOK_KINDS, type HookArg, type HookName, type HookResult } from '../hook-catalogue.js';
-import type { Principal } from '../hook-types.js';
+import type { Principal, SignupEvent } from '../hook-types.js';
 import type { PluginManifest } from '../manifest.js';
 import type { JobStateReport } from '../providers.js';
 import { PLUGIN_API_VERSION } from '../version.js';
@@ -64,6 +64,8 @@ export class TestKernel {
   readonly registries: KernelRegistries = createRegistries();
   /** Every `ctx.infrastructure.reportJobState` call, with the reporting plugin's name. */
   readonly jobStateReports: (JobStateReport & { plugin: string })[] = [];
+  /** Every `ctx.auth.signedUp` call, with the plugin's name (the `auth.postSignup` taps run too). */
+  readonly signups: (SignupEvent & { plugin: string })[] = [];
   /** Every line the plugins (and the loader) logged, parsed. */
   readonly logs: LogLine[] = [];
   private readonly root = mkdtempSync(path.join(os.tmpdir(), 'spindle-testkit-'));
@@ -81,6 +83,10 @@ export class TestKernel {
         kernelVersion: 'test',
         hookTimeoutMs: options.hookTimeoutMs ?? 2_000,
         reportJobState: (plugin, report) => void this.jobStateReports.push({ plugin, ...report }),
+        signedUp: (plugin, event) => {
+          this.signups.push({ plugin, ...event });
+          void this.hooks['auth.postSignup'].promise(event).catch(() => undefined);
+        },
       },
       { activationMs: options.activationTimeoutMs ?? 5_000, drainMs: options.drainTimeoutMs ?? 2_000, deactivationMs: 2_000 },
       logger,

@@ -15,7 +15,7 @@ export function makeHost(timeouts: Partial<HostTimeouts> = {}) {
   const registries = createRegistries();
   const logger = pino({ level: 'silent' });
   const host = new PluginHost(
-    { hooks, registries, logger, container: container.createChildContainer(), dataRoot: path.join(root, 'data'), kernelVersion: '0.0.0-test', hookTimeoutMs: 1_000, reportJobState: () => undefined },
+    { hooks, registries, logger, container: container.createChildContainer(), dataRoot: path.join(root, 'data'), kernelVersion: '0.0.0-test', hookTimeoutMs: 1_000, reportJobState: () => undefined, signedUp: () => undefined },
     { activationMs: 2_000, drainMs: 2_000, deactivationMs: 1_000, ...timeouts },
     logger,
   );

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestInfo } from 'spindle/plugin-sdk';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { definePlugin, type RequestInfo } from 'spindle/plugin-sdk';
 import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
@@ -88,6 +88,17 @@ describe('auth-sso-jwt: accepting tokens', () => {
     const line = kernel.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('first sign-in'));
     const users = JSON.parse(readFileSync(line!.file as string, 'utf8'));
     expect(users.ada).toEqual({ name: 'Ada Lovelace', groups: ['eng', 'ml'], firstSeen: expect.any(String), lastSeen: expect.any(String) });
+  });
+
+  it('reports a first sight as a signup (auth.postSignup), with the Accept-Language, once', async () => {
+    await start({ jwksUrl: `${jwks.url}/jwks.json` });
+    const heard: unknown[] = [];
+    await kernel.activate(definePlugin({ activate: (ctx) => ctx.auth.onPostSignup((event) => void heard.push(event)) }), { manifest: { name: 'listener' } });
+    const token = await sign();
+    await preAuth({ cookies: { spindle_sso: token }, headers: { 'accept-language': 'pl-PL' } });
+    await preAuth({ cookies: { spindle_sso: token }, headers: { 'accept-language': 'pl-PL' } });
+    expect(kernel.signups).toEqual([{ plugin: 'auth-sso-jwt', principal: expect.objectContaining({ id: 'ada', name: 'Ada Lovelace' }), acceptLanguage: 'pl-PL' }]);
+    await vi.waitFor(() => expect(heard).toEqual([expect.objectContaining({ acceptLanguage: 'pl-PL' })]));
   });
 
   it('reads a Bearer token from the configured header and maps custom claims', async () => {

@@ -108,9 +108,12 @@ export default definePlugin<SsoConfig>({
         return outcome;
       }
       // Bookkeeping only: the verified token decides access, so a directory failure is just logged.
-      await users.seen(outcome.principal.id, outcome.principal.name, outcome.principal.groups ?? []).catch((error: unknown) => {
+      const seen = await users.seen(outcome.principal.id, outcome.principal.name, outcome.principal.groups ?? []).catch((error: unknown) => {
         ctx.logger.error({ user: outcome.principal.id, err: (error as Error).message }, 'could not record the SSO user');
       });
+      // First sight of a user is their signup.
+      const acceptLanguage = request.headers['accept-language'];
+      if (seen === 'created') ctx.auth.signedUp({ principal: outcome.principal, ...(acceptLanguage ? { acceptLanguage } : {}) });
       return outcome;
     });
 

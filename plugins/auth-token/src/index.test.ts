@@ -106,9 +106,9 @@ describe('auth-token: login and signup', () => {
     await expect(kernel.request('POST', '/signup', { body: { username: 'carol', password: 'password-123' } })).rejects.toMatchObject({ status: 403 });
     await kernel.close();
     await start({ allowSignup: true });
-    const res = await kernel.request('POST', '/signup', { body: { username: 'carol', password: 'password-123' } });
+    const res = await kernel.request('POST', '/signup', { body: { username: 'carol', password: 'password-123' }, headers: { 'accept-language': 'de-CH' } });
     expect(res).toMatchObject({ status: 201, body: { username: 'carol', grants: [] } });
-    expect(kernel.logs.some((l) => l.msg === 'user signed up')).toBe(true);
+    expect(kernel.signups).toEqual([{ plugin: 'auth-token', principal: expect.objectContaining({ name: 'carol', kind: 'user', provider: 'auth-token' }), acceptLanguage: 'de-CH' }]);
   });
 });
 

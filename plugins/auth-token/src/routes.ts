@@ -96,8 +96,9 @@ export function registerRoutes(ctx: PluginContext<AuthTokenConfig>, store: AuthS
   ctx.http.route('POST', '/signup', async (req) => {
     if (!config.allowSignup) throw new PluginError('signup is disabled (config allowSignup)', { status: 403 });
     const user = await newUser(bodyObject(req), []);
-    // The kernel has no API to fire auth.postSignup from a plugin yet: log it instead.
-    logger.info({ user: user.username, event: 'auth.postSignup' }, 'user signed up');
+    logger.info({ user: user.username }, 'user signed up');
+    const acceptLanguage = req.headers['accept-language'];
+    ctx.auth.signedUp({ principal: { id: user.id, name: user.username, kind: 'user', provider: ctx.manifest.name }, ...(acceptLanguage ? { acceptLanguage } : {}) });
     return { status: 201, body: userView(user) };
   });
 

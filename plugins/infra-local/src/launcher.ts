@@ -3,6 +3,7 @@ import type { DeployRequest, ExecResult, PluginContext, ReplicaInfo, TrackedProc
 import type { LocalConfig } from './config.js';
 import { freePort } from './free-port.js';
 import { replicaLogFile } from './log-reader.js';
+import { mountEnv } from './mount-env.js';
 import { processStartTime } from './process-info.js';
 
 /** Everything needed to (re)start a replica of one job. Holds env values: never log it. */
@@ -38,7 +39,7 @@ export function launchSpec(request: DeployRequest, config: LocalConfig): LaunchS
   if (process.env.PATH) env.PATH = process.env.PATH;
   env.HOME = request.workDir;
   env.LANG = 'C.UTF-8';
-  for (const source of [request.env, run.env]) {
+  for (const source of [mountEnv(request.mounts), request.env, run.env]) {
     for (const [key, value] of Object.entries(source ?? {})) if (typeof value === 'string') env[key] = value;
   }
   const healthPath = run.healthPath?.startsWith('/') ? run.healthPath : `/${run.healthPath ?? ''}`;

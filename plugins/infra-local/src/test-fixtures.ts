@@ -72,6 +72,7 @@ export function createFixtures(): Fixtures {
       run: { command: [process.execPath, script(name)], env: options.runEnv ?? {}, healthPath: '/health' },
       agentId: 'local',
       env: options.env ?? {},
+      mounts: [],
       sourceDir: path.join(dir, 'src'),
       workDir: path.join(dir, jobId, 'work'),
       logDir: path.join(dir, jobId, 'logs'),
