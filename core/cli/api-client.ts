@@ -4,7 +4,8 @@ import type { ActivityEntry, ActivityFilter } from '../state/store.js';
 import type { ConfigView, HealthView, InstallResult, PluginView } from '../kernel-api.js';
 import type { JobDetailView, JobView } from '../jobs/jobs-api.js';
 import type { QueueConfig } from '../jobs/job-record.js';
-import type { LogChunk } from '../../plugin-sdk/providers.js';
+import type { LogChunk, VolumeFile } from '../../plugin-sdk/providers.js';
+import type { VolumeDetailView, VolumeView } from '../volumes/volume-service.js';
 import { CliError } from './io.js';
 
 /** An error answer from the kernel: `{code, message, details}` with a KRN_ERR_* code. */
@@ -39,7 +40,8 @@ interface RequestSpec {
   path: string;
   query?: Query;
   json?: unknown;
-  raw?: { body: Uint8Array; contentType: string };
+  /** A body sent as is; a stream is sent chunked, without buffering it. */
+  raw?: { body: Uint8Array | ReadableStream<Uint8Array>; contentType: string };
   form?: FormData;
   accept?: string;
   /** Hand back error answers instead of throwing them (the job proxy passes the job's own). */
@@ -61,6 +63,8 @@ export interface JobCallResult {
 }
 
 const enc = encodeURIComponent;
+/** A volume path in a URL: each segment encoded, the slashes kept. */
+const filePath = (file: string): string => file.replace(/^\/+/, '').split('/').map(enc).join('/');
 
 export class ApiClient {
   readonly url: string;
@@ -202,6 +206,64 @@ export class ApiClient {
     return this.json({ method: 'PUT', path: `/api/v1/queues/${enc(name)}`, json: body });
   }
 
+  async listVolumes(): Promise<VolumeView[]> {
+    return (await this.json<{ volumes: VolumeView[] }>({ path: '/api/v1/volumes' })).volumes;
+  }
+
+  getVolume(volume: string): Promise<VolumeDetailView> {
+    return this.json({ path: `/api/v1/volumes/${enc(volume)}` });
+  }
+
+  createVolume(name: string, quotaBytes?: number | null): Promise<VolumeView> {
+    return this.json({ method: 'POST', path: '/api/v1/volumes', json: { name, ...(quotaBytes !== undefined ? { quotaBytes } : {}) } });
+  }
+
+  cloneVolume(source: string, name: string, quotaBytes?: number | null): Promise<VolumeView> {
+    return this.json({ method: 'POST', path: `/api/v1/volumes/${enc(source)}/clone`, json: { name, ...(quotaBytes !== undefined ? { quotaBytes } : {}) } });
+  }
+
+  async deleteVolume(volume: string): Promise<void> {
+    await this.send({ method: 'DELETE', path: `/api/v1/volumes/${enc(volume)}` });
+  }
+
+  setVolumeQuota(volume: string, quotaBytes: number | null): Promise<VolumeView> {
+    return this.json({ method: 'PUT', path: `/api/v1/volumes/${enc(volume)}/quota`, json: { quotaBytes } });
+  }
+
+  /** `mode` null stops sharing. */
+  shareVolume(volume: string, grantee: string, mode: 'ro' | 'rw' | null): Promise<VolumeDetailView> {
+    const path = `/api/v1/volumes/${enc(volume)}/shares/${enc(grantee)}`;
+    return mode ? this.json({ method: 'PUT', path, json: { mode } }) : this.json({ method: 'DELETE', path });
+  }
+
+  async listVolumeFiles(volume: string, dir: string): Promise<VolumeFile[]> {
+    return (await this.json<{ files: VolumeFile[] }>({ path: `/api/v1/volumes/${enc(volume)}/files`, query: { path: dir } })).files;
+  }
+
+  uploadFile(volume: string, file: string, body: ReadableStream<Uint8Array>, options: { overwrite?: boolean } = {}): Promise<VolumeFile> {
+    const path = `/api/v1/volumes/${enc(volume)}/files/${filePath(file)}`;
+    return this.json({ method: 'PUT', path, query: { overwrite: options.overwrite || undefined }, raw: { body, contentType: 'application/octet-stream' } });
+  }
+
+  /** The file's bytes as a stream. */
+  async downloadFile(volume: string, file: string): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.send({ path: `/api/v1/volumes/${enc(volume)}/files/${filePath(file)}`, accept: 'application/octet-stream' });
+    if (!response.body) throw new CliError(`the kernel sent no body for ${file}`);
+    return response.body;
+  }
+
+  async volumeMkdir(volume: string, dir: string): Promise<void> {
+    await this.send({ method: 'POST', path: `/api/v1/volumes/${enc(volume)}/mkdir`, json: { path: dir } });
+  }
+
+  async volumeRename(volume: string, from: string, to: string): Promise<void> {
+    await this.send({ method: 'POST', path: `/api/v1/volumes/${enc(volume)}/rename`, json: { from, to } });
+  }
+
+  async deleteVolumeFile(volume: string, file: string, options: { recursive?: boolean } = {}): Promise<void> {
+    await this.send({ method: 'DELETE', path: `/api/v1/volumes/${enc(volume)}/files/${filePath(file)}`, query: { recursive: options.recursive || undefined } });
+  }
+
   /** Calls a job through the proxy; `path` may carry a query string. */
   async callJob(name: string, version: string, path: string, request: { method: string; json?: string }): Promise<JobCallResult> {
     const raw = request.json !== undefined ? { body: Buffer.from(request.json), contentType: 'application/json' } : undefined;
@@ -233,7 +295,7 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: spec.accept ?? 'application/json' };
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
     // A FormData body gets its content type, with the boundary, from fetch itself.
-    let body: Uint8Array | string | FormData | undefined = spec.form;
+    let body: Uint8Array | ReadableStream<Uint8Array> | string | FormData | undefined = spec.form;
     if (spec.raw) {
       headers['content-type'] = spec.raw.contentType;
       body = spec.raw.body;
@@ -243,7 +305,9 @@ export class ApiClient {
     }
     let response: Response;
     try {
-      response = await this.fetchFn(this.buildUrl(spec.path, spec.query), { method: spec.method ?? 'GET', headers, body });
+      // `duplex` is required by fetch for a streamed body.
+      const init: RequestInit & { duplex?: 'half' } = { method: spec.method ?? 'GET', headers, body, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) };
+      response = await this.fetchFn(this.buildUrl(spec.path, spec.query), init);
     } catch (error) {
       throw unreachable(this.url, error);
     }

@@ -22,6 +22,16 @@ export function renderFields(fields: [string, string | number | boolean | null |
   return fields.map(([key, value]) => `${`${key}:`.padEnd(width)} ${value == null ? '-' : oneLine(String(value))}\n`).join('');
 }
 
+/** `512 bytes`, `4.0 KiB`, `1.5 MiB`, `2.0 GiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) [value, unit] = [value / 1024, unit + 1];
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
 export function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }

@@ -15,6 +15,7 @@ import { registerActivityCommand, registerLoginCommand, registerMaintenanceComma
 import { registerPluginCommands } from './plugin-commands.js';
 import { registerStartCommand } from './start-command.js';
 import { registerValidateCommand } from './validate-command.js';
+import { registerVolumeCommands } from './volume-commands.js';
 
 /** The package version, found by walking up from this file (works from source and from build/). */
 function packageVersion(): string {
@@ -53,6 +54,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerValidateCommand(program, ctx);
   registerDeployCommands(program, ctx);
   registerJobCommands(program, ctx);
+  registerVolumeCommands(program, ctx);
   return program;
 }
 

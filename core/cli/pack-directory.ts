@@ -4,6 +4,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
 import { createIgnoreMatcher, type IgnoreMatcher } from '../../plugin-sdk/bundler/ignore.js';
+import { formatBytes } from './format.js';
 import { CliError } from './io.js';
 
 /** Never packed, whatever `.spindleignore` says: VCS data, dependencies, caches, build output. */
@@ -56,9 +57,9 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
   for (const entry of walk.found) zip.addFile(entry.rel, await readFile(entry.file), '', entry.mode & 0o777);
   const buffer = zip.toBuffer();
   if (buffer.length > walk.maxBytes) {
-    const largest = [...walk.found].sort((a, b) => b.size - a.size).slice(0, 3).map((f) => `${f.rel} (${size(f.size)})`);
+    const largest = [...walk.found].sort((a, b) => b.size - a.size).slice(0, 3).map((f) => `${f.rel} (${formatBytes(f.size)})`);
     throw new CliError(
-      `the job directory ${dir} packs to ${size(buffer.length)}, over the ${size(walk.maxBytes)} limit; largest files: ${largest.join(', ')}; list what the job does not need in ${path.join(dir, '.spindleignore')}`,
+      `the job directory ${dir} packs to ${formatBytes(buffer.length)}, over the ${formatBytes(walk.maxBytes)} limit; largest files: ${largest.join(', ')}; list what the job does not need in ${path.join(dir, '.spindleignore')}`,
     );
   }
   return { zip: buffer, files: walk.found.map((f) => f.rel) };
@@ -82,7 +83,7 @@ async function walkDir(walk: Walk, absDir: string, relDir: string): Promise<void
       if (walk.ignored(rel)) continue;
       info = await stat(abs);
       if (info.size > walk.maxBytes) {
-        throw new CliError(`${path.join(walk.root, rel)} is ${size(info.size)}, over the ${size(walk.maxBytes)} upload limit; add it to .spindleignore if the job does not need it`);
+        throw new CliError(`${path.join(walk.root, rel)} is ${formatBytes(info.size)}, over the ${formatBytes(walk.maxBytes)} upload limit; add it to .spindleignore if the job does not need it`);
       }
       walk.found.push({ rel, file: abs, mode: info.mode, size: info.size });
     }
@@ -102,8 +103,3 @@ async function followLink(walk: Walk, abs: string, rel: string): Promise<Awaited
   return stat(target);
 }
 
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
