@@ -6,8 +6,8 @@ import { bundlePlugin } from '../plugin-sdk/bundler/bundle-plugin.js';
 import { describeError, type KernelError } from './errors/kernel-error.js';
 import type { Kernel } from './kernel.js';
 
-/** What `spindle start --with-defaults` (and `npm start`) installs: enough to run a Python job locally. */
-export const DEFAULT_PLUGINS = ['scheduler-fifo', 'jobtype-python', 'infra-local'] as const;
+/** What `spindle start --with-defaults` (and `npm start`) installs: enough to run a Python job locally, with volumes. */
+export const DEFAULT_PLUGINS = ['scheduler-fifo', 'jobtype-python', 'infra-local', 'storage-local'] as const;
 
 /** The package root: the directory holding `plugins/` (works from source and from build/). */
 export function packageRoot(): string {

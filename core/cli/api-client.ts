@@ -63,8 +63,15 @@ export interface JobCallResult {
 }
 
 const enc = encodeURIComponent;
-/** A volume path in a URL: each segment encoded, the slashes kept. */
-const filePath = (file: string): string => file.replace(/^\/+/, '').split('/').map(enc).join('/');
+/**
+ * A volume path in a URL, encoded whole (slashes too): fetch would resolve a `..` segment itself
+ * and send another path, instead of letting the kernel refuse it.
+ */
+function filePath(file: string): string {
+  const rel = file.replace(/^\/+/, '');
+  if (rel === '.' || rel === '..') throw new CliError(`"${file}" is not a file path in the volume`);
+  return enc(rel);
+}
 
 export class ApiClient {
   readonly url: string;

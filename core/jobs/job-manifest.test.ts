@@ -41,6 +41,7 @@ describe('validateJobManifest', () => {
     const manifest = validateJobManifest({ labels: { tier: 'web' }, ...minimal, volumes: [{ name: 'data', mountPath: '/data' }] });
     expect(Object.keys(manifest)).toEqual(['name', 'version', 'jobtype', 'queue', 'kind', 'replicas', 'resources', 'volumes', 'labels']);
     expect(manifest.volumes).toEqual([{ name: 'data', mountPath: '/data', readOnly: false }]);
+    expect(validateJobManifest({ ...minimal, volumes: [{ name: 'local:data', mountPath: '/data' }] }).volumes?.[0]?.name).toBe('local:data');
   });
 
   it('fills cpu and memory into partial resources', () => {
@@ -143,6 +144,7 @@ describe('validateJobManifest', () => {
     expect(volume({ mountPath: 'data' })).toBe("/volumes/0/mountPath: must be an absolute path without '..' segments");
     expect(volume({ mountPath: '/data/../etc' })).toBe("/volumes/0/mountPath: must be an absolute path without '..' segments");
     expect(volume({ name: '-x' })).toMatch(/^\/volumes\/0\/name: must be a volume name/);
+    expect(volume({ name: 'Local:data' })).toMatch(/^\/volumes\/0\/name: must be a volume name/);
     expect(volume({ readOnly: 'yes' })).toBe('/volumes/0/readOnly: must be boolean');
     expect(volume({ size: 10 })).toBe('/volumes/0: has unknown property "size"');
     expect(problem({ volumes: [{ name: 'data' }] })).toBe("/volumes/0: must have required property 'mountPath'");

@@ -56,6 +56,8 @@ export function requiredScope(action: string, resource: ResourceRef, self: strin
     case 'read_system':
     case 'manage_system':
       return 'manage_plugins';
+    case 'create_volume':
+      return 'deploy_job'; // whoever may deploy jobs may make volumes for them (owner-only until shared)
     case 'call_plugin': {
       if (resource.name !== self) return 'manage_plugins';
       const endpoint = normalizeEndpoint(resource.endpoint ?? '/');
