@@ -8,6 +8,7 @@ import type { Principal, RequestInfo, ResourceRef } from '../plugin-sdk/hook-typ
 import type { PluginCategory } from '../plugin-sdk/manifest.js';
 import type { JobsApi } from './jobs/jobs-api.js';
 import type { VolumesApi } from './volumes/volume-service.js';
+import type { ActivityInput } from './activity-recorder.js';
 import type { MaintenanceState } from './maintenance.js';
 import type { ActivityEntry, ActivityFilter, PluginState } from './state/store.js';
 
@@ -102,6 +103,8 @@ export interface KernelApi {
   getDoc(name: string, page: string): Promise<string>;
   dispatchPluginRoute(name: string, request: PluginHttpRequest): Promise<PluginHttpResponse>;
   listActivity(filter: ActivityFilter): Promise<ActivityEntry[]>;
+  /** Write an activity entry (and fire its event); used for changes the API refused. */
+  recordActivity(input: ActivityInput): Promise<void>;
   health(): Promise<HealthView>;
   getMaintenance(): MaintenanceState;
   setMaintenance(enabled: boolean, message: string | null, actor: string): Promise<MaintenanceState>;

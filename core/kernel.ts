@@ -5,7 +5,7 @@ import { container } from 'tsyringe';
 import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
 import type { Principal, RequestInfo, ResourceRef, SignupEvent } from '../plugin-sdk/hook-types.js';
 import { PLUGIN_API_VERSION } from '../plugin-sdk/version.js';
-import { ActivityRecorder } from './activity-recorder.js';
+import { ActivityRecorder, type ActivityInput } from './activity-recorder.js';
 import { authenticateAdminToken } from './admin-token.js';
 import { AuthChain } from './auth/auth-chain.js';
 import { recoverHome } from './boot-recovery.js';
@@ -352,6 +352,10 @@ export class Kernel implements KernelApi {
       this.requireActive(name);
     }
     return dispatchRoute(instance!, request);
+  }
+
+  recordActivity(input: ActivityInput): Promise<void> {
+    return this.activity.record(input);
   }
 
   listActivity(filter: ActivityFilter): Promise<ActivityEntry[]> {

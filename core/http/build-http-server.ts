@@ -16,6 +16,7 @@ import { registerSharedSchemas } from './schemas.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerVolumeRoutes } from './volume-routes.js';
+import { recordRefusals } from './refusal-activity.js';
 import { registerJobProxy } from '../proxy/job-proxy.js';
 
 export interface HttpServerOptions {
@@ -56,6 +57,7 @@ export async function buildHttpServer(kernel: KernelApi, options: HttpServerOpti
   registerErrorHandling(app, bodyLimit);
   echoRequestId(app);
   registerAdminAuth(app, kernel, { off: options.authOff === true });
+  recordRefusals(app, kernel);
   registerHttpMetrics(app, kernel.metrics);
   await registerBodyParsers(app, bodyLimit);
   registerSharedSchemas(app);

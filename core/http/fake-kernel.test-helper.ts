@@ -92,6 +92,7 @@ function defaults(): Methods {
     getDoc: async () => '# Hello\n',
     dispatchPluginRoute: async () => ({ status: 200, body: { ok: true } }),
     listActivity: async () => [activityEntry],
+    recordActivity: async () => undefined,
     health: async () => healthView,
     authenticateRequest: async (_request, token) => {
       if (token === ADMIN_TOKEN) return ADMIN;

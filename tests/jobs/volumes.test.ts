@@ -129,6 +129,8 @@ describe('volume permissions', () => {
     const write = await upload(tokens.bob!, 'team', 'bob.txt', 'from bob');
     expect(write.status).toBe(403);
     expect((await body(write)).message).toMatch(/bob may not write to it.*read-only/);
+    const refusals = (await body(await api('/api/v1/activity?actor=bob'))).entries as { action: string; subject: string; outcome: string }[];
+    expect(refusals).toContainEqual(expect.objectContaining({ action: 'volume.refused', subject: 'volume local:team', outcome: 'error' }));
 
     await call(tokens.alice!, '/api/v1/volumes/team/shares/bob', { method: 'PUT', headers: json, body: JSON.stringify({ mode: 'rw' }) });
     expect((await upload(tokens.bob!, 'team', 'bob.txt', 'from bob')).status).toBe(201);
@@ -163,6 +165,10 @@ describe('volumes in jobs', () => {
     expect(((await body(res)).manifest as { volumes: unknown }).volumes).toEqual([{ name: 'local:results', mountPath: '/results', readOnly: false }]);
     expect(await waitFor('writer', '1.0.0', ['SUCCEEDED', 'FAILED'])).toMatchObject({ state: 'SUCCEEDED' });
     expect(await (await api('/api/v1/volumes/results/files/out.txt')).text()).toBe('written by the job');
+    // A refused change is in the activity log too, found by the job's family.
+    expect((await call(tokens.bob!, '/api/v1/jobs/writer/1.0.0', { method: 'DELETE' })).status).toBe(403);
+    const entries = (await body(await api('/api/v1/activity?family=writer'))).entries as { action: string; actor: string; outcome: string }[];
+    expect(entries[0]).toMatchObject({ action: 'job.refused', actor: 'bob', outcome: 'error' });
   });
 
   it('refuses a job that mounts a missing volume, or one the deployer may not write', async () => {
