@@ -3,16 +3,11 @@
 export interface DockerfileInput {
   template: string;
   baseImage: string;
-  /** The wrapper's files (name → text), inlined so the build context is the job's directory alone. */
-  wrapperFiles: Record<string, string>;
   requirementsPath?: string;
   pipArgs: readonly string[];
   /** Baked into the image; the target's env still wins at run time. */
   env: Record<string, string>;
 }
-
-const WRAPPER_DIR = '/opt/spindle/wrapper';
-const DELIMITER = 'SPINDLE_WRAPPER_EOF';
 
 /** An exec-form (JSON array) argument list, spaced as people write it. */
 function execForm(args: readonly string[]): string {
@@ -24,24 +19,15 @@ function quote(value: string): string {
   return `"${value.replace(/[\\"$]/g, '\\$&')}"`;
 }
 
-function heredoc(name: string, text: string): string {
-  if (text.split('\n').includes(DELIMITER)) throw new Error(`wrapper file ${name} contains the heredoc delimiter ${DELIMITER}`);
-  return `COPY <<'${DELIMITER}' ${WRAPPER_DIR}/${name}\n${text.endsWith('\n') ? text : `${text}\n`}${DELIMITER}`;
-}
-
 export function renderDockerfile(input: DockerfileInput): string {
   const requirements = input.requirementsPath
     ? [
-        `COPY ${execForm([input.requirementsPath, '/opt/spindle/requirements.txt'])}`,
+        `COPY ${execForm([`job/${input.requirementsPath}`, '/opt/spindle/requirements.txt'])}`,
         `RUN ${execForm(['python3', '-m', 'pip', 'install', '--no-cache-dir', '-r', '/opt/spindle/requirements.txt', ...input.pipArgs])}`,
       ].join('\n')
     : '# no requirements file';
   const values: Record<string, string> = {
     baseImage: input.baseImage,
-    wrapperFiles: Object.entries(input.wrapperFiles)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, text]) => heredoc(name, text))
-      .join('\n'),
     requirements,
     jobEnv: Object.entries(input.env)
       .map(([key, value]) => `${key}=${quote(value)}`)

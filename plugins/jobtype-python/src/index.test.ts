@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -86,10 +86,12 @@ describe('jobtype-python: prepare', () => {
       SPINDLE_JOB_KIND: 'service',
     });
     expect(run.env).not.toHaveProperty('PORT');
-    expect(run.image?.contextDir).toBe(sourceDir);
+    expect(readdirSync(join(run.image!.contextDir, 'job'))).toEqual(readdirSync(sourceDir));
+    expect(readdirSync(join(run.image!.contextDir, 'wrapper'))).toContain('spindle_wrapper.py');
     const dockerfile = run.image!.dockerfile;
     expect(dockerfile).toMatch(/^FROM spindle\/python:3\.11$/m);
-    expect(dockerfile).toContain("COPY <<'SPINDLE_WRAPPER_EOF' /opt/spindle/wrapper/spindle_wrapper.py\n");
+    expect(dockerfile).toMatch(/^COPY wrapper \/opt\/spindle\/wrapper$/m);
+    expect(dockerfile).toMatch(/^COPY job \/opt\/spindle\/job$/m);
     expect(dockerfile).toContain('SPINDLE_ENTRYPOINT_CLASS="Adder"');
     expect(dockerfile).toMatch(/^EXPOSE 7000$/m);
     expect(dockerfile).toMatch(/^ENV PORT=7000 SPINDLE_BIND_HOST=0\.0\.0\.0$/m);

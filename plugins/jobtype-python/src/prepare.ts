@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PluginError, type PrepareRequest, type RunSpec } from 'spindle/plugin-sdk';
 import { renderDockerfile } from './dockerfile.js';
@@ -36,11 +36,19 @@ function requirementsOf(extra: PythonExtra, sourceDir: string): string | undefin
   return isFile(join(sourceDir, 'requirements.txt')) ? 'requirements.txt' : undefined;
 }
 
-async function wrapperFiles(wrapperDir: string): Promise<Record<string, string>> {
-  const names = (await readdir(wrapperDir)).filter((name) => name.endsWith('.py') && !name.startsWith('test_'));
-  const files: Record<string, string> = {};
-  for (const name of names) files[name] = await readFile(join(wrapperDir, name), 'utf8');
-  return files;
+/**
+ * The image's build context, `<workDir>/image`: the wrapper (without its tests) in `wrapper/` and
+ * a copy of the job's files in `job/`. Made afresh each time, so it matches the deployed files.
+ */
+async function buildContext(wrapperDir: string, sourceDir: string, workDir: string): Promise<string> {
+  const context = join(workDir, 'image');
+  await rm(context, { recursive: true, force: true });
+  await mkdir(join(context, 'wrapper'), { recursive: true });
+  for (const name of (await readdir(wrapperDir)).filter((n) => n.endsWith('.py') && !n.startsWith('test_'))) {
+    await copyFile(join(wrapperDir, name), join(context, 'wrapper', name));
+  }
+  await cp(sourceDir, join(context, 'job'), { recursive: true, verbatimSymlinks: true });
+  return context;
 }
 
 /** PrepareRequest → RunSpec for a python3 job: checks its files, makes its venv if it has requirements. */
@@ -86,7 +94,6 @@ export async function preparePythonJob(deps: PrepareDeps, request: PrepareReques
   const dockerfile = renderDockerfile({
     template,
     baseImage: deps.config.baseImage,
-    wrapperFiles: await wrapperFiles(wrapperDir),
     requirementsPath,
     pipArgs: deps.config.pipArgs,
     env: imageEnv,
@@ -98,6 +105,6 @@ export async function preparePythonJob(deps: PrepareDeps, request: PrepareReques
     healthPath: '/health',
     livePath: '/live',
     readyPath: '/ready',
-    image: { dockerfile, contextDir: sourceDir },
+    image: { dockerfile, contextDir: await buildContext(wrapperDir, sourceDir, workDir) },
   };
 }
