@@ -157,6 +157,8 @@ export class JobService {
   /** Stop the job where it runs and forget it (files, secrets, history); the activity log keeps it. */
   private async remove(job: JobRecord, actor: string, reason: string): Promise<void> {
     await this.stop(job, reason, actor);
+    // A job that already ended may still hold things on its target (a finished batch container).
+    if (FINAL_STATES.includes(job.state)) await this.release(job);
     await this.deps.store.deleteJob(job.id);
     await rm(jobPaths(this.deps.paths, job.id).root, { recursive: true, force: true });
     await this.deps.activity.record({ actor, action: 'job.deleted', subject: jobSubject(job), details: { jobId: job.id, reason } });
@@ -174,6 +176,15 @@ export class JobService {
       await transitions.move(job.id, ['TERMINATING'], 'TERMINATED', reason, {}, actor);
     } catch (error) {
       await transitions.move(job.id, ['TERMINATING'], 'FAILED', `stop failed: ${describeError(error)}`, {}, actor);
+    }
+  }
+
+  /** Ask the target to let go of what an ended job left there; a failure is logged, never fatal. */
+  private async release(job: JobRecord): Promise<void> {
+    try {
+      await this.deps.registries.targets.get(job.target)?.stop(job.id, { graceMs: 0 });
+    } catch (error) {
+      this.deps.logger.warn({ job: jobSubject(job), err: describeError(error) }, 'the target could not release an ended job');
     }
   }
 

@@ -1,6 +1,6 @@
 import type { JobStateReport, PluginContext, PluginLogger, ReplicaInfo } from 'spindle/plugin-sdk';
 import type { LocalConfig } from './config.js';
-import { probe } from './health-check.js';
+import { probe } from '../../shared/targets/health-check.js';
 import { isProcessAlive, signalGroup } from './process-info.js';
 import type { JobRecord, ReplicaRecord } from './state-file.js';
 

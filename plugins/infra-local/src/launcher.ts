@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { DeployRequest, ExecResult, PluginContext, ReplicaInfo, TrackedProcess } from 'spindle/plugin-sdk';
 import type { LocalConfig } from './config.js';
 import { freePort } from './free-port.js';
-import { replicaLogFile } from './log-reader.js';
+import { replicaLogFile } from '../../shared/targets/log-reader.js';
 import { mountEnv } from './mount-env.js';
 import { processStartTime } from './process-info.js';
 

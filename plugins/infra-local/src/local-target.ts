@@ -3,12 +3,12 @@ import { RejectedError } from 'spindle/plugin-sdk';
 import type { AgentInfo, DeployRequest, DeployResult, InfrastructureProvider, JobSpec, JobStateReport, LogChunk, PluginContext, ReplicaInfo, RunningJob } from 'spindle/plugin-sdk';
 import { AdoptedJob } from './adopted-job.js';
 import { withDefaults, type LocalConfig } from './config.js';
-import { waitHealthy, type HealthOutcome } from './health-check.js';
+import { waitHealthy, type HealthOutcome } from '../../shared/targets/health-check.js';
 import { describeExit, healthUrl, launchSpec, startReplica, stopReplica, type Replica } from './launcher.js';
-import { readJobLog, replicaLogFile, tailLines } from './log-reader.js';
+import { readJobLog, replicaLogFile, tailLines } from '../../shared/targets/log-reader.js';
 import { LocalJob, monitorBatch, monitorService, type MonitorDeps } from './replica-monitor.js';
 import { StateFile, type JobRecord } from './state-file.js';
-import { makeSleep, type Sleep } from './timing.js';
+import { makeSleep, type Sleep } from '../../shared/targets/timing.js';
 
 export const TARGET_NAME = 'local';
 

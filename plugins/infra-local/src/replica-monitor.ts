@@ -2,10 +2,10 @@ import { appendFile } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import type { JobStateReport, PluginLogger, ReplicaInfo } from 'spindle/plugin-sdk';
 import { backoffDelay, STABLE_RESET_MS, type LocalConfig } from './config.js';
-import { waitHealthy } from './health-check.js';
+import { waitHealthy } from '../../shared/targets/health-check.js';
 import { describeExit, healthUrl, replicaInfo, startReplica, stopReplica, type Exec, type LaunchSpec, type Replica } from './launcher.js';
-import { replicaLogFile } from './log-reader.js';
-import type { Sleep } from './timing.js';
+import { replicaLogFile } from '../../shared/targets/log-reader.js';
+import type { Sleep } from '../../shared/targets/timing.js';
 
 /** A job this instance started: its replicas (replaced in place on restart) and its lifetime. */
 export class LocalJob {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { JobSpec, JobStateReport, PluginLogger } from 'spindle/plugin-sdk';
 import { freePort } from './free-port.js';
-import { probe } from './health-check.js';
+import { probe } from '../../shared/targets/health-check.js';
 import { LocalTarget, type TargetContext } from './local-target.js';
 import { isProcessAlive, processStartTime } from './process-info.js';
 import { StateFile, type JobRecord } from './state-file.js';
