@@ -13,7 +13,8 @@ export function refusalEntry(request: FastifyRequest, error: FastifyError & { de
   const job = (details.job as string | undefined) ?? (route.startsWith('/api/v1/jobs/') && params.name ? `${params.name}@${params.version ?? ''}` : undefined);
   if (job) return { ...base, action: 'job.refused', subject: job };
   const plugin = (details.plugin as string | undefined) ?? (route.startsWith('/api/v1/plugins/') ? params.name : undefined);
-  const volume = (details.volume as string | undefined) ?? params.volume;
+  const created = (request.body as { name?: unknown } | undefined)?.name;
+  const volume = (details.volume as string | undefined) ?? params.volume ?? (typeof created === 'string' ? created : undefined);
   if (volume && route.startsWith('/api/v1/volumes')) return { ...base, action: 'volume.refused', subject: `volume ${volume}`, plugin: plugin ?? null };
   if (plugin) return { ...base, action: 'plugin.refused', subject: plugin, plugin };
   return { ...base, action: 'system.refused', subject: `${request.method} ${route}` };

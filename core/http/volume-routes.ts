@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Transform, type Readable } from 'node:stream';
-import { KernelError } from '../errors/kernel-error.js';
+import type { Readable } from 'node:stream';
 import type { KernelApi } from '../kernel-api.js';
 import { responses } from './schemas.js';
 
@@ -26,18 +25,6 @@ const pathBody = (...keys: string[]) =>
     additionalProperties: false,
     properties: Object.fromEntries(keys.map((k) => [k, { type: 'string', maxLength: 4096 }])),
   }) as const;
-
-/** Stops an upload once it passes `limit` bytes, so a file larger than the whole quota is never staged. */
-function capped(limit: number, volume: string): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      seen += chunk.length;
-      if (seen > limit) done(new KernelError('KRN_ERR_VOLUME_QUOTA_EXCEEDED', `the upload is larger than the volume's whole quota (${limit} bytes)`, { volume }));
-      else done(null, chunk);
-    },
-  });
-}
 
 /**
  * Volumes: create, list, inspect, clone, delete, quota, shares, and file operations. Each route
@@ -167,15 +154,10 @@ export function registerVolumeRoutes(app: FastifyInstance, kernel: KernelApi): v
         },
       },
       async (request, reply) => {
-        const { volume } = request.params;
-        const info = await volumes.get(who(request), volume);
-        let body = (request.body ?? request.raw) as Readable;
-        if (info.quotaBytes !== null) {
-          const declared = Number(request.headers['content-length'] ?? 0);
-          if (declared > info.quotaBytes) throw new KernelError('KRN_ERR_VOLUME_QUOTA_EXCEEDED', `the upload (${declared} bytes) is larger than the volume's whole quota (${info.quotaBytes} bytes)`, { volume: info.volume });
-          body = body.pipe(capped(info.quotaBytes, info.volume));
-        }
-        return reply.code(201).send(await volumes.upload(who(request), volume, request.params['*'], body, request.query.overwrite === true));
+        const declared = Number(request.headers['content-length'] ?? Number.NaN);
+        const options = { overwrite: request.query.overwrite === true, ...(Number.isFinite(declared) ? { declaredBytes: declared } : {}) };
+        const stored = await volumes.upload(who(request), request.params.volume, request.params['*'], (request.body ?? request.raw) as Readable, options);
+        return reply.code(201).send(stored);
       },
     );
   });

@@ -129,8 +129,13 @@ describe('volume permissions', () => {
     const write = await upload(tokens.bob!, 'team', 'bob.txt', 'from bob');
     expect(write.status).toBe(403);
     expect((await body(write)).message).toMatch(/bob may not write to it.*read-only/);
+    // Even an upload larger than any quota is refused for what it is: no write access.
+    await api('/api/v1/volumes/team/quota', { method: 'PUT', headers: json, body: JSON.stringify({ quotaBytes: 100 }) });
+    expect((await upload(tokens.bob!, 'team', 'big.bin', Buffer.alloc(1000))).status).toBe(403);
     const refusals = (await body(await api('/api/v1/activity?actor=bob'))).entries as { action: string; subject: string; outcome: string }[];
     expect(refusals).toContainEqual(expect.objectContaining({ action: 'volume.refused', subject: 'volume local:team', outcome: 'error' }));
+    expect(refusals).toContainEqual(expect.objectContaining({ action: 'volume.refused', subject: 'volume bobs', outcome: 'error' }));
+    expect((await call(tokens.alice!, '/api/v1/volumes/team/shares/carol', { method: 'DELETE' })).status).toBe(404);
 
     await call(tokens.alice!, '/api/v1/volumes/team/shares/bob', { method: 'PUT', headers: json, body: JSON.stringify({ mode: 'rw' }) });
     expect((await upload(tokens.bob!, 'team', 'bob.txt', 'from bob')).status).toBe(201);

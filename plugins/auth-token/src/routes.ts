@@ -103,8 +103,8 @@ export function registerRoutes(ctx: PluginContext<AuthTokenConfig>, store: AuthS
   });
 
   ctx.http.route('GET', '/me', (req) => {
-    // Forward-compatible: the kernel does not pass the principal (nor credential headers) to
-    // plugin routes yet; use it when it does, else the token in the headers (test kernel).
+    // The kernel passes the caller's principal; the test kit may not, so the token in the
+    // headers is the fallback.
     const principal = (req as PluginHttpRequest & { principal?: Principal }).principal;
     const token = tokenFromHeaders(req.headers);
     const checked = token === undefined ? undefined : store.verifyToken(token);

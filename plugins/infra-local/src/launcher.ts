@@ -39,7 +39,8 @@ export function launchSpec(request: DeployRequest, config: LocalConfig): LaunchS
   if (process.env.PATH) env.PATH = process.env.PATH;
   env.HOME = request.workDir;
   env.LANG = 'C.UTF-8';
-  for (const source of [mountEnv(request.mounts), request.env, run.env]) {
+  // The mount variables last: they say where the volumes are, which a job's own env must not change.
+  for (const source of [request.env, run.env, mountEnv(request.mounts)]) {
     for (const [key, value] of Object.entries(source ?? {})) if (typeof value === 'string') env[key] = value;
   }
   const healthPath = run.healthPath?.startsWith('/') ? run.healthPath : `/${run.healthPath ?? ''}`;
