@@ -11,9 +11,7 @@ import { buildHttpServer } from './http/build-http-server.js';
 import { limitsFromEnv } from './intake/zip-limits.js';
 import { Kernel } from './kernel.js';
 import { kernelVersion } from './kernel-version.js';
-import { SqliteJobStore } from './state/sqlite-job-store.js';
-import { SqliteVolumeStore } from './state/sqlite-volume-store.js';
-import { openSqliteStore } from './state/sqlite-store.js';
+import { openState } from './state/open-state.js';
 
 export interface StartOptions {
   /** State directory (`SPINDLE_HOME`, default `./.spindle`). */
@@ -51,9 +49,13 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   const logger = options.logger ?? pino({ level: env.SPINDLE_LOG_LEVEL ?? 'info' });
   const paths = homePaths(options.home);
   await mkdir(paths.root, { recursive: true });
-  const store = openSqliteStore(paths.stateDb);
-  const jobStore = new SqliteJobStore(store.database);
-  const volumeStore = new SqliteVolumeStore(store.database);
+  // SPINDLE_DATABASE_URL (postgres://…) puts the state in PostgreSQL, shared by replicas; else <home>/state.db.
+  const state = await openState({
+    databaseUrl: env.SPINDLE_DATABASE_URL || undefined,
+    sqliteFile: paths.stateDb,
+    onIdleError: (error) => logger.warn({ err: describeError(error) }, 'an idle PostgreSQL connection failed; it is replaced on next use'),
+  });
+  const { store, jobStore, volumeStore } = state;
   const generatedAdminToken = await ensureAdminToken(store, env.SPINDLE_ADMIN_TOKEN || undefined);
   const limits = limitsFromEnv(env);
   const kernel = new Kernel({
@@ -100,7 +102,7 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
         await dropIn.close();
         await app.close();
         await kernel.shutdown();
-        await store.close();
+        await state.close();
         detach();
       })()),
   };

@@ -74,7 +74,7 @@ export const ERROR_CATALOGUE = Object.freeze({
     status: 500,
     hint: 'Install the tapable version pinned in package.json (`npm ci`); the kernel relies on its private _resetCompilation().',
   },
-  KRN_ERR_STATE: { status: 500, hint: 'The state database could not be read or written; check <home>/state.db and disk space.' },
+  KRN_ERR_STATE: { status: 500, hint: 'The state database could not be read or written: check <home>/state.db and disk space, or the PostgreSQL server SPINDLE_DATABASE_URL names.' },
   KRN_ERR_SHUTTING_DOWN: { status: 503, hint: 'The kernel is stopping; retry against a running kernel.' },
   KRN_ERR_MAINTENANCE: {
     status: 503,

@@ -1,10 +1,10 @@
 /**
- * The state schema as an ordered list of migrations, shared by the SQLite store and (later) the
+ * The state schema as an ordered list of migrations, shared by the SQLite store and the
  * PostgreSQL store. A migration is never edited once released: change the schema by appending one.
  *
  * The SQL sticks to what both engines accept: TEXT, INTEGER, CHECK, composite primary keys,
  * `CREATE INDEX`. Timestamps are ISO-8601 TEXT, booleans INTEGER 0/1, JSON TEXT. Where the engines
- * differ (auto-numbered ids), `up` carries one statement per dialect.
+ * differ (auto-numbered ids, SQLite's implicit rowid), `up` carries one statement per dialect.
  */
 
 export type SqlDialect = 'sqlite' | 'postgres';
@@ -24,6 +24,50 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   name TEXT NOT NULL,
   applied_at TEXT NOT NULL
 )`;
+
+const jobsDdl = (eventId: string): string => `
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  target TEXT NOT NULL,
+  jobtype TEXT NOT NULL,
+  jobtype_resolved TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('service', 'batch')),
+  replicas INTEGER NOT NULL,
+  resources_json TEXT NOT NULL,
+  manifest_json TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  agent_id TEXT,
+  runtime_json TEXT NOT NULL,
+  notice TEXT,
+  submitted_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (name, version)
+);
+CREATE INDEX jobs_queue_state_idx ON jobs (queue, state, seq);
+CREATE TABLE job_secrets (
+  job_id TEXT PRIMARY KEY,
+  secrets_json TEXT NOT NULL
+);
+CREATE TABLE job_events (${eventId}
+  job_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX job_events_job_idx ON job_events (job_id, at);
+CREATE TABLE queues (
+  name TEXT PRIMARY KEY,
+  scheduler TEXT NOT NULL,
+  config_json TEXT NOT NULL
+);`;
 
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -116,49 +160,8 @@ CREATE TABLE drop_in_files (
   {
     version: 4,
     name: 'jobs',
-    up: `
-CREATE TABLE jobs (
-  id TEXT PRIMARY KEY,
-  seq INTEGER NOT NULL UNIQUE,
-  name TEXT NOT NULL,
-  version TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  queue TEXT NOT NULL,
-  target TEXT NOT NULL,
-  jobtype TEXT NOT NULL,
-  jobtype_resolved TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('service', 'batch')),
-  replicas INTEGER NOT NULL,
-  resources_json TEXT NOT NULL,
-  manifest_json TEXT NOT NULL,
-  state TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  attempts INTEGER NOT NULL,
-  agent_id TEXT,
-  runtime_json TEXT NOT NULL,
-  notice TEXT,
-  submitted_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL,
-  UNIQUE (name, version)
-);
-CREATE INDEX jobs_queue_state_idx ON jobs (queue, state, seq);
-CREATE TABLE job_secrets (
-  job_id TEXT PRIMARY KEY,
-  secrets_json TEXT NOT NULL
-);
-CREATE TABLE job_events (
-  job_id TEXT NOT NULL,
-  at TEXT NOT NULL,
-  from_state TEXT,
-  to_state TEXT NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE INDEX job_events_job_idx ON job_events (job_id, at);
-CREATE TABLE queues (
-  name TEXT PRIMARY KEY,
-  scheduler TEXT NOT NULL,
-  config_json TEXT NOT NULL
-);`,
+    // SQLite orders a job's events by their implicit rowid; PostgreSQL has none, so it gets an explicit id.
+    up: { sqlite: jobsDdl(''), postgres: jobsDdl('\n  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,') },
   },
   {
     version: 5,

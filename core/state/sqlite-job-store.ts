@@ -1,38 +1,9 @@
 import type Database from 'better-sqlite3';
 import { ALLOCATED_STATES, type JobEvent, type JobRecord, type JobState, type QueueConfig } from '../jobs/job-record.js';
 import type { JobFilter, JobStore, PassOutcome, Transition } from '../jobs/job-store.js';
-import { stateError } from './sqlite-store.js';
-
-type Row = Record<string, unknown>;
-
-const COLUMNS = `id, seq, name, version, owner, queue, target, jobtype, jobtype_resolved, kind, replicas, resources_json,
-  manifest_json, state, reason, attempts, agent_id, runtime_json, notice, submitted_at, updated_at`;
-
-function toJob(row: Row): JobRecord {
-  return {
-    id: row.id as string,
-    seq: row.seq as number,
-    name: row.name as string,
-    version: row.version as string,
-    owner: row.owner as string,
-    queue: row.queue as string,
-    target: row.target as string,
-    jobtype: row.jobtype as string,
-    jobtypeResolved: row.jobtype_resolved as string,
-    kind: row.kind as JobRecord['kind'],
-    replicas: row.replicas as number,
-    resources: JSON.parse(row.resources_json as string) as Record<string, number>,
-    manifest: JSON.parse(row.manifest_json as string) as JobRecord['manifest'],
-    state: row.state as JobState,
-    reason: row.reason as string,
-    attempts: row.attempts as number,
-    agentId: (row.agent_id as string | null) ?? null,
-    runtime: JSON.parse(row.runtime_json as string) as JobRecord['runtime'],
-    notice: (row.notice as string | null) ?? null,
-    submittedAt: row.submitted_at as string,
-    updatedAt: row.updated_at as string,
-  };
-}
+import { JOB_COLUMNS as COLUMNS, jobValues, queueValues, toEvent, toJob, toQueue } from './job-rows.js';
+import { stateError } from './state-error.js';
+import type { Row } from './state-rows.js';
 
 const inList = (states: readonly JobState[]): string => states.map((s) => `'${s}'`).join(', ');
 
@@ -87,7 +58,9 @@ export class SqliteJobStore implements JobStore {
       const reserved = this.s.reserve.all(at, JSON.stringify(outcome.placements.map((p) => [p.jobId, p.agentId])));
       if (reserved.length > 0) this.s.reserveEvents.run(at, JSON.stringify(reserved.map((r) => [r.id, r.agent_id])));
       if (outcome.waiting.length > 0) this.s.wait.run(at, JSON.stringify(outcome.waiting.map((w) => [w.jobId, w.reason])));
-      return reserved.map((r) => r.id as string);
+      // In placement order, which RETURNING does not promise (and PostgreSQL returns the same).
+      const ids = new Set(reserved.map((r) => r.id as string));
+      return [...new Set(outcome.placements.map((p) => p.jobId))].filter((id) => ids.has(id));
     });
   }
 
@@ -103,11 +76,7 @@ export class SqliteJobStore implements JobStore {
   insertJob(job: Omit<JobRecord, 'seq'>, secrets: Record<string, string>): Promise<JobRecord> {
     return this.op('insertJob', () =>
       this.db.transaction(() => {
-        this.s.insert.run(
-          job.id, job.name, job.version, job.owner, job.queue, job.target, job.jobtype, job.jobtypeResolved, job.kind, job.replicas,
-          JSON.stringify(job.resources), JSON.stringify(job.manifest), job.state, job.reason, job.attempts, job.agentId,
-          JSON.stringify(job.runtime), job.notice, job.submittedAt, job.updatedAt,
-        );
+        this.s.insert.run(...jobValues(job));
         this.s.insertSecrets.run(job.id, JSON.stringify(secrets));
         this.s.event.run(job.id, job.submittedAt, null, job.state, job.reason);
         return toJob(this.s.get.get(job.id)!);
@@ -187,33 +156,24 @@ export class SqliteJobStore implements JobStore {
 
   listEvents(id: string): Promise<JobEvent[]> {
     return this.op('listEvents', () =>
-      this.s.events.all(id).map((r) => ({
-        jobId: r.job_id as string,
-        at: r.at as string,
-        from: (r.from_state as JobState | null) ?? null,
-        to: r.to_state as JobState,
-        reason: r.reason as string,
-      })),
+      this.s.events.all(id).map(toEvent),
     );
   }
 
   getQueue(name: string): Promise<QueueConfig | undefined> {
     return this.op('getQueue', () => {
       const row = this.s.getQueue.get(name);
-      return row && { ...(JSON.parse(row.config_json as string) as object), name: row.name as string, scheduler: row.scheduler as string };
+      return row && toQueue(row);
     });
   }
 
   putQueue(queue: QueueConfig): Promise<void> {
-    return this.op('putQueue', () => {
-      const { name, scheduler, ...config } = queue;
-      this.s.putQueue.run(name, scheduler, JSON.stringify(config));
-    }, true);
+    return this.op('putQueue', () => void this.s.putQueue.run(...queueValues(queue)), true);
   }
 
   listQueues(): Promise<QueueConfig[]> {
     return this.op('listQueues', () =>
-      this.s.listQueues.all().map((row) => ({ ...(JSON.parse(row.config_json as string) as object), name: row.name as string, scheduler: row.scheduler as string })),
+      this.s.listQueues.all().map(toQueue),
     );
   }
 }

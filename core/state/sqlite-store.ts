@@ -1,27 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { KernelError, describeError } from '../errors/kernel-error.js';
-import type { PluginManifest } from '../../plugin-sdk/manifest.js';
+import { KernelError } from '../errors/kernel-error.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, type Migration } from './migrations.js';
+import { newerSchemaError, stateError } from './state-error.js';
+import {
+  clampLimit, familyPattern, maybe, parseObject, toActivity, toDesired, toDropIn, toPlugin, toToken, type Row,
+} from './state-rows.js';
 import type {
   ActivityEntry, ActivityFilter, DesiredPlugin, DropInRecord, PluginRecord, PluginState, StateStore, TokenRecord,
 } from './store.js';
 
 const BUSY_TIMEOUT_MS = 5_000;
-const ACTIVITY_LIMIT_DEFAULT = 100;
-const ACTIVITY_LIMIT_MAX = 1_000;
 
-type Row = Record<string, unknown>;
 type Stmt = Database.Statement<unknown[], Row>;
-
-export function stateError(operation: string, error: unknown): KernelError {
-  if (error instanceof KernelError) return error;
-  return new KernelError('KRN_ERR_STATE', `state ${operation} failed: ${describeError(error)}`, {
-    details: { operation },
-    cause: error,
-  });
-}
 
 /**
  * Applies the migrations the database lacks, each in its own IMMEDIATE transaction (so two
@@ -33,14 +25,7 @@ export function migrateSqlite(db: Database.Database, migrations: readonly Migrat
   const maxVersion = db.prepare('SELECT MAX(version) FROM schema_migrations').pluck();
   const current = () => (maxVersion.get() as number | null) ?? 0;
   const refuseNewer = (version: number) => {
-    if (version > known) {
-      throw new KernelError(
-        'KRN_ERR_STATE',
-        `the state database is at schema version ${version} but this kernel knows only up to ${known}; ` +
-          'it was written by a newer kernel, so upgrade the kernel to open it',
-        { details: { operation: 'migrate', databaseVersion: version, knownVersion: known } },
-      );
-    }
+    if (version > known) throw newerSchemaError(version, known);
   };
   refuseNewer(current());
   const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
@@ -178,7 +163,7 @@ export class SqliteStore implements StateStore {
       }
       if (filter.family !== undefined) {
         where.push("action LIKE 'job.%' AND subject LIKE ? ESCAPE '\\'");
-        params.push(`${filter.family.replace(/[\\%_]/g, (c) => `\\${c}`)}@%`);
+        params.push(familyPattern(filter.family));
       }
       if (filter.job !== undefined) {
         where.push("action LIKE 'job.%' AND subject = ?");
@@ -278,19 +263,6 @@ export function openMemoryStore(): SqliteStore {
   return openSqliteStore(':memory:');
 }
 
-function maybe<T>(row: Row | undefined, map: (row: Row) => T): T | undefined {
-  return row === undefined ? undefined : map(row);
-}
-
-function parseObject(json: unknown): Record<string, unknown> {
-  return JSON.parse(json as string) as Record<string, unknown>;
-}
-
-function clampLimit(limit: number | undefined): number {
-  if (limit === undefined || !Number.isFinite(limit)) return ACTIVITY_LIMIT_DEFAULT;
-  return Math.min(Math.max(Math.trunc(limit), 1), ACTIVITY_LIMIT_MAX);
-}
-
 const SQL = {
   listPlugins: 'SELECT * FROM plugins ORDER BY name, installed_at, version',
   getPlugin: 'SELECT * FROM plugins WHERE name = ? AND version = ?',
@@ -328,34 +300,3 @@ const SQL = {
   deleteDropIn: 'DELETE FROM drop_in_files WHERE file = ?',
   schemaVersion: 'SELECT MAX(version) AS v FROM schema_migrations',
 } as const;
-
-function toPlugin(r: Row): PluginRecord {
-  return {
-    name: r.name as string, version: r.version as string, state: r.state as PluginState, error: r.error as string | null,
-    manifest: parseObject(r.manifest_json) as unknown as PluginManifest,
-    sha256: r.sha256 as string, source: r.source as string, installedAt: r.installed_at as string,
-  };
-}
-
-function toDesired(r: Row): DesiredPlugin {
-  return { name: r.name as string, pinnedVersion: r.pinned_version as string | null, enabled: r.enabled === 1 };
-}
-
-function toActivity(r: Row): ActivityEntry {
-  return {
-    id: r.id as number, at: r.at as string, actor: r.actor as string, action: r.action as string,
-    subject: r.subject as string, plugin: r.plugin as string | null, outcome: r.outcome as ActivityEntry['outcome'],
-    details: parseObject(r.details_json),
-  };
-}
-
-function toToken(r: Row): TokenRecord {
-  return {
-    id: r.id as string, name: r.name as string, hash: r.hash as string, kind: r.kind as TokenRecord['kind'],
-    createdAt: r.created_at as string, expiresAt: r.expires_at as string | null, revokedAt: r.revoked_at as string | null,
-  };
-}
-
-function toDropIn(r: Row): DropInRecord {
-  return { file: r.file as string, sha256: r.sha256 as string, name: r.name as string, version: r.version as string };
-}

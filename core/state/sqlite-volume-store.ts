@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from '../volumes/volume-store.js';
-import { stateError } from './sqlite-store.js';
+import { stateError } from './state-error.js';
 
 type Row = Record<string, string>;
 

@@ -1,0 +1,20 @@
+import { KernelError, describeError } from '../errors/kernel-error.js';
+
+/** Any failure of a state operation as KRN_ERR_STATE naming the operation (a KernelError passes through). */
+export function stateError(operation: string, error: unknown): KernelError {
+  if (error instanceof KernelError) return error;
+  return new KernelError('KRN_ERR_STATE', `state ${operation} failed: ${describeError(error)}`, {
+    details: { operation },
+    cause: error,
+  });
+}
+
+/** The refusal of a database whose schema was written by a newer kernel. */
+export function newerSchemaError(databaseVersion: number, knownVersion: number): KernelError {
+  return new KernelError(
+    'KRN_ERR_STATE',
+    `the state database is at schema version ${databaseVersion} but this kernel knows only up to ${knownVersion}; ` +
+      'it was written by a newer kernel, so upgrade the kernel to open it',
+    { details: { operation: 'migrate', databaseVersion, knownVersion } },
+  );
+}
