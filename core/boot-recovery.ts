@@ -21,11 +21,15 @@ async function listDirs(dir: string): Promise<string[]> {
  * - whatever is left in `staging/` and `trash/` was never installed (or already removed): delete it;
  * - a record without its directory was removed mid-way: drop the record;
  * - a directory without a record was renamed in just before the kill: it is complete, so record it.
+ * With a shared database (several replicas) only the first step runs.
  */
-export async function recoverHome(paths: HomePaths, store: StateStore, logger: Logger): Promise<void> {
+export async function recoverHome(paths: HomePaths, store: StateStore, logger: Logger, options: { shared: boolean }): Promise<void> {
   for (const left of await cleanStaging(paths.root)) logger.info({ dir: left }, 'removed an unfinished install');
   await rm(paths.trash, { recursive: true, force: true });
   await rm(paths.transfer, { recursive: true, force: true });
+  // With a shared database the records are the truth: the plugin sync fetches missing
+  // directories and drops unrecorded ones, so this disk cannot change what other replicas run.
+  if (options.shared) return;
 
   const records = await store.listPlugins();
   for (const record of records) {

@@ -9,6 +9,7 @@ import type { PluginCategory } from '../plugin-sdk/manifest.js';
 import type { JobsApi } from './jobs/jobs-api.js';
 import type { VolumesApi } from './volumes/volume-service.js';
 import type { ActivityInput } from './activity-recorder.js';
+import type { ReplicaRecord } from './cluster/cluster-store.js';
 import type { MaintenanceState } from './maintenance.js';
 import type { ActivityEntry, ActivityFilter, PluginState } from './state/store.js';
 
@@ -107,6 +108,8 @@ export interface KernelApi {
   recordActivity(input: ActivityInput): Promise<void>;
   health(): Promise<HealthView>;
   getMaintenance(): MaintenanceState;
+  /** The kernel replicas on this database (one, on SQLite), with the plugin-set generation each runs. */
+  listReplicas(): Promise<ReplicaRecord[]>;
   setMaintenance(enabled: boolean, message: string | null, actor: string): Promise<MaintenanceState>;
   /** The auth chain: admin token, then `auth.preAuth`, then `auth.authenticate`; throws 401 / 503. */
   authenticateRequest(request: RequestInfo, token: string | undefined): Promise<Principal>;

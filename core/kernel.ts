@@ -28,15 +28,23 @@ import { buildPluginView } from './plugin-view.js';
 import { createRegistries, type KernelRegistries } from './registries.js';
 import type { ActivityEntry, ActivityFilter, PluginRecord, PluginState, StateStore } from './state/store.js';
 import { VolumeService } from './volumes/volume-service.js';
+import type { ClusterStore, ReplicaRecord } from './cluster/cluster-store.js';
+import { PluginSync } from './cluster/plugin-sync.js';
 import type { VolumeStore } from './volumes/volume-store.js';
 
 const TOKEN_CACHE_MS = 2_000;
+/** How often a replica checks the shared plugin set without an announcement. */
+const SYNC_POLL_MS = 5_000;
 
 export interface KernelOptions {
   home: string;
   store: StateStore;
   jobStore: JobStore;
   volumeStore: VolumeStore;
+  /** What replicas on one database share; SQLite's is one kernel's own. */
+  cluster: ClusterStore;
+  /** This kernel's name among replicas (`SPINDLE_REPLICA_ID`, default host and pid). */
+  replicaId: string;
   /** Scheduler of queues without their own config (`SPINDLE_DEFAULT_SCHEDULER`, default `fifo`). */
   defaultScheduler: string;
   schedulerTickMs: number;
@@ -68,6 +76,8 @@ export class Kernel implements KernelApi {
   private readonly installer: PluginInstaller;
   readonly jobs: KernelJobs;
   readonly volumes: VolumeService;
+  readonly sync: PluginSync;
+  private readonly cluster: ClusterStore;
   readonly maintenance: MaintenanceSwitch;
   private readonly auth: AuthChain;
   private readonly logger: Logger;
@@ -79,6 +89,7 @@ export class Kernel implements KernelApi {
     assertTapableCompatible();
     this.version = options.version;
     this.store = options.store;
+    this.cluster = options.cluster;
     this.logger = options.logger;
     this.paths = homePaths(options.home);
     this.host = new PluginHost(
@@ -102,7 +113,16 @@ export class Kernel implements KernelApi {
     this.auth = new AuthChain(this.hooks, this.logger, (token) => this.authenticateToken(token));
     this.parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
     this.lifecycle = new PluginLifecycle(this.parts);
-    this.installer = new PluginInstaller(this.parts, this.lifecycle, options.limits);
+    this.installer = new PluginInstaller(this.parts, this.lifecycle, options.limits, (sha256, zip) => options.cluster.putBlob(sha256, zip));
+    this.sync = new PluginSync({
+      ...this.parts,
+      cluster: options.cluster,
+      lifecycle: this.lifecycle,
+      limits: options.limits,
+      serial: (work) => this.serial(work),
+      replicaId: options.replicaId,
+      pollMs: SYNC_POLL_MS,
+    });
     this.volumes = new VolumeService({
       store: options.volumeStore,
       jobs: options.jobStore,
@@ -114,6 +134,9 @@ export class Kernel implements KernelApi {
     });
     this.jobs = new KernelJobs({
       volumes: this.volumes,
+      replicaId: options.replicaId,
+      sharedState: options.cluster.shared,
+      ...(options.cluster.shared ? { lead: (queue: string) => options.cluster.lead(`queue:${queue}`) } : {}),
       store: options.jobStore,
       registries: this.registries,
       hooks: this.hooks,
@@ -136,7 +159,8 @@ export class Kernel implements KernelApi {
   /** Recover the home after any stop, then activate every plugin in dependency order. */
   async boot(): Promise<void> {
     for (const dir of [this.paths.plugins, this.paths.dropIn, this.paths.data]) await mkdir(dir, { recursive: true });
-    await recoverHome(this.paths, this.store, this.logger);
+    await recoverHome(this.paths, this.store, this.logger, { shared: this.cluster.shared });
+    await this.sync.prepareBoot();
     await this.maintenance.load();
     await this.serial(() => this.lifecycle.activateAll('kernel'));
     await this.jobs.start();
@@ -146,10 +170,26 @@ export class Kernel implements KernelApi {
   /** Stop every plugin (dependents first, each drained). Lifecycle calls after this are refused. */
   async shutdown(): Promise<void> {
     this.activity.emit('system.stopping', {});
+    await this.sync.stop();
     await this.jobs.stop();
     const done = this.serial(() => this.host.stopAll(this.host.activeInstances().map((i) => i.name)));
     this.stopping = true;
     await done;
+  }
+
+  /**
+   * A lifecycle operation that changes the desired plugin set: other replicas' changes are applied
+   * first, and afterwards the set's generation is bumped, which tells the other replicas.
+   */
+  private change<T>(work: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      await this.sync.catchUp();
+      try {
+        return await work();
+      } finally {
+        await this.sync.committed(await this.cluster.bumpGeneration());
+      }
+    });
   }
 
   /** Run lifecycle operations one at a time, in arrival order; then let jobs follow target changes. */
@@ -198,7 +238,7 @@ export class Kernel implements KernelApi {
   async install(source: InstallSource, options: InstallOptions): Promise<InstallResult> {
     this.maintenance.assertWritable('installing a plugin');
     const { zip, label } = await this.installer.readSource(source);
-    return this.serial(async () => {
+    return this.change(async () => {
       try {
         const installed = await this.installer.install(zip, label, options);
         const plugin = await this.getPlugin(installed.name);
@@ -218,7 +258,7 @@ export class Kernel implements KernelApi {
 
   async uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }> {
     this.maintenance.assertWritable(`uninstalling ${name}`);
-    return this.serial(async () => {
+    return this.change(async () => {
       const records = await this.requireVersions(name);
       const targets = version ? records.filter((r) => r.version === version) : records;
       if (targets.length === 0) {
@@ -252,7 +292,7 @@ export class Kernel implements KernelApi {
 
   async pin(name: string, version: string | null, actor: string): Promise<PluginView> {
     this.maintenance.assertWritable(`pinning ${name}`);
-    return this.serial(async () => {
+    return this.change(async () => {
       const records = await this.requireVersions(name);
       if (version !== null && !records.some((r) => r.version === version)) {
         throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `cannot pin ${version}: not installed (installed: ${records.map((r) => r.version).join(', ')})`, { plugin: name });
@@ -272,7 +312,7 @@ export class Kernel implements KernelApi {
 
   async setEnabled(name: string, enabled: boolean, actor: string): Promise<PluginView> {
     this.maintenance.assertWritable(`${enabled ? 'enabling' : 'disabling'} ${name}`);
-    return this.serial(async () => {
+    return this.change(async () => {
       await this.requireVersions(name);
       const desired = (await this.store.getDesired(name)) ?? { name, pinnedVersion: null, enabled: true };
       await this.store.putDesired({ ...desired, enabled });
@@ -314,7 +354,7 @@ export class Kernel implements KernelApi {
 
   async setConfig(name: string, config: Record<string, unknown>, options: { actor: string; merge?: boolean }): Promise<ConfigView> {
     this.maintenance.assertWritable(`changing the config of ${name}`);
-    return this.serial(async () => changeConfig(this.parts, this.lifecycle, await this.configTarget(name), config, options));
+    return this.change(async () => changeConfig(this.parts, this.lifecycle, await this.configTarget(name), config, options));
   }
 
   private requireActive(name: string): PluginInstance {
@@ -387,6 +427,10 @@ export class Kernel implements KernelApi {
 
   authorize(principal: Principal, action: string, resource: ResourceRef): Promise<void> {
     return this.auth.authorize(principal, action, resource);
+  }
+
+  listReplicas(): Promise<ReplicaRecord[]> {
+    return this.cluster.listReplicas();
   }
 
   getMaintenance(): MaintenanceState {

@@ -23,6 +23,8 @@ export class PluginInstaller {
     private readonly parts: LifecycleParts,
     private readonly lifecycle: PluginLifecycle,
     private readonly limits: ZipLimits,
+    /** Keeps the ZIP where other replicas can fetch it (the shared database), by its sha256. */
+    private readonly keepZip: (sha256: string, zip: Buffer) => Promise<void> = async () => undefined,
   ) {}
 
   async readSource(source: InstallSource): Promise<{ zip: Buffer; label: string }> {
@@ -61,6 +63,7 @@ export class PluginInstaller {
       await rm(staged.stagingDir, { recursive: true, force: true });
       throw error;
     }
+    await this.keepZip(staged.sha256, zip);
     await commitStaged(staged.stagingDir, this.parts.paths.root, manifest);
     const record: PluginRecord = { name: manifest.name, version: manifest.version, state: 'installed', error: null, manifest, sha256: staged.sha256, source: label, installedAt: new Date().toISOString() };
     await this.parts.store.putPlugin(record);

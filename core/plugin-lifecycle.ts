@@ -93,12 +93,17 @@ export class PluginLifecycle {
 
   /** Activate every plugin in dependency order (boot). A cycle fails its members, not the rest. */
   async activateAll(actor: string): Promise<void> {
+    for (const name of await this.loadOrder()) await this.activateBest(name, actor, { retryFailed: true });
+  }
+
+  /** Every installed plugin name, dependencies first (the highest version's `dependsOn`); cycles left out. */
+  async loadOrder(): Promise<string[]> {
     const records = await this.parts.store.listPlugins();
     const deps = new Map<string, string[]>();
     for (const record of records.sort(byVersionDesc)) {
       if (!deps.has(record.name)) deps.set(record.name, Object.keys(record.manifest.dependsOn ?? {}));
     }
-    for (const name of this.orderBreakingCycles(deps)) await this.activateBest(name, actor, { retryFailed: true });
+    return this.orderBreakingCycles(deps);
   }
 
   private orderBreakingCycles(deps: Map<string, string[]>): string[] {

@@ -1,5 +1,6 @@
 /** Starting a kernel with its HTTP server: what `spindle start` and `npm start` run. */
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ensureAdminToken } from './admin-token.js';
@@ -55,7 +56,8 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
     sqliteFile: paths.stateDb,
     onIdleError: (error) => logger.warn({ err: describeError(error) }, 'an idle PostgreSQL connection failed; it is replaced on next use'),
   });
-  const { store, jobStore, volumeStore } = state;
+  const { store, jobStore, volumeStore, cluster } = state;
+  const replicaId = env.SPINDLE_REPLICA_ID || `${os.hostname()}-${process.pid}`;
   const generatedAdminToken = await ensureAdminToken(store, env.SPINDLE_ADMIN_TOKEN || undefined);
   const limits = limitsFromEnv(env);
   const kernel = new Kernel({
@@ -63,6 +65,8 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
     store,
     jobStore,
     volumeStore,
+    cluster,
+    replicaId,
     defaultScheduler: env.SPINDLE_DEFAULT_SCHEDULER || 'fifo',
     schedulerTickMs: numberFromEnv(env, 'SPINDLE_SCHEDULER_TICK_MS', 2_000),
     jobStopGraceMs: numberFromEnv(env, 'SPINDLE_JOB_STOP_GRACE_MS', 5_000),
@@ -89,7 +93,8 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const dropIn = new DropInWatcher(kernel, logger);
   await dropIn.start();
-  logger.info({ home: paths.root, url: `http://${host}:${port}` }, 'spindle kernel started');
+  await kernel.sync.start(`http://${host}:${port}`);
+  logger.info({ home: paths.root, url: `http://${host}:${port}`, replica: replicaId, sharedState: cluster.shared }, 'spindle kernel started');
 
   let closing: Promise<void> | undefined;
   return {

@@ -58,6 +58,9 @@ export function registerActivityRoutes(app: FastifyInstance, kernel: KernelApi):
 
 /** Maintenance mode: read it, and switch it (an admin action; toggling is in the activity log). */
 export function registerMaintenanceRoutes(app: FastifyInstance, kernel: KernelApi): void {
+  app.get('/api/v1/system/replicas', { schema: { summary: 'The kernel replicas sharing this database, with the plugin-set generation each runs', tags: ['system'] } }, async () => ({
+    replicas: await kernel.listReplicas(),
+  }));
   const state = {
     type: 'object',
     properties: { enabled: { type: 'boolean' }, message: { type: ['string', 'null'] }, since: { type: ['string', 'null'] }, by: { type: ['string', 'null'] } },

@@ -100,6 +100,7 @@ function defaults(): Methods {
     },
     authorize: async () => undefined,
     getMaintenance: () => ({ enabled: false, message: null, since: null, by: null }),
+    listReplicas: async () => [],
     setMaintenance: async (enabled, message, actor) => ({ enabled, message, since: enabled ? '2026-01-01T00:00:00.000Z' : null, by: enabled ? actor : null }),
   };
 }

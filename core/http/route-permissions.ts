@@ -43,6 +43,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission | 'in-ha
   'GET /metrics': system('read_system'),
   'GET /api/v1/activity': system('read_system'),
   'GET /api/v1/system/maintenance': system('read_system'),
+  'GET /api/v1/system/replicas': system('read_system'),
   'PUT /api/v1/system/maintenance': system('manage_system'),
   'GET /api/v1/queues': system('read_system'),
   'PUT /api/v1/queues/:name': system('manage_system'),

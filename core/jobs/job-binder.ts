@@ -29,6 +29,7 @@ export function jobSpec(job: JobRecord): JobSpec {
  */
 export class JobBinder {
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly binding = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -39,14 +40,24 @@ export class JobBinder {
       kernelVersion: string;
       logger: Logger;
       volumes: Pick<VolumeService, 'mountsFor'>;
+      replicaId: string;
       /** After a job leaves its reservation (so the next pass can use the room). */
       onFreed(queue: string): void;
     },
   ) {}
 
   bind(job: JobRecord): void {
-    const done = this.run(job).finally(() => this.inFlight.delete(done));
+    this.binding.add(job.id);
+    const done = this.run(job).finally(() => {
+      this.inFlight.delete(done);
+      this.binding.delete(job.id);
+    });
     this.inFlight.add(done);
+  }
+
+  /** True while this kernel binds the job. */
+  isBinding(jobId: string): boolean {
+    return this.binding.has(jobId);
   }
 
   async settled(): Promise<void> {
@@ -84,7 +95,7 @@ export class JobBinder {
     const env = { ...(job.manifest.env ?? {}), ...(await this.deps.store.getSecrets(job.id)) };
     try {
       const result = await target.deploy({ job: spec, run, agentId: job.agentId ?? '', env, sourceDir: dirs.source, workDir: dirs.work, logDir: dirs.logs, mounts });
-      const running = await transitions.move(job.id, ['PREPARING'], 'RUNNING', job.kind === 'batch' ? 'started' : 'healthy', { runtime: { replicas: result.replicas } });
+      const running = await transitions.move(job.id, ['PREPARING'], 'RUNNING', job.kind === 'batch' ? 'started' : 'healthy', { runtime: { replicas: result.replicas, boundBy: this.deps.replicaId } });
       // Deleted or cancelled while deploying: do not leave it running.
       if (!running) await target.stop(job.id, { graceMs: 5_000 }).catch(() => undefined);
     } catch (error) {

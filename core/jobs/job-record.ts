@@ -26,6 +26,8 @@ export const FINAL_STATES: readonly JobState[] = ['TERMINATED', 'FAILED', 'CANCE
 
 export interface JobRuntime {
   replicas: ReplicaInfo[];
+  /** The kernel replica that started the job (with several replicas on one database). */
+  boundBy?: string;
 }
 
 export interface JobRecord {

@@ -12,9 +12,12 @@ import type { JobTransitions } from './job-transitions.js';
  * the rest are LOST with the reason (returned, so services can be queued again). PENDING jobs
  * are untouched.
  */
-export async function recoverJobs(deps: { store: JobStore; registries: KernelRegistries; transitions: JobTransitions; logger: Logger }): Promise<JobRecord[]> {
+export async function recoverJobs(deps: { store: JobStore; registries: KernelRegistries; transitions: JobTransitions; logger: Logger; shared?: { replicaId: string } }): Promise<JobRecord[]> {
   const { store, transitions } = deps;
-  const jobs = await store.listJobs();
+  let jobs = await store.listJobs();
+  // With replicas, the others' jobs are theirs: this one recovers what it started itself, and a
+  // queue's leader binds again what a lost replica left SCHEDULED or PREPARING (adoptOrphans).
+  if (deps.shared) jobs = jobs.filter((j) => j.runtime.boundBy === deps.shared!.replicaId);
   for (const job of jobs.filter((j) => j.state === 'SCHEDULED' || j.state === 'PREPARING')) {
     await transitions.move(job.id, [job.state], 'PENDING', 'the kernel restarted before the job started; queued again', { agentId: null, runtime: { replicas: [] } });
   }

@@ -47,6 +47,10 @@ export interface JobServiceDeps {
   scheduling: SchedulingLoop;
   stopGraceMs: number;
   volumes: Pick<VolumeService, 'checkMounts' | 'mountsFor'>;
+  /** This kernel among replicas; recorded on the jobs it starts. */
+  replicaId: string;
+  /** True when other replicas share the job store (PostgreSQL). */
+  sharedState: boolean;
 }
 
 /** The job model: deploy, delete, redeploy, state reports from targets, and queries. */
@@ -160,7 +164,8 @@ export class JobService {
     // A job that already ended may still hold things on its target (a finished batch container).
     if (FINAL_STATES.includes(job.state)) await this.release(job);
     await this.deps.store.deleteJob(job.id);
-    await rm(jobPaths(this.deps.paths, job.id).root, { recursive: true, force: true });
+    // The job type may still be writing to the job's work dir (a delete during PREPARING): retry ENOTEMPTY.
+    await rm(jobPaths(this.deps.paths, job.id).root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     await this.deps.activity.record({ actor, action: 'job.deleted', subject: jobSubject(job), details: { jobId: job.id, reason } });
     this.deps.scheduling.wake(job.queue);
   }

@@ -7,7 +7,8 @@ import type { JobStore, Transition } from './job-store.js';
 export const NEXT_STATES: Readonly<Record<JobState, readonly JobState[]>> = Object.freeze({
   PENDING: ['SCHEDULED', 'CANCELLED', 'FAILED'],
   SCHEDULED: ['PREPARING', 'PENDING', 'FAILED', 'CANCELLED'],
-  PREPARING: ['RUNNING', 'FAILED', 'TERMINATING', 'CANCELLED', 'PENDING'],
+  // PREPARING → SCHEDULED: the replica binding it died; the queue's new leader binds it again.
+  PREPARING: ['RUNNING', 'FAILED', 'TERMINATING', 'CANCELLED', 'PENDING', 'SCHEDULED'],
   RUNNING: ['RUNNING', 'TERMINATING', 'SUCCEEDED', 'FAILED', 'LOST'],
   TERMINATING: ['TERMINATED', 'FAILED'],
   TERMINATED: [],

@@ -1,6 +1,6 @@
 import type { JobStateReport, LogChunk } from '../../plugin-sdk/providers.js';
 import { KernelError, describeError } from '../errors/kernel-error.js';
-import { SchedulingLoop } from '../scheduling/scheduling-loop.js';
+import { SchedulingLoop, type SchedulingLoopOptions } from '../scheduling/scheduling-loop.js';
 import type { MaintenanceSwitch } from '../maintenance.js';
 import { pickJobVersion } from './job-aliases.js';
 import type { QueueConfig } from './job-record.js';
@@ -10,6 +10,8 @@ import type { JobFilter } from './job-store.js';
 import type { JobDetailView, JobView, JobsApi } from './jobs-api.js';
 
 export type KernelJobsOptions = Omit<JobServiceDeps, 'scheduling'> & {
+  /** Scheduling leadership of a queue (one replica decides per queue); absent: always this kernel. */
+  lead?: SchedulingLoopOptions['lead'];
   maintenance: Pick<MaintenanceSwitch, 'assertWritable'>;
   /** Scheduler of a queue with no stored config. */
   defaultScheduler: string;
@@ -29,6 +31,8 @@ export class KernelJobs implements JobsApi {
       logger: options.logger,
       defaultScheduler: options.defaultScheduler,
       tickMs: options.schedulerTickMs,
+      ...(options.lead ? { lead: options.lead } : {}),
+      onLead: (queue) => this.adoptOrphans(queue),
       onScheduled: (jobs) => {
         for (const job of jobs) {
           void this.service.transitions.announce(job);
@@ -47,6 +51,22 @@ export class KernelJobs implements JobsApi {
     const owners = new Map<string, string | undefined>();
     for (const target of this.options.registries.targets.keys()) owners.set(target, this.options.registries.targets.ownerOf(target)?.instanceId);
     return owners;
+  }
+
+  /**
+   * On becoming the leader of a queue's scheduling: jobs of that queue left SCHEDULED or PREPARING
+   * by a replica that is gone are bound here (they keep their one scheduling decision).
+   */
+  private async adoptOrphans(queue: string): Promise<void> {
+    if (!this.options.sharedState) return;
+    const { binder, transitions } = this.service;
+    for (const state of ['SCHEDULED', 'PREPARING'] as const) {
+      for (const job of await this.options.store.listJobs({ queue, state })) {
+        if (binder.isBinding(job.id)) continue;
+        const ready = state === 'SCHEDULED' ? job : await transitions.move(job.id, ['PREPARING'], 'SCHEDULED', `the replica binding it was lost; ${this.options.replicaId} binds it again`);
+        if (ready) binder.bind(ready);
+      }
+    }
   }
 
   /**
@@ -75,7 +95,8 @@ export class KernelJobs implements JobsApi {
   async start(): Promise<void> {
     this.targetOwners = this.currentTargetOwners();
     this.started = true;
-    const lost = await recoverJobs({ store: this.options.store, registries: this.options.registries, transitions: this.service.transitions, logger: this.options.logger });
+    const { store, registries, logger, sharedState, replicaId } = this.options;
+    const lost = await recoverJobs({ store, registries, transitions: this.service.transitions, logger, ...(sharedState ? { shared: { replicaId } } : {}) });
     // A service is meant to be up: one its target no longer runs after the restart starts again.
     for (const job of lost.filter((j) => j.kind === 'service')) await this.service.requeue(job, 'requeued after the kernel restarted');
     this.scheduling.start();
@@ -109,19 +130,28 @@ export class KernelJobs implements JobsApi {
   }
 
   /** Resolved (name, alias) pairs, valid while the store's generation holds (the proxy's hot path). */
-  private resolved = { generation: -1, jobs: new Map<string, JobView>() };
+  private resolved = { generation: '', jobs: new Map<string, JobView>() };
+
+  /**
+   * The store counts only this kernel's writes; other replicas' writes are unseen, so with a shared
+   * store an entry also expires with the second it was made in.
+   */
+  private cacheGeneration(): string {
+    const own = String(this.options.store.generation);
+    return this.options.sharedState ? `${own}@${Math.floor(Date.now() / 1000)}` : own;
+  }
 
   async resolve(name: string, version: string, preferRunning = false): Promise<JobView> {
     const { store } = this.options;
-    if (this.resolved.generation !== store.generation) this.resolved = { generation: store.generation, jobs: new Map() };
+    const generation = this.cacheGeneration();
+    if (this.resolved.generation !== generation) this.resolved = { generation, jobs: new Map() };
     const key = `${name}\u0000${version}\u0000${preferRunning}`;
     const cached = this.resolved.jobs.get(key);
     if (cached) return cached;
-    const generation = store.generation;
     const jobs = await store.listJobs({ name });
     if (jobs.length === 0) throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job named ${name} is deployed`, { job: name });
     const job = pickJobVersion(name, jobs, version, preferRunning);
-    if (generation === store.generation) this.resolved.jobs.set(key, job);
+    if (generation === this.cacheGeneration()) this.resolved.jobs.set(key, job);
     return job;
   }
 

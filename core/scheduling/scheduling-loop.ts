@@ -22,6 +22,12 @@ export interface SchedulingLoopOptions {
   coalesceMs?: number;
   /** Called with the jobs a pass reserved (state SCHEDULED); binding runs from there. */
   onScheduled(jobs: JobRecord[]): void;
+  /**
+   * Whether this kernel decides for `queue` now (several replicas on one database: one leads each
+   * queue). Absent: always. `acquired` the first time, then `onLead` runs before the pass.
+   */
+  lead?(queue: string): Promise<'acquired' | 'held' | 'no'>;
+  onLead?(queue: string): Promise<void>;
 }
 
 /**
@@ -61,7 +67,8 @@ export class SchedulingLoop {
   wakeAll(): void {
     void this.options.store.listQueues().then(async (queues) => {
       const names = new Set(queues.map((q) => q.name));
-      for (const job of await this.options.store.listJobs({ state: 'PENDING' })) names.add(job.queue);
+      // SCHEDULED and PREPARING too: a queue's new leader must look even when nothing is pending.
+      for (const state of ['PENDING', 'SCHEDULED', 'PREPARING'] as const) for (const job of await this.options.store.listJobs({ state })) names.add(job.queue);
       for (const name of names) this.wake(name);
     }, (error: unknown) => this.options.logger.error({ err: describeError(error) }, 'scheduling tick failed'));
   }
@@ -95,6 +102,9 @@ export class SchedulingLoop {
   /** One decision pass over one queue. */
   async pass(queue: string): Promise<void> {
     const { store, registries } = this.options;
+    const lead = (await this.options.lead?.(queue)) ?? 'held';
+    if (lead === 'no') return;
+    if (lead === 'acquired') await this.options.onLead?.(queue);
     const pending = await store.pendingJobs(queue);
     if (pending.length === 0) return;
     this.passes++;

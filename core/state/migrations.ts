@@ -191,6 +191,36 @@ CREATE TABLE volume_shares (
   PRIMARY KEY (backend, name, grantee)
 );`,
   },
+  {
+    version: 7,
+    name: 'cluster',
+    up: {
+      sqlite: `
+CREATE TABLE plugin_blobs (
+  sha256 TEXT PRIMARY KEY,
+  data BLOB NOT NULL
+);
+CREATE TABLE replicas (
+  id TEXT PRIMARY KEY,
+  url TEXT,
+  generation INTEGER NOT NULL,
+  started_at TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL
+);`,
+      postgres: `
+CREATE TABLE plugin_blobs (
+  sha256 TEXT PRIMARY KEY,
+  data BYTEA NOT NULL
+);
+CREATE TABLE replicas (
+  id TEXT PRIMARY KEY,
+  url TEXT,
+  generation BIGINT NOT NULL,
+  started_at TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL
+);`,
+    },
+  },
 ]);
 
 /** The schema version this code knows; a database above it was written by a newer kernel. */

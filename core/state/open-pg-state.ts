@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { KernelError, describeError } from '../errors/kernel-error.js';
+import { PgClusterStore } from './pg-cluster-store.js';
 import { migratePostgres } from './pg-migrate.js';
 import { PgJobStore } from './pg-job-store.js';
 import { PgStore } from './pg-store.js';
@@ -13,6 +14,7 @@ export interface PgState {
   store: PgStore;
   jobStore: PgJobStore;
   volumeStore: PgVolumeStore;
+  cluster: PgClusterStore;
   /** `host:port/database`, never the credentials. */
   where: string;
   close(): Promise<void>;
@@ -47,7 +49,12 @@ export async function openPgState(url: string, options: PgStateOptions = {}): Pr
     return fail(stateError(`migration of PostgreSQL at ${where}`, error));
   }
   const store = new PgStore(pool);
-  return { store, jobStore: new PgJobStore(pool), volumeStore: new PgVolumeStore(pool), where, close: () => store.close() };
+  const cluster = new PgClusterStore(pool, { connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const close = async () => {
+    await cluster.close();
+    await store.close();
+  };
+  return { store, jobStore: new PgJobStore(pool), volumeStore: new PgVolumeStore(pool), cluster, where, close };
 }
 
 function describeTarget(url: string): { where: string; secrets: string[] } {

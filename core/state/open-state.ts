@@ -1,6 +1,8 @@
 import type { JobStore } from '../jobs/job-store.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { openPgState } from './open-pg-state.js';
+import type { ClusterStore } from '../cluster/cluster-store.js';
+import { SqliteClusterStore } from './sqlite-cluster-store.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { SqliteVolumeStore } from './sqlite-volume-store.js';
@@ -11,6 +13,7 @@ export interface OpenState {
   store: StateStore;
   jobStore: JobStore;
   volumeStore: VolumeStore;
+  cluster: ClusterStore;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ export async function openState(options: OpenStateOptions): Promise<OpenState> {
     store,
     jobStore: new SqliteJobStore(store.database),
     volumeStore: new SqliteVolumeStore(store.database),
+    cluster: new SqliteClusterStore(store.database),
     close: () => store.close(),
   };
 }
