@@ -122,6 +122,7 @@ export class Kernel implements KernelApi {
       serial: (work) => this.serial(work),
       replicaId: options.replicaId,
       pollMs: SYNC_POLL_MS,
+      refresh: () => this.maintenance.load(),
     });
     this.volumes = new VolumeService({
       store: options.volumeStore,

@@ -25,6 +25,8 @@ export interface PluginSyncDeps {
   replicaId: string;
   /** How often to look for a missed announcement (LISTEN/NOTIFY is the fast path). */
   pollMs: number;
+  /** Re-read other shared settings on each poll (maintenance mode). */
+  refresh(): Promise<void>;
 }
 
 /**
@@ -62,7 +64,10 @@ export class PluginSync {
       this.deps.logger.warn({ err: describeError(error) }, 'cannot listen for plugin changes; polling only');
       return undefined;
     });
-    this.timer = setInterval(() => this.poke(), this.deps.pollMs);
+    this.timer = setInterval(() => {
+      this.poke();
+      this.deps.refresh().catch((error: unknown) => this.deps.logger.warn({ err: describeError(error) }, 'could not re-read shared settings'));
+    }, this.deps.pollMs);
     this.timer.unref();
   }
 

@@ -81,6 +81,11 @@ describe.skipIf(pgUnavailable !== undefined)('kernel replicas on one PostgreSQL 
 
     expect((await b.api('/api/v1/plugins/hello', { method: 'DELETE' })).status).toBe(200);
     await eventually('the plugin gone from a', async () => ((await a.api('/api/v1/plugins/hello/routes/hello')).status === 404 ? true : undefined));
+
+    // Maintenance mode switched on through one replica holds on the other after its next poll.
+    await a.api('/api/v1/system/maintenance', { method: 'PUT', headers: json, body: JSON.stringify({ enabled: true }) });
+    await eventually('maintenance on b', async () => ((await uploadZip(b.api, pluginZip(hello))).status === 503 ? true : undefined), 15_000);
+    await a.api('/api/v1/system/maintenance', { method: 'PUT', headers: json, body: JSON.stringify({ enabled: false }) });
   }, 60_000);
 
   it('hands a queue to another replica when its leader is killed, scheduling each job once', async () => {
