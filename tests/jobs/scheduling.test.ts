@@ -45,7 +45,9 @@ describe('scheduling', () => {
     expect(waiting.state).toBe('PENDING');
     expect(waiting.reason).toMatch(/cpu/);
     const queue = (await (await k.api('/api/v1/queue')).json()) as { jobs: { name: string; reason: string }[] };
-    expect(queue.jobs.map((j) => [j.name, j.reason])).toEqual([['three', waiting.reason]]);
+    // The reason's pass count moves with every tick (100 ms here), so only its start is compared.
+    expect(queue.jobs.map((j) => j.name)).toEqual(['three']);
+    expect(queue.jobs[0]!.reason).toMatch(/^needs cpu 1, most free on any agent is 0/);
     await k.api('/api/v1/jobs/one/1.0.0', { method: 'DELETE' });
     await settle(k);
     expect((await jobState(k, 'three')).state).toBe('RUNNING');
