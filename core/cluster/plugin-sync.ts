@@ -89,8 +89,9 @@ export class PluginSync {
 
   /** After a local change bumped the generation to `generation`. */
   async committed(generation: number): Promise<void> {
-    // Another replica's change slipped in between: apply the whole set again to be sure.
-    if (generation === this.applied + 1) this.applied = generation;
+    // With replicas, a jump of more than one means another change slipped in (or a pin/enable
+    // bumped the generation itself): apply the whole set again to be sure. Alone, nothing can.
+    if (!this.deps.cluster.shared || generation === this.applied + 1) this.applied = generation;
     else this.poke();
     await this.heartbeat();
   }
