@@ -1,4 +1,5 @@
-import type { DeployRequest, VolumeMount } from 'spindle/plugin-sdk';
+import type { DeployRequest } from 'spindle/plugin-sdk';
+import { mountEnv } from '../../shared/targets/mount-env.js';
 
 /** Labels on everything Spindle creates; `list` and cleanup look only at these, never at other containers. */
 export const LABELS = {
@@ -27,16 +28,8 @@ export interface CreateSpec {
 
 /** The job's env as a container sees it: the manifest's and secret env, plus where its volumes are. */
 export function containerEnv(request: DeployRequest, replica: number, port: number | undefined): Record<string, string> {
-  const env: Record<string, string> = { ...request.env, ...mountEnv(request.mounts), SPINDLE_REPLICA: String(replica) };
+  const env: Record<string, string> = { ...request.env, ...mountEnv(request.mounts, 'mount'), SPINDLE_REPLICA: String(replica) };
   if (port !== undefined) env.PORT = String(port);
-  return env;
-}
-
-/** Same variables as infra-local gives, pointing at the mount paths, so a job reads them the same on both targets. */
-function mountEnv(mounts: readonly VolumeMount[] | undefined): Record<string, string> {
-  if (!mounts || mounts.length === 0) return {};
-  const env: Record<string, string> = { SPINDLE_MOUNTS: JSON.stringify(Object.fromEntries(mounts.map((m) => [m.mountPath, m.mountPath]))) };
-  for (const m of mounts) env[`SPINDLE_VOLUME_${m.volume.slice(m.volume.indexOf(':') + 1).toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = m.mountPath;
   return env;
 }
 
@@ -75,14 +68,4 @@ export function createSpec(request: DeployRequest, replica: number, options: { p
     }
   }
   return { args, env, envFile: fileLines.length > 0 ? `${fileLines.join('\n')}\n` : '' };
-}
-
-/** `spindle.job=a,spindle.replica=0` (docker ps `Labels`) → a map. */
-export function parseLabels(text: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of text.split(',')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) labels[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return labels;
 }

@@ -1,7 +1,8 @@
 import type { V1Affinity, V1Container, V1Deployment, V1EnvVar, V1Job, V1ObjectMeta, V1PodTemplateSpec, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { DeployRequest, VolumeMount } from 'spindle/plugin-sdk';
+import type { DeployRequest } from 'spindle/plugin-sdk';
 import { ANNOTATIONS, LABELS, jobLabels, objectName } from './labels.js';
 import { cpuQuantity, memoryQuantity } from './quantity.js';
+import { mountEnv } from '../../shared/targets/mount-env.js';
 
 export interface RenderOptions {
   namespace: string;
@@ -78,7 +79,7 @@ function podSpec(request: DeployRequest, options: RenderOptions, name: string): 
     volumeMounts.push({ name: `vol-${i}`, mountPath: mount.mountPath, readOnly: mount.readOnly });
   });
   // Spindle's own variables only: the job's env (secrets included) is in the Secret, by reference.
-  const env: V1EnvVar[] = Object.entries({ ...mountEnv(request.mounts), ...(service ? { PORT: String(options.containerPort) } : {}) }).map(([key, value]) => ({ name: key, value }));
+  const env: V1EnvVar[] = Object.entries({ ...mountEnv(request.mounts, 'mount'), ...(service ? { PORT: String(options.containerPort) } : {}) }).map(([key, value]) => ({ name: key, value }));
   const container: V1Container = {
     name: 'job',
     image: options.image,
@@ -103,14 +104,6 @@ function resources(slots: Record<string, number>): V1Container['resources'] {
   if (slots.memory !== undefined && slots.memory > 0) amounts.memory = memoryQuantity(slots.memory);
   if (slots.gpu !== undefined && slots.gpu > 0) amounts['nvidia.com/gpu'] = String(Math.ceil(slots.gpu));
   return Object.keys(amounts).length === 0 ? {} : { requests: { ...amounts }, limits: { ...amounts } };
-}
-
-/** Same variables as infra-local and infra-docker give, pointing at the mount paths. */
-function mountEnv(mounts: readonly VolumeMount[]): Record<string, string> {
-  if (mounts.length === 0) return {};
-  const env: Record<string, string> = { SPINDLE_MOUNTS: JSON.stringify(Object.fromEntries(mounts.map((m) => [m.mountPath, m.mountPath]))) };
-  for (const m of mounts) env[`SPINDLE_VOLUME_${m.volume.slice(m.volume.indexOf(':') + 1).toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = m.mountPath;
-  return env;
 }
 
 const nodeOf = (agentId: string, targetName: string): string | undefined => (agentId.startsWith(`${targetName}:`) ? agentId.slice(targetName.length + 1) || undefined : undefined);

@@ -3,7 +3,7 @@ import type { DeployRequest, ExecResult, PluginContext, ReplicaInfo, TrackedProc
 import type { LocalConfig } from './config.js';
 import { freePort } from './free-port.js';
 import { replicaLogFile } from '../../shared/targets/log-reader.js';
-import { mountEnv } from './mount-env.js';
+import { mountEnv } from '../../shared/targets/mount-env.js';
 import { processStartTime } from './process-info.js';
 
 /** Everything needed to (re)start a replica of one job. Holds env values: never log it. */
@@ -40,7 +40,7 @@ export function launchSpec(request: DeployRequest, config: LocalConfig): LaunchS
   env.HOME = request.workDir;
   env.LANG = 'C.UTF-8';
   // The mount variables last: they say where the volumes are, which a job's own env must not change.
-  for (const source of [request.env, run.env, mountEnv(request.mounts)]) {
+  for (const source of [request.env, run.env, mountEnv(request.mounts, 'host')]) {
     for (const [key, value] of Object.entries(source ?? {})) if (typeof value === 'string') env[key] = value;
   }
   const healthPath = run.healthPath?.startsWith('/') ? run.healthPath : `/${run.healthPath ?? ''}`;
