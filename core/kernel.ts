@@ -3,14 +3,15 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { container } from 'tsyringe';
 import type { PluginHttpRequest, PluginHttpResponse } from '../plugin-sdk/context.js';
-import type { Principal, RequestInfo, ResourceRef, SignupEvent } from '../plugin-sdk/hook-types.js';
+import type { Principal, RequestInfo, ResourceRef } from '../plugin-sdk/hook-types.js';
 import { PLUGIN_API_VERSION } from '../plugin-sdk/version.js';
 import { ActivityRecorder, type ActivityInput } from './activity-recorder.js';
-import { authenticateAdminToken } from './admin-token.js';
+import { AdminTokenCache } from './auth/admin-token-cache.js';
 import { AuthChain } from './auth/auth-chain.js';
+import { reportSignup } from './auth/report-signup.js';
 import { recoverHome } from './boot-recovery.js';
 import { changeConfig, configView } from './config/config-changes.js';
-import { KernelError, describeError } from './errors/kernel-error.js';
+import { KernelError } from './errors/kernel-error.js';
 import { assertTapableCompatible, createKernelHooks, type KernelHooks } from './hooks.js';
 import { homePaths, pluginDir, type HomePaths } from './home-paths.js';
 import type { ZipLimits } from './intake/zip-limits.js';
@@ -32,7 +33,6 @@ import type { ClusterStore, ReplicaRecord } from './cluster/cluster-store.js';
 import { PluginSync } from './cluster/plugin-sync.js';
 import type { VolumeStore } from './volumes/volume-store.js';
 
-const TOKEN_CACHE_MS = 2_000;
 /** How often a replica checks the shared plugin set without an announcement. */
 const SYNC_POLL_MS = 5_000;
 
@@ -102,7 +102,7 @@ export class Kernel implements KernelApi {
         kernelVersion: this.version,
         hookTimeoutMs: options.hookTimeoutMs,
         reportJobState: (plugin, report) => this.jobs.report(plugin, report),
-        signedUp: (plugin, event) => this.signedUp(plugin, event),
+        signedUp: (plugin, event) => reportSignup({ hooks: this.hooks, activity: this.activity, logger: this.logger }, plugin, event),
       },
       options.timeouts,
       this.logger,
@@ -110,7 +110,8 @@ export class Kernel implements KernelApi {
     this.kernelMetrics = new KernelMetrics(() => this.countByState());
     this.activity = new ActivityRecorder(this.store, this.hooks, this.logger);
     this.maintenance = new MaintenanceSwitch(this.store, this.activity);
-    this.auth = new AuthChain(this.hooks, this.logger, (token) => this.authenticateToken(token));
+    const adminTokens = new AdminTokenCache(this.store);
+    this.auth = new AuthChain(this.hooks, this.logger, (token) => adminTokens.authenticate(token));
     this.parts = { paths: this.paths, store: this.store, host: this.host, hooks: this.hooks, activity: this.activity, metrics: this.kernelMetrics, logger: this.logger };
     this.lifecycle = new PluginLifecycle(this.parts);
     this.installer = new PluginInstaller(this.parts, this.lifecycle, options.limits, (sha256, zip) => options.cluster.putBlob(sha256, zip));
@@ -419,13 +420,6 @@ export class Kernel implements KernelApi {
     return this.auth.authenticate(request, token);
   }
 
-  /** `ctx.auth.signedUp`: notify `auth.postSignup` listeners (never failing the signup) and log it. */
-  private signedUp(plugin: string, event: SignupEvent): void {
-    void this.hooks['auth.postSignup'].promise(event).catch((error: unknown) => this.logger.warn({ plugin, err: describeError(error) }, 'an auth.postSignup listener failed'));
-    const { principal, acceptLanguage } = event;
-    void this.activity.record({ actor: principal.name, action: 'user.signedUp', subject: `user ${principal.name}`, plugin, details: { provider: principal.provider, ...(acceptLanguage ? { acceptLanguage } : {}) } });
-  }
-
   authorize(principal: Principal, action: string, resource: ResourceRef): Promise<void> {
     return this.auth.authorize(principal, action, resource);
   }
@@ -441,18 +435,4 @@ export class Kernel implements KernelApi {
   setMaintenance(enabled: boolean, message: string | null, actor: string): Promise<MaintenanceState> {
     return this.maintenance.set(enabled, message, actor);
   }
-
-  /** Valid tokens seen in the last TOKEN_CACHE_MS: a revoked token stops working within that time. */
-  private readonly tokenCache = new Map<string, { principal: Principal; until: number }>();
-
-  async authenticateToken(token: string): Promise<Principal | undefined> {
-    const cached = this.tokenCache.get(token);
-    if (cached && cached.until > Date.now()) return cached.principal;
-    const principal = await authenticateAdminToken(this.store, token);
-    if (this.tokenCache.size > 1_000) this.tokenCache.clear();
-    if (principal) this.tokenCache.set(token, { principal, until: Date.now() + TOKEN_CACHE_MS });
-    else this.tokenCache.delete(token);
-    return principal;
-  }
 }
-
