@@ -118,7 +118,7 @@ export function registerJobRoutes(app: FastifyInstance, kernel: KernelApi): void
     jobs.delete(request.params.name, request.params.version, actorOf(request)),
   );
   app.post<JobParams>(`${BASE}/:name/:version/redeploy`, { schema: { summary: 'Stop and queue a job version again', tags: TAGS, params: jobParams } }, async (request) =>
-    jobs.redeploy(request.params.name, request.params.version, actorOf(request)),
+    jobs.redeploy(request.params.name, request.params.version, actorOf(request), request.principal!),
   );
   app.get<JobParams & { Querystring: { offset?: number; limit?: number } }>(
     `${BASE}/:name/:version/logs`,

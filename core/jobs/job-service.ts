@@ -194,8 +194,11 @@ export class JobService {
   }
 
   /** Stop the job and queue it again, same source, same secrets. */
-  async redeploy(name: string, version: string, actor: string): Promise<JobRecord> {
+  async redeploy(name: string, version: string, actor: string, principal?: Principal): Promise<JobRecord> {
     const job = await this.get(name, version);
+    // Access may have changed since the deploy (a share revoked): the redeployer must still have it.
+    const volumes = (job.manifest.volumes ?? []).map((v) => ({ ...v, readOnly: v.readOnly ?? false }));
+    if (principal && volumes.length > 0) await this.deps.volumes.checkMounts(principal, volumes, jobSubject(job));
     await this.stop(job, `redeployed by ${actor}`, actor);
     return this.requeue(job, `redeployed by ${actor}`, actor);
   }

@@ -1,3 +1,4 @@
+import type { Principal } from '../../plugin-sdk/hook-types.js';
 import type { LogChunk } from '../../plugin-sdk/providers.js';
 import type { JobEvent, JobRecord, QueueConfig } from './job-record.js';
 import type { JobFilter } from './job-store.js';
@@ -19,7 +20,8 @@ export interface JobsApi {
   /** `version` may be an alias: `latest`, `1.x`, `1.2.x`. */
   get(name: string, version: string): Promise<JobDetailView>;
   delete(name: string, version: string, actor: string): Promise<JobView>;
-  redeploy(name: string, version: string, actor: string): Promise<JobView>;
+  /** With `principal`, the job's volumes are checked again: a share revoked since is refused. */
+  redeploy(name: string, version: string, actor: string, principal?: Principal): Promise<JobView>;
   logs(name: string, version: string, offset: number, limit?: number): Promise<LogChunk>;
   /** Pending jobs of every queue (or one), oldest first, each with why it waits. */
   pending(queue?: string): Promise<JobView[]>;

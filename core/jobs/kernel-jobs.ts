@@ -1,3 +1,4 @@
+import type { Principal } from '../../plugin-sdk/hook-types.js';
 import type { JobStateReport, LogChunk } from '../../plugin-sdk/providers.js';
 import { KernelError, describeError } from '../errors/kernel-error.js';
 import { SchedulingLoop, type SchedulingLoopOptions } from '../scheduling/scheduling-loop.js';
@@ -166,10 +167,10 @@ export class KernelJobs implements JobsApi {
     return this.service.delete(job.name, job.version, actor);
   }
 
-  async redeploy(name: string, version: string, actor: string): Promise<JobView> {
+  async redeploy(name: string, version: string, actor: string, principal?: Principal): Promise<JobView> {
     this.options.maintenance.assertWritable(`redeploying ${name}@${version}`);
     const job = await this.resolve(name, version);
-    return this.service.redeploy(job.name, job.version, actor);
+    return this.service.redeploy(job.name, job.version, actor, principal);
   }
 
   async logs(name: string, version: string, offset: number, limit?: number): Promise<LogChunk> {

@@ -188,6 +188,21 @@ describe('volumes in jobs', () => {
     expect((await body(refused)).message).toMatch(/volume team: bob may not write to it/);
   });
 
+  it('checks the volumes again at a redeploy: a share revoked since is refused', async () => {
+    await api('/api/v1/volumes', { method: 'POST', headers: json, body: JSON.stringify({ name: 'lent' }) });
+    await api('/api/v1/volumes/lent/shares/bob', { method: 'PUT', headers: json, body: JSON.stringify({ mode: 'rw' }) });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spindle-lent-'));
+    writeFileSync(path.join(dir, 'job.py'), 'class Job:\n    def run(self):\n        pass\n');
+    const manifest = { name: 'borrower', version: '1.0.0', jobtype: 'python3:1.x', kind: 'batch', resources: { cpu: 0.1, memory: 32 }, volumes: [{ name: 'lent', mountPath: '/lent' }], jobtypeExtra: { entrypointPath: 'job.py', entrypointClass: 'Job' } };
+    expect((await call(tokens.bob!, '/api/v1/jobs', { method: 'POST', body: deployForm(manifest, zipDirectory(dir)) })).status).toBe(201);
+    expect(await waitFor('borrower', '1.0.0', ['SUCCEEDED', 'FAILED'])).toMatchObject({ state: 'SUCCEEDED' });
+    await api('/api/v1/volumes/lent/shares/bob', { method: 'DELETE' });
+    const redeploy = await call(tokens.bob!, '/api/v1/jobs/borrower/1.0.0/redeploy', { method: 'POST' });
+    expect(redeploy.status).toBe(404);
+    expect(await body(redeploy)).toMatchObject({ code: 'KRN_ERR_VOLUME_NOT_FOUND', message: expect.stringContaining('job borrower@1.0.0: volume local:lent') });
+    expect((await waitFor('borrower', '1.0.0', ['SUCCEEDED'])).state).toBe('SUCCEEDED');
+  });
+
   it('refuses to delete a volume while a running job mounts it', async () => {
     await api('/api/v1/volumes', { method: 'POST', headers: json, body: JSON.stringify({ name: 'models' }) });
     const manifest = { name: 'adder', version: '2.0.0', jobtype: 'python3:1.x', resources: { cpu: 0.1, memory: 64 }, volumes: [{ name: 'models', mountPath: '/models', readOnly: true }], jobtypeExtra: { entrypointPath: 'adder.py', entrypointClass: 'Adder' } };
