@@ -111,11 +111,7 @@ export class VolumeService {
 
   async create(principal: Principal, input: { name: string; quotaBytes?: number | null }): Promise<VolumeView> {
     const address = this.parse(input.name);
-    this.deps.maintenance.assertWritable(`creating volume ${formatVolume(address)}`);
-    await this.deps.authorize(principal, 'create_volume', { kind: 'volume', name: formatVolume(address) });
-    if (await this.deps.store.getVolume(address.backend, address.name)) {
-      throw new KernelError('KRN_ERR_VOLUME_EXISTS', 'a volume of that name exists', { volume: formatVolume(address) });
-    }
+    await this.claim(principal, address, 'creating');
     const info = await this.call(address.backend, 'creating the volume', address, (p) => p.createVolume(address.name, { quotaBytes: input.quotaBytes ?? null }));
     return this.adopt(principal, address, info, 'volume.created', { quotaBytes: info.quotaBytes });
   }
@@ -126,11 +122,7 @@ export class VolumeService {
     if (target.backend !== source.backend) {
       throw new KernelError('KRN_ERR_BAD_REQUEST', `a clone stays on its backend: ${formatVolume(source)} cannot be cloned to ${formatVolume(target)}`, { volume: formatVolume(source) });
     }
-    this.deps.maintenance.assertWritable(`cloning volume ${formatVolume(source)}`);
-    await this.deps.authorize(principal, 'create_volume', { kind: 'volume', name: formatVolume(target) });
-    if (await this.deps.store.getVolume(target.backend, target.name)) {
-      throw new KernelError('KRN_ERR_VOLUME_EXISTS', 'a volume of that name exists', { volume: formatVolume(target) });
-    }
+    await this.claim(principal, target, `cloning ${formatVolume(source)} to`);
     const info = await this.call(source.backend, `cloning it to ${target.name}`, source, (p) => p.cloneVolume(source.name, target.name, { quotaBytes: input.quotaBytes ?? null }));
     return this.adopt(principal, target, info, 'volume.cloned', { from: formatVolume(source) });
   }
@@ -285,6 +277,14 @@ export class VolumeService {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** Before a new volume is made: not in maintenance, `create_volume` allowed, the name free. */
+  private async claim(principal: Principal, target: VolumeAddress, what: string): Promise<void> {
+    const volume = formatVolume(target);
+    this.deps.maintenance.assertWritable(`${what} volume ${volume}`);
+    await this.deps.authorize(principal, 'create_volume', { kind: 'volume', name: volume });
+    if (await this.deps.store.getVolume(target.backend, target.name)) throw new KernelError('KRN_ERR_VOLUME_EXISTS', 'a volume of that name exists', { volume });
+  }
 
   private parse(text: string): VolumeAddress {
     return parseVolumeAddress(text, this.deps.registries.storage.keys());
