@@ -114,7 +114,7 @@ describe('storage-local: quota on upload', () => {
     await put(local, 'a', '12345');
     await put(local, 'b', '12345');
     const sourceFile = t.source('1');
-    await expectVolumeError(local.putFile('data', 'sub/c', { sourceFile, overwrite: false }), 'quota-exceeded', "upload of 1 B to sub/c would use 11 B of volume data's 10 B quota");
+    await expectVolumeError(local.putFile('data', 'sub/c', { sourceFile, overwrite: false }), 'quota-exceeded', "upload of 1 bytes to sub/c would use 11 bytes of volume data's 10 bytes quota");
     expect(readdirSync(t.data('data')).sort()).toEqual(['a', 'b']);
     expect(readFileSync(sourceFile, 'utf8')).toBe('1');
     expect((await local.getVolume('data')).usedBytes).toBe(10);
@@ -132,7 +132,7 @@ describe('storage-local: quota on upload', () => {
     await put(local, 'a', '12345678');
     await put(local, 'a', '123456789', true);
     expect((await local.getVolume('data')).usedBytes).toBe(9);
-    await expectVolumeError(put(local, 'a', '12345678901', true), 'quota-exceeded', /would use 11 B/);
+    await expectVolumeError(put(local, 'a', '12345678901', true), 'quota-exceeded', /would use 11 bytes/);
     expect(await download(local, 'a')).toBe('123456789');
   });
 

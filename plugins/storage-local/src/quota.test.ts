@@ -6,8 +6,8 @@ const MiB = 1024 * 1024;
 
 describe('formatBytes', () => {
   it('shows bytes, then binary units with one decimal', () => {
-    expect(formatBytes(0)).toBe('0 B');
-    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(0)).toBe('0 bytes');
+    expect(formatBytes(1023)).toBe('1023 bytes');
     expect(formatBytes(1024)).toBe('1.0 KiB');
     expect(formatBytes(2 * MiB)).toBe('2.0 MiB');
     expect(formatBytes(3.1 * MiB)).toBe('3.1 MiB');
@@ -28,7 +28,7 @@ describe('allowedQuota', () => {
 
   it('takes null in setQuota as no limit, refused when there is a maximum', () => {
     expect(allowedQuota(open, null, false)).toBeNull();
-    expect(() => allowedQuota(limited, null, false)).toThrow('no limit is above the highest quota this storage backend allows, 100 B (100 bytes)');
+    expect(() => allowedQuota(limited, null, false)).toThrow('no limit is above the highest quota this storage backend allows, 100 bytes');
   });
 
   it('refuses a quota above the maximum, or not a whole number of bytes, with a RejectedError (400)', () => {
@@ -56,6 +56,6 @@ describe('quotaExceeded', () => {
   });
 
   it('falls back to exact bytes when the rounded amounts look the same', () => {
-    expect(quotaExceeded('upload of 1 B to y', 'v', 3 * MiB + 1, 3 * MiB).message).toBe("upload of 1 B to y would use 3145729 bytes of volume v's 3145728 bytes quota");
+    expect(quotaExceeded('upload of 1 bytes to y', 'v', 3 * MiB + 1, 3 * MiB).message).toBe("upload of 1 bytes to y would use 3145729 bytes of volume v's 3145728 bytes quota");
   });
 });

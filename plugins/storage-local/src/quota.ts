@@ -2,9 +2,9 @@ import { RejectedError, VolumeError } from 'spindle/plugin-sdk';
 
 const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-/** `512 B`, `2.0 MiB`, `1.5 GiB` (binary units, one decimal). */
+/** `512 bytes`, `2.0 MiB`, `1.5 GiB` (binary units, one decimal), as the CLI writes sizes. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024) return `${bytes} bytes`;
   let value = bytes;
   let unit = -1;
   while (value >= 1024 && unit < UNITS.length - 1) {
@@ -32,8 +32,9 @@ export function allowedQuota(limits: QuotaLimits, requested: number | null, forN
   }
   const max = limits.maxQuotaBytes;
   if (max !== null && (quota === null || quota > max)) {
-    const asked = quota === null ? 'no limit' : `a quota of ${formatBytes(quota)} (${quota} bytes)`;
-    throw new RejectedError(`${asked} is above the highest quota this storage backend allows, ${formatBytes(max)} (${max} bytes)`, {
+    const exact = (bytes: number) => (bytes < 1024 ? formatBytes(bytes) : `${formatBytes(bytes)} (${bytes} bytes)`);
+    const asked = quota === null ? 'no limit' : `a quota of ${exact(quota)}`;
+    throw new RejectedError(`${asked} is above the highest quota this storage backend allows, ${exact(max)}`, {
       details: { quotaBytes: quota, maxQuotaBytes: max },
     });
   }

@@ -134,7 +134,7 @@ describe('storage-local: clone', () => {
     writeFileSync(path.join(t.data('src'), 'f'), 'x'.repeat(100));
     await expectVolumeError(local.cloneVolume('nope', 'new', { quotaBytes: null }), 'not-found');
     await expectVolumeError(local.cloneVolume('src', 'taken', { quotaBytes: null }), 'exists');
-    await expectVolumeError(local.cloneVolume('src', 'small', { quotaBytes: 99 }), 'quota-exceeded', "a copy of volume src (100 B) would use 100 B of volume small's 99 B quota");
+    await expectVolumeError(local.cloneVolume('src', 'small', { quotaBytes: 99 }), 'quota-exceeded', "a copy of volume src (100 bytes) would use 100 bytes of volume small's 99 bytes quota");
     expect(readdirSync(t.root).sort()).toEqual(['src', 'taken']);
     await expect(local.cloneVolume('src', 'fits', { quotaBytes: 100 })).resolves.toMatchObject({ usedBytes: 100, quotaBytes: 100 });
   });
@@ -175,7 +175,7 @@ describe('storage-local: quotas and config', () => {
   });
 
   it('refuses a config whose default is above the maximum, or with unknown keys', async () => {
-    await expect(t.start({ defaultQuotaBytes: 10, maxQuotaBytes: 5 })).rejects.toThrow(/defaultQuotaBytes \(10 B\) is above maxQuotaBytes \(5 B\)/);
+    await expect(t.start({ defaultQuotaBytes: 10, maxQuotaBytes: 5 })).rejects.toThrow(/defaultQuotaBytes \(10 bytes\) is above maxQuotaBytes \(5 bytes\)/);
     await expect(t.start({ quota: 5 })).rejects.toThrow(/additional properties/);
     await expect(t.start({ defaultQuotaBytes: -1 })).rejects.toThrow(/>= 0/);
   });
