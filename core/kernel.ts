@@ -23,7 +23,9 @@ import { dispatchRoute, listDocPages, readDocPage, runAction } from './plugin-di
 import type { JobStore } from './jobs/job-store.js';
 import { KernelJobs } from './jobs/kernel-jobs.js';
 import { MaintenanceSwitch, type MaintenanceState } from './maintenance.js';
+import { LifecycleQueue } from './lifecycle-queue.js';
 import { PluginInstaller } from './plugin-installer.js';
+import { uninstallPlugin } from './plugin-uninstall.js';
 import { PluginLifecycle, byVersionDesc, type LifecycleParts } from './plugin-lifecycle.js';
 import { buildPluginView } from './plugin-view.js';
 import { createRegistries, type KernelRegistries } from './registries.js';
@@ -82,8 +84,7 @@ export class Kernel implements KernelApi {
   private readonly auth: AuthChain;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
-  private queue: Promise<unknown> = Promise.resolve();
-  private stopping = false;
+  private readonly lifecycleQueue = new LifecycleQueue(() => this.followTargets());
 
   constructor(options: KernelOptions) {
     assertTapableCompatible();
@@ -174,9 +175,7 @@ export class Kernel implements KernelApi {
     this.activity.emit('system.stopping', {});
     await this.sync.stop();
     await this.jobs.stop();
-    const done = this.serial(() => this.host.stopAll(this.host.activeInstances().map((i) => i.name)));
-    this.stopping = true;
-    await done;
+    await this.lifecycleQueue.close(() => this.host.stopAll(this.host.activeInstances().map((i) => i.name)));
   }
 
   /**
@@ -194,17 +193,12 @@ export class Kernel implements KernelApi {
     });
   }
 
-  /** Run lifecycle operations one at a time, in arrival order; then let jobs follow target changes. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    if (this.stopping) return Promise.reject(new KernelError('KRN_ERR_SHUTTING_DOWN', 'the kernel is stopping'));
-    const run = this.queue.then(work);
-    // Reconcile after the caller has its answer, but before the next lifecycle operation starts.
-    this.queue = run.catch(() => undefined).then(() => this.followTargets());
-    return run;
+    return this.lifecycleQueue.run(work);
   }
 
+  /** After each lifecycle operation: jobs follow the targets whose serving instance changed. */
   private async followTargets(): Promise<void> {
-    if (this.stopping) return;
     await this.host.settled();
     await this.jobs.afterPluginChange().catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'could not reconcile jobs after a plugin change'));
   }
@@ -222,19 +216,13 @@ export class Kernel implements KernelApi {
   }
 
   async getPlugin(name: string): Promise<PluginView> {
-    return this.viewOf(name, await this.requireVersions(name));
+    return this.viewOf(name, await this.lifecycle.requireVersions(name));
   }
 
   private async viewOf(name: string, records: PluginRecord[]): Promise<PluginView> {
     const active = this.host.activeInstance(name);
     const shown = active ? pluginDir(this.paths, name, active.version) : pluginDir(this.paths, name, records.sort(byVersionDesc)[0]!.version);
     return buildPluginView(records, await this.store.getDesired(name), active, await listDocPages(shown));
-  }
-
-  private async requireVersions(name: string): Promise<PluginRecord[]> {
-    const records = await this.lifecycle.versionsOf(name);
-    if (records.length === 0) throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `no plugin named "${name}" is installed`, { plugin: name });
-    return records;
   }
 
   async install(source: InstallSource, options: InstallOptions): Promise<InstallResult> {
@@ -260,42 +248,16 @@ export class Kernel implements KernelApi {
 
   async uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }> {
     this.maintenance.assertWritable(`uninstalling ${name}`);
-    return this.change(async () => {
-      const records = await this.requireVersions(name);
-      const targets = version ? records.filter((r) => r.version === version) : records;
-      if (targets.length === 0) {
-        throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `version ${version} is not installed (installed: ${records.map((r) => r.version).join(', ')})`, { plugin: name });
-      }
-      const active = this.host.activeInstance(name);
-      const removesActive = !!active && targets.some((r) => r.version === active.version);
-      if (removesActive && !options.force) await this.refuseIfUsed(name, active.version, targets.map((r) => r.version));
-      const markJobs = removesActive ? await this.jobs.service.beforePluginRemoved(name, active.version) : undefined;
-      if (removesActive) await this.host.stop(name);
-      await markJobs?.();
-      for (const record of targets) await this.lifecycle.removeVersion(record, options.actor);
-      const desired = await this.store.getDesired(name);
-      if (!version) await this.store.deleteDesired(name);
-      else if (desired?.pinnedVersion === version) await this.store.putDesired({ ...desired, pinnedVersion: null });
-      if (removesActive && version) await this.lifecycle.activateBest(name, options.actor, { retryFailed: false });
-      return { removed: targets.map((r) => r.version) };
-    });
-  }
-
-  private async refuseIfUsed(name: string, version: string, removing: string[]): Promise<void> {
-    const users = [...(await this.jobs.service.usersOf(name)), ...(await this.volumes.usersOf(name)), ...(await this.lifecycle.usersOf(name, version))];
-    if (users.length > 0) {
-      throw new KernelError('KRN_ERR_PLUGIN_IN_USE', `${name}@${version} is in use by ${users.join(', ')}`, { plugin: name, details: { users } });
-    }
-    const dependents = await this.lifecycle.dependentsOf(name, removing);
-    if (dependents.length > 0) {
-      throw new KernelError('KRN_ERR_PLUGIN_DEPENDED_ON', `${dependents.join(', ')} depend on ${name}`, { plugin: name, details: { dependents } });
-    }
+    const users = async (version: string) => [...(await this.jobs.service.usersOf(name)), ...(await this.volumes.usersOf(name)), ...(await this.lifecycle.usersOf(name, version))];
+    return this.change(async () =>
+      uninstallPlugin({ ...this.parts, lifecycle: this.lifecycle, usersOf: users, beforeRemoved: (v) => this.jobs.service.beforePluginRemoved(name, v) }, name, version, options),
+    );
   }
 
   async pin(name: string, version: string | null, actor: string): Promise<PluginView> {
     this.maintenance.assertWritable(`pinning ${name}`);
     return this.change(async () => {
-      const records = await this.requireVersions(name);
+      const records = await this.lifecycle.requireVersions(name);
       if (version !== null && !records.some((r) => r.version === version)) {
         throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `cannot pin ${version}: not installed (installed: ${records.map((r) => r.version).join(', ')})`, { plugin: name });
       }
@@ -315,7 +277,7 @@ export class Kernel implements KernelApi {
   async setEnabled(name: string, enabled: boolean, actor: string): Promise<PluginView> {
     this.maintenance.assertWritable(`${enabled ? 'enabling' : 'disabling'} ${name}`);
     return this.change(async () => {
-      await this.requireVersions(name);
+      await this.lifecycle.requireVersions(name);
       const desired = (await this.store.getDesired(name)) ?? { name, pinnedVersion: null, enabled: true };
       await this.store.putDesired({ ...desired, enabled });
       await this.activity.record({ actor, action: enabled ? 'plugin.enabled' : 'plugin.disabled', subject: name, plugin: name });
@@ -345,7 +307,7 @@ export class Kernel implements KernelApi {
   }
 
   private async configTarget(name: string): Promise<PluginRecord> {
-    const records = await this.requireVersions(name);
+    const records = await this.lifecycle.requireVersions(name);
     const active = this.host.activeInstance(name);
     return records.find((r) => r.version === active?.version) ?? records[0]!;
   }
@@ -366,7 +328,7 @@ export class Kernel implements KernelApi {
   }
 
   async runAction(name: string, action: string, input: unknown, actor: string): Promise<unknown> {
-    await this.requireVersions(name);
+    await this.lifecycle.requireVersions(name);
     const instance = this.requireActive(name);
     try {
       const result = await runAction(instance, action, input);
@@ -390,7 +352,7 @@ export class Kernel implements KernelApi {
   async dispatchPluginRoute(name: string, request: PluginHttpRequest): Promise<PluginHttpResponse> {
     const instance = this.host.activeInstance(name);
     if (!instance) {
-      await this.requireVersions(name);
+      await this.lifecycle.requireVersions(name);
       this.requireActive(name);
     }
     return dispatchRoute(instance!, request);

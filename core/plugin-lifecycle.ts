@@ -38,6 +38,13 @@ export class PluginLifecycle {
     return (await this.parts.store.listPlugins()).filter((r) => r.name === name).sort(byVersionDesc);
   }
 
+  /** The installed versions, highest first; `KRN_ERR_PLUGIN_NOT_FOUND` when there are none. */
+  async requireVersions(name: string): Promise<PluginRecord[]> {
+    const records = await this.versionsOf(name);
+    if (records.length === 0) throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `no plugin named "${name}" is installed`, { plugin: name });
+    return records;
+  }
+
   /**
    * Activate `record` (with `config`, or the stored config), replacing the active instance of the
    * same name. On failure the record is marked `failed`, the old instance keeps serving, and the
