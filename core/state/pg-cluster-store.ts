@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { ClusterStore, ReplicaRecord } from '../cluster/cluster-store.js';
 import { stateError } from './state-error.js';
-import { toReplica } from './sqlite-cluster-store.js';
+import { toReplica } from './state-rows.js';
 
 const CHANNEL = 'spindle_plugins';
 

@@ -1,8 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ClusterStore, ReplicaRecord } from '../cluster/cluster-store.js';
-import { stateError } from './state-error.js';
-
-type Row = Record<string, unknown>;
+import { syncOp } from './state-error.js';
+import { toReplica, type Row } from './state-rows.js';
 
 /**
  * One kernel on its SQLite file: nothing to announce to and nobody to lead against. The plugin
@@ -14,14 +13,6 @@ export class SqliteClusterStore implements ClusterStore {
 
   constructor(private readonly db: Database.Database) {}
 
-  private op<T>(operation: string, run: () => T): Promise<T> {
-    try {
-      return Promise.resolve(run());
-    } catch (error) {
-      return Promise.reject(stateError(operation, error));
-    }
-  }
-
   async putBlob(): Promise<void> {}
 
   async getBlob(): Promise<Buffer | undefined> {
@@ -29,11 +20,11 @@ export class SqliteClusterStore implements ClusterStore {
   }
 
   generation(): Promise<number> {
-    return this.op('generation', () => Number(this.db.prepare('SELECT generation FROM desired_generation WHERE id = 1').pluck().get()));
+    return syncOp('generation', () => Number(this.db.prepare('SELECT generation FROM desired_generation WHERE id = 1').pluck().get()));
   }
 
   bumpGeneration(): Promise<number> {
-    return this.op('bumpGeneration', () =>
+    return syncOp('bumpGeneration', () =>
       Number(this.db.prepare('UPDATE desired_generation SET generation = generation + 1 WHERE id = 1 RETURNING generation').pluck().get()),
     );
   }
@@ -43,7 +34,7 @@ export class SqliteClusterStore implements ClusterStore {
   }
 
   putReplica(r: ReplicaRecord): Promise<void> {
-    return this.op('putReplica', () => {
+    return syncOp('putReplica', () => {
       this.db
         .prepare('INSERT INTO replicas (id, url, generation, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET url = excluded.url, generation = excluded.generation, heartbeat_at = excluded.heartbeat_at')
         .run(r.id, r.url, r.generation, r.startedAt, r.heartbeatAt);
@@ -51,13 +42,13 @@ export class SqliteClusterStore implements ClusterStore {
   }
 
   deleteReplica(id: string): Promise<void> {
-    return this.op('deleteReplica', () => {
+    return syncOp('deleteReplica', () => {
       this.db.prepare('DELETE FROM replicas WHERE id = ?').run(id);
     });
   }
 
   listReplicas(): Promise<ReplicaRecord[]> {
-    return this.op('listReplicas', () => (this.db.prepare('SELECT * FROM replicas ORDER BY id').all() as Row[]).map(toReplica));
+    return syncOp('listReplicas', () => (this.db.prepare('SELECT * FROM replicas ORDER BY id').all() as Row[]).map(toReplica));
   }
 
   async lead(key: string): Promise<'acquired' | 'held' | 'no'> {
@@ -69,14 +60,4 @@ export class SqliteClusterStore implements ClusterStore {
   async close(): Promise<void> {
     this.led.clear();
   }
-}
-
-export function toReplica(row: Row): ReplicaRecord {
-  return {
-    id: row.id as string,
-    url: (row.url as string | null) ?? null,
-    generation: Number(row.generation),
-    startedAt: row.started_at as string,
-    heartbeatAt: row.heartbeat_at as string,
-  };
 }

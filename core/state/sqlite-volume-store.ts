@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from '../volumes/volume-store.js';
-import { stateError } from './state-error.js';
+import { syncOp } from './state-error.js';
 
 type Row = Record<string, string>;
 
@@ -10,16 +10,8 @@ const toVolume = (row: Row): VolumeRecord => ({ backend: row.backend!, name: row
 export class SqliteVolumeStore implements VolumeStore {
   constructor(private readonly db: Database.Database) {}
 
-  private op<T>(operation: string, run: () => T): Promise<T> {
-    try {
-      return Promise.resolve(run());
-    } catch (error) {
-      return Promise.reject(stateError(operation, error));
-    }
-  }
-
   insertVolume(record: VolumeRecord): Promise<void> {
-    return this.op('insertVolume', () => {
+    return syncOp('insertVolume', () => {
       this.db
         .prepare('INSERT INTO volumes (backend, name, owner, created_at) VALUES (?, ?, ?, ?)')
         .run(record.backend, record.name, record.owner, record.createdAt);
@@ -27,18 +19,18 @@ export class SqliteVolumeStore implements VolumeStore {
   }
 
   getVolume(backend: string, name: string): Promise<VolumeRecord | undefined> {
-    return this.op('getVolume', () => {
+    return syncOp('getVolume', () => {
       const row = this.db.prepare('SELECT * FROM volumes WHERE backend = ? AND name = ?').get(backend, name) as Row | undefined;
       return row && toVolume(row);
     });
   }
 
   listVolumes(): Promise<VolumeRecord[]> {
-    return this.op('listVolumes', () => (this.db.prepare('SELECT * FROM volumes ORDER BY backend, name').all() as Row[]).map(toVolume));
+    return syncOp('listVolumes', () => (this.db.prepare('SELECT * FROM volumes ORDER BY backend, name').all() as Row[]).map(toVolume));
   }
 
   deleteVolume(backend: string, name: string): Promise<void> {
-    return this.op('deleteVolume', () => {
+    return syncOp('deleteVolume', () => {
       this.db.transaction(() => {
         this.db.prepare('DELETE FROM volume_shares WHERE backend = ? AND name = ?').run(backend, name);
         this.db.prepare('DELETE FROM volumes WHERE backend = ? AND name = ?').run(backend, name);
@@ -47,7 +39,7 @@ export class SqliteVolumeStore implements VolumeStore {
   }
 
   listShares(backend: string, name: string): Promise<VolumeShare[]> {
-    return this.op('listShares', () =>
+    return syncOp('listShares', () =>
       (this.db.prepare('SELECT grantee, mode FROM volume_shares WHERE backend = ? AND name = ? ORDER BY grantee').all(backend, name) as Row[]).map(
         (row) => ({ grantee: row.grantee!, mode: row.mode as ShareMode }),
       ),
@@ -55,7 +47,7 @@ export class SqliteVolumeStore implements VolumeStore {
   }
 
   putShare(backend: string, name: string, grantee: string, mode: ShareMode | null): Promise<void> {
-    return this.op('putShare', () => {
+    return syncOp('putShare', () => {
       if (mode === null) {
         this.db.prepare('DELETE FROM volume_shares WHERE backend = ? AND name = ? AND grantee = ?').run(backend, name, grantee);
         return;

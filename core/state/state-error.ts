@@ -9,6 +9,15 @@ export function stateError(operation: string, error: unknown): KernelError {
   });
 }
 
+/** A synchronous (better-sqlite3) operation as a promise; its failure rejects with `stateError`. */
+export function syncOp<T>(operation: string, run: () => T): Promise<T> {
+  try {
+    return Promise.resolve(run());
+  } catch (error) {
+    return Promise.reject(stateError(operation, error));
+  }
+}
+
 /** The refusal of a database whose schema was written by a newer kernel. */
 export function newerSchemaError(databaseVersion: number, knownVersion: number): KernelError {
   return new KernelError(

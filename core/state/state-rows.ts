@@ -1,3 +1,4 @@
+import type { ReplicaRecord } from '../cluster/cluster-store.js';
 /** Rows of the state tables to records, shared by both backends so they return identical records. */
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import type { ActivityEntry, DesiredPlugin, DropInRecord, PluginRecord, PluginState, TokenRecord } from './store.js';
@@ -55,4 +56,14 @@ export function toToken(r: Row): TokenRecord {
 
 export function toDropIn(r: Row): DropInRecord {
   return { file: r.file as string, sha256: r.sha256 as string, name: r.name as string, version: r.version as string };
+}
+
+export function toReplica(row: Row): ReplicaRecord {
+  return {
+    id: row.id as string,
+    url: (row.url as string | null) ?? null,
+    generation: Number(row.generation),
+    startedAt: row.started_at as string,
+    heartbeatAt: row.heartbeat_at as string,
+  };
 }
