@@ -15,7 +15,8 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.
 import { openPgState } from './open-pg-state.js';
 import { openState, type OpenState } from './open-state.js';
 import { migratePostgres } from './pg-migrate.js';
-import { createTestDatabase, pgTestUnavailable, type TestDatabase } from '../../tests/helpers/pg-test-database.js';
+import { createTestDatabase, type TestDatabase } from '../../tests/helpers/pg-test-database.js';
+import { needService } from '../../tests/helpers/services.js';
 import { migrateSqlite } from './sqlite-store.js';
 import type { PluginRecord, TokenRecord } from './store.js';
 
@@ -97,15 +98,7 @@ function postgresBackend(): Backend {
   };
 }
 
-const pgUnavailable = await pgTestUnavailable();
-const pgRequired = process.env.CI === 'true';
-if (pgUnavailable && !pgRequired) console.warn(`store contract: skipping the PostgreSQL half: ${pgUnavailable}`);
-
-describe('PostgreSQL for the state tests', () => {
-  it.runIf(pgRequired)('is reachable (CI=true requires it)', () => {
-    if (pgUnavailable) throw new Error(`CI=true requires PostgreSQL for these tests: ${pgUnavailable}`);
-  });
-});
+const postgres = await needService('postgres');
 
 const manifest: PluginManifest = {
   name: 'hello',
@@ -165,7 +158,7 @@ const job = (name: string, version: string, over: Partial<JobRecord> = {}): Omit
 
 describe.each([
   { backend: sqliteBackend(), skip: false },
-  { backend: postgresBackend(), skip: pgUnavailable !== undefined },
+  { backend: postgresBackend(), skip: postgres.skip },
 ])('$backend.name state', ({ backend, skip }) => {
   describe.skipIf(skip)('contract', () => {
     let state: OpenState;

@@ -12,13 +12,12 @@ import { bundleFirstPartyPlugins } from '../../core/default-plugins.js';
 import { startChildKernel, type ChildKernel } from '../helpers/child-kernel.js';
 import { fakeJob, fakeJobType, fakeTarget } from '../helpers/fake-job-plugins.js';
 import { deployForm } from '../helpers/job-upload.js';
-import { createTestDatabase, pgTestUnavailable, type TestDatabase } from '../helpers/pg-test-database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg-test-database.js';
+import { needService } from '../helpers/services.js';
 import { helloPlugin, pluginZip } from '../helpers/plugin-fixtures.js';
 import { uploadZip } from '../helpers/test-kernel.js';
 
-const pgUnavailable = await pgTestUnavailable();
-const pgRequired = process.env.CI === 'true';
-if (pgUnavailable && !pgRequired) console.warn(`kernel replicas: skipping: ${pgUnavailable}`);
+const postgres = await needService('postgres');
 const json = { 'content-type': 'application/json' };
 const EMPTY_SOURCE = pluginZip({ name: 'x', version: '0.0.0', source: '' });
 
@@ -32,13 +31,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-describe('PostgreSQL for the replica tests', () => {
-  it.runIf(pgRequired)('is reachable (CI=true requires it)', () => {
-    if (pgUnavailable) throw new Error(`CI=true requires PostgreSQL for these tests: ${pgUnavailable}`);
-  });
-});
-
-describe.skipIf(pgUnavailable !== undefined)('kernel replicas on one PostgreSQL database', () => {
+describe.skipIf(postgres.skip)('kernel replicas on one PostgreSQL database', () => {
   let database: TestDatabase;
   const running: ChildKernel[] = [];
   const replica = async (id: string): Promise<ChildKernel> => {

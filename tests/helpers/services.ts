@@ -1,43 +1,88 @@
 /**
- * Suites that need an outside service (Docker Engine, PostgreSQL) ask here. On a laptop without
- * it they skip with one clear line; in CI (`CI=true`) a missing service fails the suite instead,
- * because `.ci/run` (scripts/ci-services.sh) starts them.
+ * Suites that need an outside service ask here, once, at the top of the file:
+ *
+ * ```ts
+ * const docker = await needService('docker');
+ * describe.skipIf(docker.skip)('python jobs on Docker', () => { … });
+ * ```
+ *
+ * - The service is there: `skip` is false and the suite runs.
+ * - It is missing outside CI: `skip` is true, and one line on stderr says what is missing and the
+ *   command that provides it. The suite is skipped as a whole (vitest counts an empty suite as a
+ *   failure, so never `return` from a `describe` body instead).
+ * - It is missing under `CI=true`: a test named after the service fails with the same line, because
+ *   `.ci/run` (scripts/ci-services.sh) starts every service.
+ *
+ * `SPINDLE_TEST_SERVICES_MISSING=docker,postgres` (or `all`) makes the checks answer "missing"
+ * without asking, so the skip and fail paths can be tested on a machine that has everything
+ * (tests/services-missing.test.ts does).
  */
-import { execFileSync } from 'node:child_process';
-import { expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { pgTestUnavailable } from './pg-test-database.js';
 
-export interface ServiceCheck {
-  available: boolean;
-  /** Why not, in one line (empty when available). */
+const run = promisify(execFile);
+
+export type ServiceName = 'docker' | 'postgres';
+
+export interface ServiceGate {
+  skip: boolean;
+  /** Why not, in one line with the command that provides it (empty when available). */
   reason: string;
 }
 
-export function dockerCheck(image?: string): ServiceCheck {
+const LABELS: Record<ServiceName, string> = { docker: 'Docker Engine', postgres: 'PostgreSQL' };
+
+/** Services forced to read as missing (`SPINDLE_TEST_SERVICES_MISSING`). */
+function forcedMissing(name: ServiceName): boolean {
+  const list = (process.env.SPINDLE_TEST_SERVICES_MISSING ?? '').split(',').map((s) => s.trim());
+  return list.includes('all') || list.includes(name);
+}
+
+const firstLine = (error: unknown): string => String((error as { stderr?: string }).stderr || (error as Error).message || error).trim().split('\n')[0]!;
+
+async function dockerMissing(image: string | undefined): Promise<string | undefined> {
   try {
-    execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'pipe', timeout: 10_000 });
+    await run('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 10_000 });
   } catch (error) {
-    return { available: false, reason: `no Docker Engine (docker version failed: ${String((error as { stderr?: Buffer }).stderr ?? error).trim().split('\n')[0]}); run scripts/ci-services.sh` };
+    return `no Docker Engine answers (${firstLine(error)}); start one with scripts/ci-services.sh`;
   }
-  if (image) {
-    try {
-      execFileSync('docker', ['image', 'inspect', image], { stdio: 'pipe', timeout: 10_000 });
-    } catch {
-      return { available: false, reason: `the Docker image ${image} is missing; build it with scripts/docker-python-image.sh` };
+  if (!image) return undefined;
+  try {
+    await run('docker', ['image', 'inspect', image], { timeout: 10_000 });
+    return undefined;
+  } catch {
+    return `the Docker image ${image} is missing; build it with scripts/docker-python-image.sh`;
+  }
+}
+
+async function whyMissing(name: ServiceName, options: { image?: string }): Promise<string | undefined> {
+  if (forcedMissing(name)) return `${LABELS[name]} reads as missing (SPINDLE_TEST_SERVICES_MISSING=${process.env.SPINDLE_TEST_SERVICES_MISSING}); unset it to use the real one`;
+  switch (name) {
+    case 'docker':
+      return dockerMissing(options.image);
+    case 'postgres': {
+      const reason = await pgTestUnavailable();
+      return reason && `${reason}, or start it with scripts/ci-services.sh`;
     }
   }
-  return { available: true, reason: '' };
 }
 
 /**
- * Call at the top of a describe block that needs the service: skips the block's tests (with one
- * line on stderr) when it is missing, or fails one test saying why when running in CI.
+ * Check `name` for the suites of this file. Call at module level, before the suites: under
+ * `CI=true` a missing service registers a failing test here.
  */
-export function needService(name: string, check: ServiceCheck): boolean {
-  if (check.available) return true;
+export async function needService(name: ServiceName, options: { image?: string } = {}): Promise<ServiceGate> {
+  const reason = await whyMissing(name, options);
+  if (reason === undefined) return { skip: false, reason: '' };
+  const line = `${LABELS[name]}${options.image ? ` with ${options.image}` : ''}: ${reason}`;
   if (process.env.CI === 'true') {
-    it(`needs ${name}`, () => expect.fail(`${name} is required in CI: ${check.reason}`));
+    describe(`${LABELS[name]} for these tests`, () => {
+      it('is available (CI=true requires it)', () => expect.fail(`CI=true requires ${line}`));
+    });
   } else {
-    process.stderr.write(`skipping the ${name} tests: ${check.reason}\n`);
+    process.stderr.write(`skipping the suites that need ${line}\n`);
   }
-  return false;
+  return { skip: true, reason: line };
 }

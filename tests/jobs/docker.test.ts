@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFirstPartyPlugins } from '../../core/default-plugins.js';
 import { startKernel, type RunningKernel } from '../../core/start.js';
 import { deployForm, zipDirectory } from '../helpers/job-upload.js';
-import { dockerCheck, needService } from '../helpers/services.js';
+import { needService } from '../helpers/services.js';
 import { ADMIN_TOKEN } from '../helpers/test-kernel.js';
 
 const ADDER = fileURLToPath(new URL('../../examples/python-adder', import.meta.url));
@@ -38,8 +38,9 @@ async function waitFor(name: string, version: string, states: string[], ms = 120
   }
 }
 
-describe('python jobs on Docker', () => {
-  if (!needService('Docker', dockerCheck('spindle/python:3.11'))) return;
+const engine = await needService('docker', { image: 'spindle/python:3.11' });
+
+describe.skipIf(engine.skip)('python jobs on Docker', () => {
 
   beforeAll(async () => {
     kernel = await start();

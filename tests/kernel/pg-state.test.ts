@@ -8,13 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, pgTestUnavailable, type TestDatabase } from '../helpers/pg-test-database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg-test-database.js';
+import { needService } from '../helpers/services.js';
 import { helloPlugin, pluginZip } from '../helpers/plugin-fixtures.js';
 import { startTestKernel, uploadZip } from '../helpers/test-kernel.js';
 
-const pgUnavailable = await pgTestUnavailable();
-const pgRequired = process.env.CI === 'true';
-if (pgUnavailable && !pgRequired) console.warn(`kernel on PostgreSQL: skipping: ${pgUnavailable}`);
+const postgres = await needService('postgres');
 
 type TestKernel = Awaited<ReturnType<typeof startTestKernel>>;
 let k: TestKernel | undefined;
@@ -23,13 +22,7 @@ afterEach(async () => {
   k = undefined;
 });
 
-describe('PostgreSQL for the kernel tests', () => {
-  it.runIf(pgRequired)('is reachable (CI=true requires it)', () => {
-    if (pgUnavailable) throw new Error(`CI=true requires PostgreSQL for these tests: ${pgUnavailable}`);
-  });
-});
-
-describe.skipIf(pgUnavailable !== undefined)('a kernel on PostgreSQL state', () => {
+describe.skipIf(postgres.skip)('a kernel on PostgreSQL state', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase();
