@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { bundleFirstPartyPlugins } from '../core/default-plugins.js';
+import { bundleFirstPartyPlugins } from '../core/plugins/default-plugins.js';
 import { ADMIN_TOKEN, removeHome, tempHome } from './bench-kernel.js';
 import { createBenchDatabase } from './bench-postgres.js';
 import { pluginZip, type BenchPlugin } from './fixtures.js';

@@ -4,8 +4,8 @@
  * same one-transaction pass committed to PostgreSQL vs to SQLite.
  */
 import path from 'node:path';
-import type { JobRecord } from '../core/jobs/job-record.js';
-import type { JobStore } from '../core/jobs/job-store.js';
+import type { JobRecord } from '../core/state/job-record.js';
+import type { JobStore } from '../core/state/job-store.js';
 import { openPgState } from '../core/state/open-pg-state.js';
 import { SqliteJobStore } from '../core/state/sqlite-job-store.js';
 import { openSqliteStore } from '../core/state/sqlite-store.js';

@@ -3,15 +3,15 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { ensureAdminToken } from './admin-token.js';
-import { installDefaultPlugins } from './default-plugins.js';
-import { DropInWatcher } from './drop-in-watcher.js';
+import { ensureAdminToken } from './auth/admin-token.js';
+import { installDefaultPlugins } from './plugins/default-plugins.js';
+import { DropInWatcher } from './plugins/drop-in-watcher.js';
 import { describeError } from './errors/kernel-error.js';
-import { homePaths } from './home-paths.js';
+import { homePaths } from './system/home-paths.js';
 import { buildHttpServer } from './http/build-http-server.js';
 import { limitsFromEnv } from './intake/zip-limits.js';
 import { Kernel } from './kernel.js';
-import { kernelVersion } from './kernel-version.js';
+import { kernelVersion } from './system/kernel-version.js';
 import { openState } from './state/open-state.js';
 
 export interface StartOptions {
@@ -83,7 +83,7 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   const detach = guardProcess(kernel, logger);
   await kernel.boot();
   if (options.withDefaults) {
-    await installDefaultPlugins(kernel, logger);
+    await installDefaultPlugins(kernel.plugins, logger);
     kernel.jobs.scheduling.wakeAll();
   }
   const app = await buildHttpServer(kernel, { logger, bodyLimitBytes: limits.maxZipBytes, proxyTimeoutMs: numberFromEnv(env, 'SPINDLE_PROXY_TIMEOUT_MS', 60_000) });
@@ -91,9 +91,9 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const dropIn = new DropInWatcher(kernel, logger);
+  const dropIn = new DropInWatcher(kernel.plugins, kernel.store, kernel.paths.dropIn, logger);
   await dropIn.start();
-  await kernel.sync.start(`http://${host}:${port}`);
+  await kernel.plugins.sync.start(`http://${host}:${port}`);
   logger.info({ home: paths.root, url: `http://${host}:${port}`, replica: replicaId, sharedState: cluster.shared }, 'spindle kernel started');
 
   let closing: Promise<void> | undefined;
@@ -124,7 +124,7 @@ function guardProcess(kernel: Kernel, logger: Logger): () => void {
     const match = stack.match(new RegExp(`${escapeRegExp(kernel.paths.plugins + path.sep)}([^${escapeRegExp(path.sep)}]+)${escapeRegExp(path.sep)}([^${escapeRegExp(path.sep)}]+)`));
     if (match) {
       logger.error({ plugin: match[1], version: match[2], err: describeError(error) }, 'a plugin threw outside any kernel call; taking it out of service');
-      void kernel.failPlugin(match[1]!, match[2]!, describeError(error)).catch(() => undefined);
+      void kernel.plugins.fail(match[1]!, match[2]!, describeError(error)).catch(() => undefined);
     } else {
       logger.error({ err: describeError(error), stack }, 'uncaught error outside any plugin; the kernel keeps running');
     }

@@ -25,7 +25,7 @@
  * Throwing from any handler a plugin registers never stops the kernel or another plugin: the error
  * is logged with the plugin's name; what it means for the caller is documented per hook.
  */
-import type { HookHandler } from './hook-catalogue.js';
+import type { HookHandler, TapOptions } from './hook-catalogue.js';
 import type { Principal, SignupEvent } from './hook-types.js';
 import type { PluginManifest } from './manifest.js';
 import type { InfrastructureProvider, JobStateReport, JobTypeProvider, SchedulerProvider, StorageProvider } from './providers.js';
@@ -43,13 +43,13 @@ export interface PluginLogger {
 /** `ctx.auth`: taps on the auth hooks. See `HookSpecs` for what returning or throwing means. */
 export interface AuthExtensionPoint {
   /** Runs first on every request; return `{principal}` from a cookie or header (SSO), or nothing. */
-  preAuth(handler: HookHandler<'auth.preAuth'>): void;
+  preAuth(handler: HookHandler<'auth.preAuth'>, options?: TapOptions): void;
   /** Return `{principal}` for credentials you recognise, `{reject: reason}` for ones you refuse. */
-  authenticate(handler: HookHandler<'auth.authenticate'>): void;
+  authenticate(handler: HookHandler<'auth.authenticate'>, options?: TapOptions): void;
   /** Return `{decision: 'allow'}` or `{decision: 'deny', reason}`, or nothing for no opinion. */
-  authorize(handler: HookHandler<'auth.authorize'>): void;
-  onPostAuthenticate(handler: HookHandler<'auth.postAuthenticate'>): void;
-  onPostSignup(handler: HookHandler<'auth.postSignup'>): void;
+  authorize(handler: HookHandler<'auth.authorize'>, options?: TapOptions): void;
+  onPostAuthenticate(handler: HookHandler<'auth.postAuthenticate'>, options?: TapOptions): void;
+  onPostSignup(handler: HookHandler<'auth.postSignup'>, options?: TapOptions): void;
   /**
    * Tell the kernel a user signed up with this plugin (self-service or first sight through SSO).
    * The kernel fires `auth.postSignup` (listeners cannot fail or delay the signup), writes the
@@ -63,16 +63,16 @@ export interface JobTypesExtensionPoint {
   /** Register a job type. The key is `name:version`; a taken key is refused. */
   register(provider: JobTypeProvider): void;
   /** Return the (possibly changed) manifest, or throw to reject it with your message. */
-  validateManifest(handler: HookHandler<'jobs.validateManifest'>): void;
+  validateManifest(handler: HookHandler<'jobs.validateManifest'>, options?: TapOptions): void;
 }
 
 /** `ctx.scheduling`: schedulers (one per name) and admission / placement policy. */
 export interface SchedulingExtensionPoint {
   registerScheduler(name: string, provider: SchedulerProvider): void;
   /** Runs at enqueue; return `{reject: reason}` to refuse the job. */
-  admit(handler: HookHandler<'scheduling.admit'>): void;
+  admit(handler: HookHandler<'scheduling.admit'>, options?: TapOptions): void;
   /** Runs per job × agent, synchronously (hot path): return `{reject: reason}` to rule the agent out. */
-  filter(handler: HookHandler<'scheduling.filter'>): void;
+  filter(handler: HookHandler<'scheduling.filter'>, options?: TapOptions): void;
 }
 
 export interface InfrastructureExtensionPoint {
@@ -91,13 +91,13 @@ export interface StorageExtensionPoint {
 
 /** `ctx.events`: listen to kernel events. `pattern` is an exact type (`plugin.installed`) or `family.*`. */
 export interface EventsExtensionPoint {
-  on(pattern: string, handler: HookHandler<'events.plugin'>): void;
+  on(pattern: string, handler: HookHandler<'events.plugin'>, options?: TapOptions): void;
 }
 
 /** `ctx.plugins`: take part in plugin lifecycle decisions. */
 export interface PluginsExtensionPoint {
   /** Asked before `name@version` is uninstalled: append who still uses it to `query.users`. */
-  inUse(handler: HookHandler<'plugins.inUse'>): void;
+  inUse(handler: HookHandler<'plugins.inUse'>, options?: TapOptions): void;
 }
 
 /** A request to one of the plugin's own routes, as plain data. */

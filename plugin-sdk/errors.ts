@@ -57,9 +57,15 @@ export class VolumeError extends PluginError {
   }
 }
 
-/** The kind of a `VolumeError` from any copy of the SDK, or undefined for any other value. */
+/**
+ * The kind of a `VolumeError` from any copy of the SDK, or of an error it caused (the kernel wraps
+ * what a provider throws in its own error, keeping the original as `cause`); undefined otherwise.
+ */
 export function volumeErrorKind(value: unknown): VolumeErrorKind | undefined {
-  if (!isPluginError(value)) return undefined;
+  if (!isPluginError(value)) {
+    const cause = (value as { cause?: unknown } | null)?.cause;
+    return cause !== undefined && isPluginError(cause) ? volumeErrorKind(cause) : undefined;
+  }
   const kind = (value as Partial<VolumeError>).volumeError;
   return kind !== undefined && kind in VOLUME_STATUS ? kind : undefined;
 }

@@ -65,8 +65,12 @@ export type HookName = keyof HookSpecs;
 export type HookArg<N extends HookName> = HookSpecs[N]['arg'];
 export type HookResult<N extends HookName> = HookSpecs[N]['result'];
 
-/** The kind of every hook. Frozen: the catalogue changes only with the plugin API version. */
-export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze({
+/**
+ * The kind of every hook. Frozen: the catalogue changes only with the plugin API version. The
+ * compiler checks that every hook of `HookSpecs` has exactly one kind, and reads the kinds back
+ * (`HookHandler` gives sync hooks sync handlers).
+ */
+export const HOOK_KINDS = Object.freeze({
   'auth.preAuth': 'series-bail',
   'auth.authenticate': 'series-bail',
   'auth.authorize': 'series-bail',
@@ -81,12 +85,28 @@ export const HOOK_KINDS: Readonly<Record<HookName, HookKind>> = Object.freeze({
   'events.user': 'parallel-notify',
   'events.volume': 'parallel-notify',
   'events.system': 'parallel-notify',
-});
+} as const satisfies { readonly [N in HookName]: HookKind });
+
+/** The kind of hook `N`, as a type. */
+export type HookKindOf<N extends HookName> = (typeof HOOK_KINDS)[N];
 
 /** A tap function as a plugin writes it: sync hooks take sync functions, the rest may be async. */
-export type HookHandler<N extends HookName> = HOOK_KIND_OF<N> extends 'sync-bail'
+export type HookHandler<N extends HookName> = HookKindOf<N> extends 'sync-bail'
   ? (arg: HookArg<N>) => HookResult<N>
   : (arg: HookArg<N>) => HookResult<N> | Promise<HookResult<N>>;
 
-// The compiler cannot read HOOK_KINDS at the type level, so the sync hooks are named here too.
-type HOOK_KIND_OF<N extends HookName> = N extends 'scheduling.filter' ? 'sync-bail' : 'async';
+/**
+ * Where a tap runs among the taps of one hook (the optional last argument of every tap method,
+ * e.g. `ctx.auth.authenticate(handler, { before: ['auth-token'] })`). Taps run, or are asked, in
+ * this order:
+ * 1. by `stage`, lower first (default 0; negative runs early, positive late);
+ * 2. a tap whose `before` names a plugin runs before every tap of that plugin (within its stage);
+ * 3. otherwise by plugin name, then in the order the plugin registered them.
+ * The order never depends on which plugin was activated first, and a swap to a new version keeps
+ * its place. For `series-bail` hooks the first answer wins, so order decides who answers.
+ */
+export interface TapOptions {
+  stage?: number;
+  /** Plugin name(s) this tap must run before. */
+  before?: string | readonly string[];
+}

@@ -1,5 +1,5 @@
 import type { Principal } from '../../plugin-sdk/hook-types.js';
-import { authenticateAdminToken } from '../admin-token.js';
+import { authenticateAdminToken } from './admin-token.js';
 import type { StateStore } from '../state/store.js';
 
 /**

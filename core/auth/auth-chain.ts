@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuthOutcome, Principal, RequestInfo, ResourceRef } from '../../plugin-sdk/hook-types.js';
 import { KernelError, describeError, isKernelError } from '../errors/kernel-error.js';
-import type { KernelHooks } from '../hooks.js';
+import type { KernelHooks } from '../hooks/hooks.js';
 
 /** How a resource reads in a refusal: `job adder@1.0.0`, `plugin hello`, `all jobs`. */
 export function describeResource(resource: ResourceRef): string {

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { SignupEvent } from '../../plugin-sdk/hook-types.js';
-import type { ActivityRecorder } from '../activity-recorder.js';
+import type { ActivityRecorder } from '../system/activity-recorder.js';
 import { describeError } from '../errors/kernel-error.js';
-import type { KernelHooks } from '../hooks.js';
+import type { KernelHooks } from '../hooks/hooks.js';
 
 /**
  * `ctx.auth.signedUp`: notify the `auth.postSignup` listeners without waiting (one that fails is

@@ -1,9 +1,9 @@
 /** The kernel's HTTP API (`/api/v1`) as functions, one per endpoint, on global `fetch`. */
-import type { MaintenanceState } from '../maintenance.js';
+import type { MaintenanceState } from '../system/maintenance.js';
 import type { ActivityEntry, ActivityFilter } from '../state/store.js';
-import type { ConfigView, HealthView, InstallResult, PluginView } from '../kernel-api.js';
+import type { ConfigView, HealthView, InstallResult, PluginView } from '../http/kernel-api.js';
 import type { JobDetailView, JobView } from '../jobs/jobs-api.js';
-import type { QueueConfig } from '../jobs/job-record.js';
+import type { QueueConfig } from '../state/job-record.js';
 import type { LogChunk, VolumeFile } from '../../plugin-sdk/providers.js';
 import type { VolumeDetailView, VolumeView } from '../volumes/volume-service.js';
 import { CliError } from './io.js';

@@ -1,7 +1,7 @@
 /** `spindle jobs [get]`, `logs`, `call`, `delete` and `queue`: looking at and talking to deployed jobs. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { FINAL_STATES } from '../jobs/job-record.js';
+import { FINAL_STATES } from '../state/job-record.js';
 import type { JobCallResult } from './api-client.js';
 import type { CommandContext } from './context.js';
 import { oneLine, toJson } from './format.js';

@@ -1,6 +1,6 @@
 /** Follows a job from PENDING to where it settles, printing each phase once, as `deploy` and `redeploy` do. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobEvent, JobState } from '../jobs/job-record.js';
+import type { JobEvent, JobState } from '../state/job-record.js';
 import type { JobDetailView, JobView } from '../jobs/jobs-api.js';
 import type { ApiClient } from './api-client.js';
 import { CliError } from './io.js';

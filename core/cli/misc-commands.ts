@@ -1,5 +1,5 @@
 /** `spindle activity` and `spindle login`. */
-import type { MaintenanceState } from '../maintenance.js';
+import type { MaintenanceState } from '../system/maintenance.js';
 import type { Command } from 'commander';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { renderTable } from './format.js';

@@ -1,7 +1,7 @@
 /** `spindle plugin config get|set`: read and change a plugin's config (secrets come back masked). */
 import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
-import type { ConfigView } from '../kernel-api.js';
+import type { ConfigView } from '../http/kernel-api.js';
 import { parseAssignments, readConfigValues } from './config-values.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './io.js';

@@ -1,5 +1,5 @@
 /** Text renderings of plugin listings for `spindle plugin list|get|install`. */
-import type { InstallResult, PluginView } from '../kernel-api.js';
+import type { InstallResult, PluginView } from '../http/kernel-api.js';
 import { renderFields, renderTable } from './format.js';
 
 /** One word for a plugin: the active version's state, else disabled / failed / installed. */

@@ -66,6 +66,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   KRN_ERR_ACTION_NOT_FOUND: { status: 404, hint: '`GET /api/v1/plugins/<name>` lists the plugin\'s actions.' },
   KRN_ERR_ACTION_INPUT_INVALID: { status: 400, hint: 'Fix the action input against the action\'s inputSchema.' },
   KRN_ERR_PLUGIN_FAILED: { status: 502, hint: 'The plugin failed while handling the call; its log lines carry its name.' },
+  KRN_ERR_PLUGIN_TIMEOUT: { status: 504, hint: 'The plugin did not answer within the call\'s time limit (docs/guides/plugin-authors.md, "Time limits"); its log lines carry its name.' },
   KRN_ERR_PLUGIN_REJECTED: { status: 400, hint: 'The plugin refused the input; the message says why.' },
   KRN_ERR_PLUGIN_NOT_ACTIVE: { status: 503, hint: 'Activate the plugin (`spindle plugin enable`) or fix its failure first.' },
   KRN_ERR_HOOK_FAILED: { status: 503, hint: 'A plugin tapping this hook threw; its log lines carry its name.' },

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { KernelApi } from '../kernel-api.js';
+import type { KernelApi } from './kernel-api.js';
 import type { ActivityFilter } from '../state/store.js';
 import { actorOf } from './admin-auth.js';
 import { ref, responses } from './schemas.js';

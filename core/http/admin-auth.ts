@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal, RequestInfo } from '../../plugin-sdk/hook-types.js';
 import { KernelError } from '../errors/kernel-error.js';
-import type { KernelApi } from '../kernel-api.js';
+import type { KernelApi } from './kernel-api.js';
 import { permissionOf } from './route-permissions.js';
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { KernelApi } from '../kernel-api.js';
+import type { KernelApi } from './kernel-api.js';
 import { registerActivityRoutes, registerMaintenanceRoutes } from './activity-routes.js';
 import { registerAdminAuth } from './admin-auth.js';
 import { registerBodyParsers } from './body-parsers.js';
@@ -17,7 +17,7 @@ import { registerSystemRoutes } from './system-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerVolumeRoutes } from './volume-routes.js';
 import { recordRefusals } from './refusal-activity.js';
-import { registerJobProxy } from '../proxy/job-proxy.js';
+import { registerJobProxy } from './job-proxy.js';
 
 export interface HttpServerOptions {
   /** pino logger for request logs and errors, or false for none. */

@@ -6,7 +6,7 @@ import type { VolumeView, VolumesApi } from '../volumes/volume-service.js';
 import type { VolumeFile } from '../../plugin-sdk/providers.js';
 import { Registry } from 'prom-client';
 import type { Principal } from '../../plugin-sdk/hook-types.js';
-import type { ConfigView, HealthView, InstallResult, KernelApi, PluginView } from '../kernel-api.js';
+import type { ConfigView, HealthView, InstallResult, KernelApi, PluginView } from './kernel-api.js';
 import type { ActivityEntry } from '../state/store.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';

@@ -1,6 +1,6 @@
 import type { FastifyRequest, FastifySchema } from 'fastify';
 import { KernelError } from '../errors/kernel-error.js';
-import type { InstallSource } from '../kernel-api.js';
+import type { InstallSource } from './kernel-api.js';
 
 const HOW = 'send the ZIP as the body (Content-Type: application/zip), as a multipart/form-data file, or JSON {"url": "https://..."} or {"path": "/abs/file.zip"}';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { KernelError } from '../errors/kernel-error.js';
-import type { KernelApi } from '../kernel-api.js';
-import type { DeployInput } from '../jobs/job-service.js';
+import type { KernelApi } from './kernel-api.js';
+import type { DeployInput } from '../jobs/deploy-check.js';
 import type { JobView } from '../jobs/jobs-api.js';
 import { actorOf } from './admin-auth.js';
 import { responses } from './schemas.js';

@@ -2,7 +2,7 @@ import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders } fro
 import type { FastifyInstance, FastifyReply, FastifySchema } from 'fastify';
 import type { PluginHttpResponse } from '../../plugin-sdk/context.js';
 import { KernelError } from '../errors/kernel-error.js';
-import type { KernelApi } from '../kernel-api.js';
+import type { KernelApi } from './kernel-api.js';
 import { CREDENTIAL_HEADERS } from './admin-auth.js';
 import { paramsWith } from './schemas.js';
 

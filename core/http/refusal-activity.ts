@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import type { ActivityInput } from '../activity-recorder.js';
-import type { KernelApi } from '../kernel-api.js';
+import type { ActivityInput } from '../system/activity-recorder.js';
+import type { KernelApi } from './kernel-api.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { KernelApi } from '../kernel-api.js';
+import type { KernelApi } from './kernel-api.js';
 import { ref, responses } from './schemas.js';
 
 export function registerSystemRoutes(app: FastifyInstance, kernel: KernelApi): void {

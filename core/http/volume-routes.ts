@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import type { KernelApi } from '../kernel-api.js';
+import type { KernelApi } from './kernel-api.js';
 import { responses } from './schemas.js';
 
 const BASE = '/api/v1/volumes';

@@ -1,8 +1,8 @@
 import { KernelError, describeError } from '../errors/kernel-error.js';
-import type { KernelHooks } from '../hooks.js';
+import type { KernelHooks } from '../hooks/hooks.js';
 import { addInto } from '../scheduling/scheduling-snapshot.js';
-import { FINAL_STATES, totalResources, type JobRecord, type QueueConfig } from './job-record.js';
-import type { JobStore } from './job-store.js';
+import { FINAL_STATES, totalResources, type JobRecord, type QueueConfig } from '../state/job-record.js';
+import type { JobStore } from '../state/job-store.js';
 import { jobSubject } from './job-transitions.js';
 
 /**

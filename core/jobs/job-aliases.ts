@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { KernelError } from '../errors/kernel-error.js';
-import type { JobRecord } from './job-record.js';
+import type { JobRecord } from '../state/job-record.js';
 
 /**
  * The job `name` at `alias`: an exact version, `latest` (the highest stable version deployed),

@@ -2,11 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../../plugin-sdk/providers.js';
 import { describeError } from '../errors/kernel-error.js';
-import type { HomePaths } from '../home-paths.js';
-import type { KernelRegistries } from '../registries.js';
-import type { JobRecord } from './job-record.js';
+import type { HomePaths } from '../system/home-paths.js';
+import type { KernelRegistries } from '../registries/registries.js';
+import type { JobRecord } from '../state/job-record.js';
 import { jobPaths } from './job-paths.js';
-import type { JobStore } from './job-store.js';
+import type { JobStore } from '../state/job-store.js';
 import type { JobTransitions } from './job-transitions.js';
 import type { VolumeService } from '../volumes/volume-service.js';
 

@@ -5,7 +5,7 @@
  * mirror it and `job-manifest.test.ts` fails when the two drift apart.
  */
 import { Ajv } from 'ajv';
-import { MESSAGE_KEYWORDS, describeSchemaErrors } from '../schema-problems.js';
+import { MESSAGE_KEYWORDS, describeSchemaErrors } from '../errors/schema-problems.js';
 import semver from 'semver';
 import type { JobManifestData } from '../../plugin-sdk/hook-types.js';
 import type { ErrorCode } from '../errors/catalogue.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { HomePaths } from '../home-paths.js';
+import type { HomePaths } from '../system/home-paths.js';
 
 /** Where a job's files live: `<home>/jobs/<job id>/{source,work,logs}`. */
 export function jobPaths(home: HomePaths, jobId: string): { root: string; source: string; work: string; logs: string } {

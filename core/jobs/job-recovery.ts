@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { describeError } from '../errors/kernel-error.js';
-import type { KernelRegistries } from '../registries.js';
+import type { KernelRegistries } from '../registries/registries.js';
 import { jobSpec } from './job-binder.js';
-import type { JobRecord } from './job-record.js';
-import type { JobStore } from './job-store.js';
+import type { JobRecord } from '../state/job-record.js';
+import type { JobStore } from '../state/job-store.js';
 import type { JobTransitions } from './job-transitions.js';
 
 /**

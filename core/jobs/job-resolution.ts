@@ -1,5 +1,5 @@
 import { KernelError } from '../errors/kernel-error.js';
-import type { KernelRegistries } from '../registries.js';
+import type { KernelRegistries } from '../registries/registries.js';
 import { parseJobtype, resolveJobtypeVersion } from './job-manifest.js';
 
 /** The exact `name:version` of an active job type that `jobtype` (`python3:1.x`, …) selects. */

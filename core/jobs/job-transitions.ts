@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { ActivityRecorder } from '../activity-recorder.js';
-import type { JobRecord, JobState } from './job-record.js';
-import type { JobStore, Transition } from './job-store.js';
+import type { ActivityRecorder } from '../system/activity-recorder.js';
+import type { JobRecord, JobState } from '../state/job-record.js';
+import type { JobStore, Transition } from '../state/job-store.js';
 
 /** Where a job may go from each state (DESIGN.md §6). Anything else is refused by the store. */
 export const NEXT_STATES: Readonly<Record<JobState, readonly JobState[]>> = Object.freeze({

@@ -1,8 +1,8 @@
 import type { Principal } from '../../plugin-sdk/hook-types.js';
 import type { LogChunk } from '../../plugin-sdk/providers.js';
-import type { JobEvent, JobRecord, QueueConfig } from './job-record.js';
-import type { JobFilter } from './job-store.js';
-import type { DeployInput } from './job-service.js';
+import type { JobEvent, JobRecord, QueueConfig } from '../state/job-record.js';
+import type { JobFilter } from '../state/job-store.js';
+import type { DeployInput } from './deploy-check.js';
 
 /** A job as the API shows it (secrets are never part of it). */
 export type JobView = JobRecord;

@@ -3,22 +3,24 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DependencyContainer } from 'tsyringe';
 import type { ActionDefinition, PluginContext } from '../../plugin-sdk/context.js';
-import { secretValues } from '../config/plugin-config.js';
-import { scrubbingLogger } from './scrubbing-logger.js';
-import type { HookHandler, HookName } from '../../plugin-sdk/hook-catalogue.js';
+import { EVENT_FAMILIES, type EventFamily } from '../../plugin-sdk/event-catalogue.js';
+import type { HookHandler, HookName, TapOptions } from '../../plugin-sdk/hook-catalogue.js';
 import type { KernelEvent, SignupEvent } from '../../plugin-sdk/hook-types.js';
 import type { JobStateReport } from '../../plugin-sdk/providers.js';
 import { PLUGIN_API_VERSION } from '../../plugin-sdk/version.js';
+import { secretValues } from '../config/plugin-config.js';
 import { KernelError } from '../errors/kernel-error.js';
-import { makeTap, replaceTaps, type KernelHooks } from '../hooks.js';
-import type { KernelRegistries } from '../registries.js';
-import type { Registry } from '../registry.js';
-import { wrapTap } from './hook-wrappers.js';
+import type { HookTaps, OwnedTap } from '../hooks/hook-taps.js';
+import type { KernelRegistries } from '../registries/registries.js';
+import type { Registry } from '../registries/registry.js';
+import { hookTap } from './hook-tap.js';
 import type { PluginInstance } from './plugin-instance.js';
+import { scrubbingLogger } from './scrubbing-logger.js';
+import { sealProvider } from './seal-provider.js';
 import { trackedExec, trackedTimers } from './tracked-resources.js';
 
 export interface ContextDeps {
-  hooks: KernelHooks;
+  taps: HookTaps;
   registries: KernelRegistries;
   logger: Logger;
   container: DependencyContainer;
@@ -26,7 +28,7 @@ export interface ContextDeps {
   dataRoot: string;
   kernelVersion: string;
   hookTimeoutMs: number;
-  /** Where `ctx.infrastructure.reportJobState` goes (the job service). */
+  /** Where `ctx.infrastructure.reportJobState` goes (the job side of the kernel). */
   reportJobState(plugin: string, report: JobStateReport): void;
   /** Where `ctx.auth.signedUp` goes (fires `auth.postSignup` and `user.signedUp`). */
   signedUp(plugin: string, event: SignupEvent): void;
@@ -34,15 +36,13 @@ export interface ContextDeps {
   activeInstanceOf(name: string): PluginInstance | undefined;
 }
 
-const EVENT_FAMILIES = ['job', 'plugin', 'user', 'volume', 'system'] as const;
-
-function eventHooksFor(pattern: string): HookName[] {
-  if (pattern === '*') return EVENT_FAMILIES.map((f) => `events.${f}` as HookName);
-  const family = pattern.split('.')[0] as (typeof EVENT_FAMILIES)[number];
+function eventHooksFor(pattern: string): `events.${EventFamily}`[] {
+  if (pattern === '*') return EVENT_FAMILIES.map((f) => `events.${f}` as const);
+  const family = pattern.split('.')[0] as EventFamily;
   if (!EVENT_FAMILIES.includes(family)) {
     throw new KernelError('KRN_ERR_BAD_REQUEST', `events.on("${pattern}"): the family must be one of ${EVENT_FAMILIES.join(', ')}, or "*"`);
   }
-  return [`events.${family}` as HookName];
+  return [`events.${family}`];
 }
 
 function matchesEvent(pattern: string, type: string): boolean {
@@ -57,16 +57,15 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
   const dataDir = path.join(deps.dataRoot, manifest.name);
   mkdirSync(dataDir, { recursive: true });
 
-  const tap = <N extends HookName>(name: N, handler: HookHandler<N>): void => {
-    const wrapped = wrapTap(name, manifest.name, handler as (arg: unknown) => unknown, {
-      timeoutMs: deps.hookTimeoutMs,
-      logger: deps.logger,
-      counter: instance,
-    });
-    const owned = makeTap(name, instance.owner, wrapped.fn, wrapped.type);
-    instance.ledger.add('tap', name, () => replaceTaps(deps.hooks[name], instance.id, []));
+  const tap = <N extends HookName>(name: N, handler: HookHandler<N>, options: TapOptions = {}, what?: string): void => {
+    const owned: OwnedTap = {
+      owner: instance.owner,
+      options,
+      tap: hookTap(instance, name, handler as (arg: never) => unknown, { timeoutMs: deps.hookTimeoutMs, logger: deps.logger, ...(what ? { what } : {}) }),
+    };
+    instance.ledger.add('tap', name, () => deps.taps.replace(name, instance.id, []));
     if (instance.committed) {
-      replaceTaps(deps.hooks[name], undefined, [owned]);
+      deps.taps.replace(name, undefined, [owned]);
     } else {
       const list = instance.staged.taps.get(name) ?? [];
       list.push(owned);
@@ -79,15 +78,16 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
     registry.checkFree(key, instance.owner, replacing);
     const staged = instance.staged.registries.get(registry as Registry<unknown>) ?? new Map<string, unknown>();
     if (staged.has(key)) throw new KernelError('KRN_ERR_DUPLICATE', `${registry.kind} "${key}" registered twice`, { plugin: manifest.name });
-    staged.set(key, trackProvider(instance, provider));
+    const sealed = sealProvider(instance, registry.kind, key, provider);
+    staged.set(key, sealed);
     instance.staged.registries.set(registry as Registry<unknown>, staged);
     instance.ledger.add('registry', `${registry.kind} ${key}`, () => registry.removeOwner(instance.id));
-    if (instance.committed) registry.replaceOwner(undefined, instance.owner, new Map([[key, staged.get(key)]]) as Map<string, T>);
+    if (instance.committed) registry.replaceOwner(undefined, instance.owner, new Map([[key, sealed]]));
   };
 
   const services = deps.container.createChildContainer();
   instance.ledger.add('services', 'DI container', () => services.dispose());
-  const timers = trackedTimers(instance.ledger, logger);
+  const timers = trackedTimers(instance, instance.ledger, logger);
 
   return Object.freeze({
     manifest: Object.freeze({ ...manifest }),
@@ -98,23 +98,23 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
     signal: instance.abort.signal,
     kernel: Object.freeze({ version: deps.kernelVersion, pluginApiVersion: PLUGIN_API_VERSION }),
     auth: {
-      preAuth: (h) => tap('auth.preAuth', h),
-      authenticate: (h) => tap('auth.authenticate', h),
-      authorize: (h) => tap('auth.authorize', h),
-      onPostAuthenticate: (h) => tap('auth.postAuthenticate', h),
-      onPostSignup: (h) => tap('auth.postSignup', h),
+      preAuth: (h, o) => tap('auth.preAuth', h, o),
+      authenticate: (h, o) => tap('auth.authenticate', h, o),
+      authorize: (h, o) => tap('auth.authorize', h, o),
+      onPostAuthenticate: (h, o) => tap('auth.postAuthenticate', h, o),
+      onPostSignup: (h, o) => tap('auth.postSignup', h, o),
       signedUp: (event) => {
         if (!instance.ledger.isClosed) deps.signedUp(manifest.name, event);
       },
     },
     jobTypes: {
       register: (p) => register(deps.registries.jobTypes, `${p.name}:${p.version}`, p),
-      validateManifest: (h) => tap('jobs.validateManifest', h),
+      validateManifest: (h, o) => tap('jobs.validateManifest', h, o),
     },
     scheduling: {
       registerScheduler: (name, p) => register(deps.registries.schedulers, name, p),
-      admit: (h) => tap('scheduling.admit', h),
-      filter: (h) => tap('scheduling.filter', h),
+      admit: (h, o) => tap('scheduling.admit', h, o),
+      filter: (h, o) => tap('scheduling.filter', h, o),
     },
     infrastructure: {
       registerTarget: (name, p) => register(deps.registries.targets, name, p),
@@ -124,24 +124,25 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
     },
     storage: { registerBackend: (name, p) => register(deps.registries.storage, name, p) },
     events: {
-      on: (pattern, handler) => {
+      on: (pattern, handler, options) => {
         for (const hook of eventHooksFor(pattern)) {
-          tap(hook as 'events.plugin', (event: KernelEvent) => (matchesEvent(pattern, event.type) ? handler(event) : undefined));
+          const listener = (event: KernelEvent) => (matchesEvent(pattern, event.type) ? handler(event) : undefined);
+          tap(hook, listener, options, `listener on "${pattern}"`);
         }
       },
     },
-    plugins: { inUse: (h) => tap('plugins.inUse', h) },
+    plugins: { inUse: (h, o) => tap('plugins.inUse', h, o) },
     http: {
       route: (method, routePath, handler) => {
         if (!routePath.startsWith('/')) throw new KernelError('KRN_ERR_BAD_REQUEST', `route path "${routePath}" must start with /`, { plugin: manifest.name });
-        instance.routes.push({ method, path: routePath, handler: instance.track(handler) });
+        instance.routes.push({ method, path: routePath, handler });
         instance.ledger.add('route', `${method} ${routePath}`, () => void instance.routes.splice(0));
       },
     },
     actions: {
       register: (name, action: ActionDefinition) => {
         if (instance.actions.has(name)) throw new KernelError('KRN_ERR_DUPLICATE', `action "${name}" registered twice`, { plugin: manifest.name });
-        instance.actions.set(name, { ...action, handler: instance.track(action.handler.bind(action)) });
+        instance.actions.set(name, { ...action, handler: action.handler.bind(action) });
         instance.ledger.add('action', name, () => void instance.actions.delete(name));
       },
     },
@@ -156,22 +157,4 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
     setInterval: timers.setInterval,
     clearTimer: timers.clearTimer,
   } satisfies PluginContext);
-}
-
-/** Wrap every method of a provider so calls into it are counted for drain. */
-function trackProvider<T extends object>(instance: PluginInstance, provider: T): T {
-  const tracked: Record<string, unknown> = {};
-  for (const key of allKeys(provider)) {
-    const value = (provider as Record<string, unknown>)[key];
-    tracked[key] = typeof value === 'function' ? instance.track((value as (...a: unknown[]) => unknown).bind(provider)) : value;
-  }
-  return tracked as T;
-}
-
-function allKeys(obj: object): string[] {
-  const keys = new Set<string>();
-  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    for (const key of Object.getOwnPropertyNames(o)) if (key !== 'constructor') keys.add(key);
-  }
-  return [...keys];
 }

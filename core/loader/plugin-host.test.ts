@@ -4,16 +4,20 @@ import { describe, expect, it } from 'vitest';
 import { fixtureManifest, helloPlugin, writePluginDir, type FixturePlugin } from '../../tests/helpers/plugin-fixtures.js';
 import { makeHost } from '../../tests/helpers/host-deps.js';
 import { cachedModulesUnder } from './module-loader.js';
+import { dispatchRoute } from './plugin-dispatch.js';
 
 function install(root: string, plugin: FixturePlugin): { dir: string; manifest: ReturnType<typeof fixtureManifest> } {
   const dir = writePluginDir(path.join(root, 'plugins', plugin.name, plugin.version), plugin);
   return { dir, manifest: fixtureManifest(plugin) };
 }
 
+/** Call a route of the active `hello` through the seam, as the kernel does. */
+function get(host: ReturnType<typeof makeHost>['host'], routePath: string) {
+  return dispatchRoute(host.activeInstance('hello')!, { method: 'GET', path: routePath, params: {}, query: {}, headers: {}, body: undefined });
+}
+
 async function callHello(host: ReturnType<typeof makeHost>['host']): Promise<unknown> {
-  const route = host.activeInstance('hello')?.routes.find((r) => r.path === '/hello');
-  const res = await route!.handler({ method: 'GET', path: '/hello', params: {}, query: {}, headers: {}, body: undefined });
-  return (res.body as { version: string }).version;
+  return ((await get(host, '/hello')).body as { version: string }).version;
 }
 
 describe('PluginHost', () => {
@@ -38,7 +42,7 @@ describe('PluginHost', () => {
     const slow = helloPlugin('1.0.0', `ctx.http.route('GET', '/slow', async () => { await new Promise(r => setTimeout(r, 300)); return { body: 'old-finished' }; });`);
     const v1 = install(root, slow);
     await host.start(v1.manifest, v1.dir, {});
-    const slowCall = host.activeInstance('hello')!.routes.find((r) => r.path === '/slow')!.handler({ method: 'GET', path: '/slow', params: {}, query: {}, headers: {}, body: undefined });
+    const slowCall = get(host, '/slow');
     const v2 = install(root, helloPlugin('2.0.0'));
     const { replaced } = await host.start(v2.manifest, v2.dir, {});
     expect(replaced?.version).toBe('1.0.0');
@@ -149,7 +153,7 @@ describe('PluginHost, more', () => {
     const { root, host } = makeHost({ drainMs: 100 });
     const v1 = install(root, helloPlugin('1.0.0', `ctx.http.route('GET', '/forever', () => new Promise(() => {}));`));
     await host.start(v1.manifest, v1.dir, {});
-    void host.activeInstance('hello')!.routes.find((r) => r.path === '/forever')!.handler({ method: 'GET', path: '/forever', params: {}, query: {}, headers: {}, body: undefined });
+    void get(host, '/forever').catch(() => undefined);
     const v2 = install(root, helloPlugin('2.0.0'));
     const started = Date.now();
     const { replaced } = await host.start(v2.manifest, v2.dir, {});

@@ -2,11 +2,10 @@ import type { Logger } from 'pino';
 import type { DefinedPlugin } from '../../plugin-sdk/define-plugin.js';
 import type { HookName } from '../../plugin-sdk/hook-catalogue.js';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
-import { KernelError, describeError, isKernelError } from '../errors/kernel-error.js';
-import { replaceTaps } from '../hooks.js';
-import { allRegistries } from '../registries.js';
-import { withTimeout } from './hook-wrappers.js';
+import { describeError } from '../errors/kernel-error.js';
+import { allRegistries } from '../registries/registries.js';
 import { evictModules, loadPluginModule } from './module-loader.js';
+import { callPlugin, callPluginSync, callPoint, sharedPoint } from './plugin-call.js';
 import { createPluginContext, type ContextDeps } from './plugin-context.js';
 import { PluginInstance } from './plugin-instance.js';
 
@@ -16,20 +15,28 @@ export interface HostTimeouts {
   deactivationMs: number;
 }
 
+const LOAD = sharedPoint('load', 'loading the bundle', 0);
+
 /**
  * Runs plugin instances: loads and activates a new one, makes its registrations visible in one
  * step (replacing the active instance of the same name: the swap), and retires the old one —
- * drain, `deactivate`, undo the ledger, evict its modules.
+ * drain, `deactivate`, undo the ledger, evict its modules. Plugin code runs only through the
+ * plugin-call seam (loader/plugin-call.ts).
  */
 export class PluginHost {
   private readonly active = new Map<string, PluginInstance>();
   private readonly retiring = new Set<Promise<void>>();
+  private readonly activatePoint;
+  private readonly deactivatePoint;
 
   constructor(
     private readonly deps: Omit<ContextDeps, 'activeInstanceOf'>,
     private readonly timeouts: HostTimeouts,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.activatePoint = callPoint('activate', 'activate()', timeouts.activationMs);
+    this.deactivatePoint = callPoint('deactivate', 'deactivate()', timeouts.deactivationMs);
+  }
 
   activeInstance(name: string): PluginInstance | undefined {
     return this.active.get(name);
@@ -54,20 +61,15 @@ export class PluginHost {
     const instance = new PluginInstance(manifest, dir, config);
     const previous = this.active.get(manifest.name);
     try {
-      instance.definition = preloaded ?? loadPluginModule(dir, manifest.main, manifest.name);
-      instance.ctx = createPluginContext(instance, { ...this.deps, activeInstanceOf: (n) => this.active.get(n) });
-      const definition = instance.definition;
-      const ctx = instance.ctx;
-      await withTimeout(
-        Promise.resolve().then(() => definition.activate(ctx)),
-        this.timeouts.activationMs,
-        () => new KernelError('KRN_ERR_ACTIVATION_TIMEOUT', `activate() did not finish within ${this.timeouts.activationMs} ms`, { plugin: manifest.name }),
-      );
+      const definition = preloaded ?? (callPluginSync(instance, LOAD, () => loadPluginModule(dir, manifest.main, manifest.name)));
+      const ctx = createPluginContext(instance, { ...this.deps, activeInstanceOf: (n) => this.active.get(n) });
+      instance.definition = definition;
+      instance.ctx = ctx;
+      await callPlugin(instance, this.activatePoint, definition.activate.bind(definition), ctx);
       this.commit(instance, previous);
     } catch (error) {
       await this.discard(instance);
-      if (isKernelError(error)) throw error;
-      throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `activate() threw: ${describeError(error)}`, { plugin: manifest.name, cause: error });
+      throw error;
     }
     if (previous) this.retireInBackground(previous);
     return { replaced: previous };
@@ -102,10 +104,9 @@ export class PluginHost {
     for (const registry of registries) {
       registry.replaceOwner(previous?.id, instance.owner, instance.staged.registries.get(registry) ?? new Map());
     }
-    for (const name of Object.keys(this.deps.hooks) as HookName[]) {
-      const add = instance.staged.taps.get(name) ?? [];
-      if (add.length > 0 || previous) replaceTaps(this.deps.hooks[name], previous?.id, add);
-    }
+    const hooks = new Set<HookName>(instance.staged.taps.keys());
+    if (previous) for (const name of this.deps.taps.hooksOf(previous.id)) hooks.add(name);
+    for (const name of hooks) this.deps.taps.replace(name, previous?.id, instance.staged.taps.get(name) ?? []);
     instance.staged.taps.clear();
     instance.staged.registries.clear();
     instance.committed = true;
@@ -114,11 +115,7 @@ export class PluginHost {
 
   private withdraw(instance: PluginInstance): void {
     for (const registry of allRegistries(this.deps.registries)) registry.removeOwner(instance.id);
-    for (const name of Object.keys(this.deps.hooks) as HookName[]) {
-      if (this.deps.hooks[name].taps.some((t) => (t as { owner?: { instanceId: string } }).owner?.instanceId === instance.id)) {
-        replaceTaps(this.deps.hooks[name], instance.id, []);
-      }
-    }
+    this.deps.taps.removeInstance(instance.id);
   }
 
   private retireInBackground(instance: PluginInstance): void {
@@ -131,16 +128,11 @@ export class PluginHost {
     if (!drained) {
       this.logger.warn({ plugin: instance.name, version: instance.version, inflight }, `drain deadline passed with ${inflight} call(s) still running; unloading anyway`);
     }
-    const definition = instance.definition;
-    const ctx = instance.ctx;
+    const { definition, ctx } = instance;
     instance.abort.abort();
     if (definition?.deactivate && ctx) {
       try {
-        await withTimeout(
-          Promise.resolve().then(() => definition.deactivate?.(ctx)),
-          this.timeouts.deactivationMs,
-          () => new Error(`deactivate() did not finish within ${this.timeouts.deactivationMs} ms`),
-        );
+        await callPlugin(instance, this.deactivatePoint, definition.deactivate.bind(definition), ctx);
       } catch (error) {
         this.logger.warn({ plugin: instance.name, version: instance.version, err: describeError(error) }, 'deactivate() failed; unloading anyway');
       }

@@ -2,10 +2,10 @@ import type { ActionDefinition, HttpMethod, PluginContext, PluginHttpRequest, Pl
 import type { DefinedPlugin } from '../../plugin-sdk/define-plugin.js';
 import type { HookName } from '../../plugin-sdk/hook-catalogue.js';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
-import type { OwnedTap, TapOwner } from '../hooks.js';
-import type { Registry } from '../registry.js';
-import type { CallCounter } from './hook-wrappers.js';
+import type { OwnedTap, TapOwner } from '../hooks/hook-taps.js';
+import type { Registry } from '../registries/registry.js';
 import { Ledger } from './ledger.js';
+import type { CallSite } from './plugin-call.js';
 
 export interface RouteDefinition {
   method: HttpMethod;
@@ -17,10 +17,10 @@ let nextInstance = 0;
 
 /**
  * One loaded copy of `name@version`. A config change or a swap makes a new instance; the old one
- * drains and unloads. Calls into the plugin go through `track`, which counts them so a drain
- * knows when the old instance is idle.
+ * drains and unloads. Every call into it goes through the plugin-call seam, which counts it here
+ * (`enter` / `exit`) so a drain knows when the old instance is idle.
  */
-export class PluginInstance implements CallCounter {
+export class PluginInstance implements CallSite {
   readonly id: string;
   readonly owner: TapOwner;
   readonly ledger = new Ledger();
@@ -30,6 +30,7 @@ export class PluginInstance implements CallCounter {
     taps: new Map<HookName, OwnedTap[]>(),
     registries: new Map<Registry<unknown>, Map<string, unknown>>(),
   };
+  /** Raw handlers: the kernel calls them through the seam (loader/plugin-dispatch.ts). */
   readonly routes: RouteDefinition[] = [];
   readonly actions = new Map<string, ActionDefinition>();
   /** Set once the host has made the registrations visible; later ones apply at once. */
@@ -60,7 +61,7 @@ export class PluginInstance implements CallCounter {
     return this.inflight;
   }
 
-  /** A call into the plugin started (see `track`; hook wrappers call this directly). */
+  /** A call into the plugin started (the seam calls this). */
   enter(): void {
     this.inflight++;
   }
@@ -68,35 +69,6 @@ export class PluginInstance implements CallCounter {
   /** A call into the plugin ended. */
   exit(): void {
     if (--this.inflight === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
-  }
-
-  /** Wrap a plugin function so calls through it are counted (sync and async alike). */
-  track<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-    const instance = this;
-    return function tracked(this: unknown, ...args: A): R {
-      instance.enter();
-      let result: R;
-      try {
-        result = fn.apply(this, args);
-      } catch (error) {
-        instance.exit();
-        throw error;
-      }
-      if (typeof (result as { then?: unknown } | undefined)?.then !== 'function') {
-        instance.exit();
-        return result;
-      }
-      return (result as unknown as Promise<unknown>).then(
-        (value) => {
-          instance.exit();
-          return value;
-        },
-        (error: unknown) => {
-          instance.exit();
-          throw error;
-        },
-      ) as R;
-    };
   }
 
   /** Resolve when no call is in flight, or after `deadlineMs`; says which. */

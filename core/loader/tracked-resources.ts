@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import type { ExecOptions, ExecResult, PluginLogger, TrackedProcess } from '../../plugin-sdk/context.js';
 import { describeError } from '../errors/kernel-error.js';
 import type { Ledger } from './ledger.js';
+import { callPluginSync, callPoint, type CallSite } from './plugin-call.js';
 
 const DEFAULT_KILL_GRACE_MS = 2_000;
 
@@ -60,12 +61,14 @@ export function trackedExec(ledger: Ledger, file: string, args: string[], option
   return { pid: child.pid, result, kill: (signal = 'SIGTERM') => signalGroup(child.pid, signal), stop };
 }
 
-/** Timers the ledger clears on unload; a throwing callback is logged, never crashes the kernel. */
-export function trackedTimers(ledger: Ledger, logger: PluginLogger) {
+const TIMER = callPoint('timer', 'timer callback', 0);
+
+/** Timers the ledger clears on unload; a callback runs through the seam, and a throw is logged, never crashes the kernel. */
+export function trackedTimers(site: CallSite, ledger: Ledger, logger: PluginLogger) {
   const forgetters = new Map<unknown, () => void>();
   const guard = (fn: () => void) => () => {
     try {
-      fn();
+      callPluginSync(site, TIMER, fn);
     } catch (error) {
       logger.error({ err: describeError(error) }, 'timer callback threw');
     }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { MESSAGE_KEYWORDS, describeSchemaErrors } from '../schema-problems.js';
+import { MESSAGE_KEYWORDS, describeSchemaErrors } from '../errors/schema-problems.js';
 import addFormatsModule from 'ajv-formats';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import { KernelError } from '../errors/kernel-error.js';

@@ -1,11 +1,10 @@
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
 import type { SchedulerProvider, ScheduleResult } from '../../plugin-sdk/providers.js';
 import { describeError } from '../errors/kernel-error.js';
-import { withTimeout } from '../loader/hook-wrappers.js';
-import type { KernelHooks } from '../hooks.js';
-import { totalResources, type JobRecord } from '../jobs/job-record.js';
-import type { PassOutcome } from '../jobs/job-store.js';
-import { PROVIDER_CALL_MS, addInto, fitsOn, toPendingJob } from './scheduling-snapshot.js';
+import type { KernelHooks } from '../hooks/hooks.js';
+import { totalResources, type JobRecord } from '../state/job-record.js';
+import type { PassOutcome } from '../state/job-store.js';
+import { addInto, fitsOn, toPendingJob } from './scheduling-snapshot.js';
 
 /** Jobs whose chosen agent a filter ruled out get this many more tries, without that agent. */
 const FILTER_RETRIES = 3;
@@ -46,8 +45,8 @@ export class PassPlacer {
 
   private async ask(jobs: JobRecord[], agents: AgentInfo[]): Promise<ScheduleResult> {
     try {
-      const ask = this.scheduler.schedule({ ...this.snapshotBase, pending: jobs.map(toPendingJob), agents });
-      return await withTimeout(ask, PROVIDER_CALL_MS, () => new Error(`no answer within ${PROVIDER_CALL_MS} ms`));
+      // The seam applies the scheduler's time limit (loader/call-limits.ts).
+      return await this.scheduler.schedule({ ...this.snapshotBase, pending: jobs.map(toPendingJob), agents });
     } catch (error) {
       const reason = `the scheduler failed: ${describeError(error)}`;
       return { placements: [], waiting: jobs.map((job) => ({ jobId: job.id, reason })) };

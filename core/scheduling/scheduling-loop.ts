@@ -1,13 +1,12 @@
 import type { Logger } from 'pino';
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
 import { describeError } from '../errors/kernel-error.js';
-import { withTimeout } from '../loader/hook-wrappers.js';
-import type { KernelHooks } from '../hooks.js';
-import type { JobRecord, QueueConfig } from '../jobs/job-record.js';
-import type { JobStore, PassOutcome } from '../jobs/job-store.js';
-import type { KernelRegistries } from '../registries.js';
+import type { KernelHooks } from '../hooks/hooks.js';
+import type { JobRecord, QueueConfig } from '../state/job-record.js';
+import type { JobStore, PassOutcome } from '../state/job-store.js';
+import type { KernelRegistries } from '../registries/registries.js';
 import { PassPlacer } from './pass-placer.js';
-import { PROVIDER_CALL_MS, allocationsByOwner, withAllocations } from './scheduling-snapshot.js';
+import { allocationsByOwner, withAllocations } from './scheduling-snapshot.js';
 
 export interface SchedulingLoopOptions {
   store: JobStore;
@@ -142,8 +141,7 @@ export class SchedulingLoop {
     const provider = this.options.registries.targets.get(target);
     if (!provider) return `infrastructure target "${target}" is not active`;
     try {
-      const agents = await withTimeout(provider.agents(), PROVIDER_CALL_MS, () => new Error(`no answer within ${PROVIDER_CALL_MS} ms`));
-      return withAllocations(agents, allocated);
+      return withAllocations(await provider.agents(), allocated);
     } catch (error) {
       this.options.logger.warn({ target, err: describeError(error) }, 'agents() failed');
       return `infrastructure target "${target}" could not list its agents: ${describeError(error)}`;

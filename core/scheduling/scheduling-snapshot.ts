@@ -1,9 +1,6 @@
-/** A scheduler or target that takes longer than this fails the pass for its jobs, not the loop. */
-export const PROVIDER_CALL_MS = 30_000;
-
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
 import type { PendingJob } from '../../plugin-sdk/providers.js';
-import { totalResources, type JobRecord } from '../jobs/job-record.js';
+import { totalResources, type JobRecord } from '../state/job-record.js';
 
 export function addInto(into: Record<string, number>, add: Record<string, number>): void {
   for (const [slot, amount] of Object.entries(add)) into[slot] = (into[slot] ?? 0) + amount;

@@ -1,5 +1,5 @@
 /** Rows of the job tables to records, shared by both backends so they return identical records. */
-import type { JobEvent, JobRecord, JobState, QueueConfig } from '../jobs/job-record.js';
+import type { JobEvent, JobRecord, JobState, QueueConfig } from './job-record.js';
 import type { Row } from './state-rows.js';
 
 export const JOB_COLUMNS = `id, seq, name, version, owner, queue, target, jobtype, jobtype_resolved, kind, replicas, resources_json,

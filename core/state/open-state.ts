@@ -1,7 +1,7 @@
-import type { JobStore } from '../jobs/job-store.js';
-import type { VolumeStore } from '../volumes/volume-store.js';
+import type { JobStore } from './job-store.js';
+import type { VolumeStore } from './volume-store.js';
 import { openPgState } from './open-pg-state.js';
-import type { ClusterStore } from '../cluster/cluster-store.js';
+import type { ClusterStore } from './cluster-store.js';
 import { SqliteClusterStore } from './sqlite-cluster-store.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { openSqliteStore } from './sqlite-store.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ClusterStore, ReplicaRecord } from '../cluster/cluster-store.js';
+import type { ClusterStore, ReplicaRecord } from './cluster-store.js';
 import { stateError } from './state-error.js';
 import { toReplica } from './state-rows.js';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { ALLOCATED_STATES, type JobEvent, type JobRecord, type QueueConfig } from '../jobs/job-record.js';
-import type { JobFilter, JobStore, PassOutcome, Transition } from '../jobs/job-store.js';
+import { ALLOCATED_STATES, type JobEvent, type JobRecord, type QueueConfig } from './job-record.js';
+import type { JobFilter, JobStore, PassOutcome, Transition } from './job-store.js';
 import { JOB_COLUMNS, jobValues, queueValues, toEvent, toJob, toQueue } from './job-rows.js';
 import { inTransaction } from './pg-transaction.js';
 import { stateError } from './state-error.js';

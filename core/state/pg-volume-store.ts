@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from '../volumes/volume-store.js';
+import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from './volume-store.js';
 import { stateError } from './state-error.js';
 
 type Row = Record<string, string>;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ClusterStore, ReplicaRecord } from '../cluster/cluster-store.js';
+import type { ClusterStore, ReplicaRecord } from './cluster-store.js';
 import { syncOp } from './state-error.js';
 import { toReplica, type Row } from './state-rows.js';
 

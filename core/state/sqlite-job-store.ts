@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { ALLOCATED_STATES, type JobEvent, type JobRecord, type JobState, type QueueConfig } from '../jobs/job-record.js';
-import type { JobFilter, JobStore, PassOutcome, Transition } from '../jobs/job-store.js';
+import { ALLOCATED_STATES, type JobEvent, type JobRecord, type JobState, type QueueConfig } from './job-record.js';
+import type { JobFilter, JobStore, PassOutcome, Transition } from './job-store.js';
 import { JOB_COLUMNS as COLUMNS, jobValues, queueValues, toEvent, toJob, toQueue } from './job-rows.js';
 import { stateError } from './state-error.js';
 import type { Row } from './state-rows.js';

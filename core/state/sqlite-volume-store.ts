@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from '../volumes/volume-store.js';
+import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from './volume-store.js';
 import { syncOp } from './state-error.js';
 
 type Row = Record<string, string>;

@@ -1,4 +1,4 @@
-import type { ReplicaRecord } from '../cluster/cluster-store.js';
+import type { ReplicaRecord } from './cluster-store.js';
 /** Rows of the state tables to records, shared by both backends so they return identical records. */
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import type { ActivityEntry, DesiredPlugin, DropInRecord, PluginRecord, PluginState, TokenRecord } from './store.js';

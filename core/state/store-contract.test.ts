@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
-import type { JobRecord } from '../jobs/job-record.js';
+import type { JobRecord } from './job-record.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
 import { openPgState } from './open-pg-state.js';
 import { openState, type OpenState } from './open-state.js';

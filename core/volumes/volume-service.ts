@@ -7,16 +7,15 @@ import { pipeline } from 'node:stream/promises';
 import { volumeErrorKind, type VolumeErrorKind } from '../../plugin-sdk/errors.js';
 import type { Principal, ResourceRef } from '../../plugin-sdk/hook-types.js';
 import type { JobSpec, StorageProvider, VolumeFile, VolumeInfo, VolumeMount } from '../../plugin-sdk/providers.js';
-import type { ActivityRecorder } from '../activity-recorder.js';
+import type { ActivityRecorder } from '../system/activity-recorder.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import { KernelError, isKernelError } from '../errors/kernel-error.js';
-import { pluginCallError } from '../plugin-dispatch.js';
-import { FINAL_STATES } from '../jobs/job-record.js';
-import type { JobStore } from '../jobs/job-store.js';
-import type { MaintenanceSwitch } from '../maintenance.js';
-import type { KernelRegistries } from '../registries.js';
+import { FINAL_STATES } from '../state/job-record.js';
+import type { JobStore } from '../state/job-store.js';
+import type { MaintenanceSwitch } from '../system/maintenance.js';
+import type { KernelRegistries } from '../registries/registries.js';
 import { formatVolume, parseVolumeAddress, type VolumeAddress } from './volume-address.js';
-import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from './volume-store.js';
+import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from '../state/volume-store.js';
 
 /** What the caller may do with a volume, weakest first. */
 export type VolumeAccess = 'ro' | 'rw' | 'owner';
@@ -377,9 +376,12 @@ export class VolumeService {
     try {
       return await run(provider);
     } catch (error) {
-      const kind = volumeErrorKind(error);
-      if (kind) throw new KernelError(ERROR_CODES[kind], (error as Error).message, { volume, details: { ...(error as { details?: Record<string, unknown> }).details, backend } });
-      throw pluginCallError(storage.ownerOf(backend)?.plugin ?? backend, `${what}${volume ? ` (volume ${volume})` : ''}`, error);
+      // The seam made a KernelError naming the plugin and the method; the backend's own error is its cause.
+      const cause = isKernelError(error) ? error.cause : error;
+      const kind = volumeErrorKind(cause);
+      if (kind) throw new KernelError(ERROR_CODES[kind], (cause as Error).message, { volume, details: { ...(cause as { details?: Record<string, unknown> }).details, backend } });
+      if (!isKernelError(error)) throw error;
+      throw new KernelError(error.code, `${what}${volume ? ` (volume ${volume})` : ''}: ${error.what}`, { plugin: error.details.plugin as string | undefined, status: error.status, details: error.details, cause: error.cause });
     }
   }
 }

@@ -11,23 +11,24 @@
  * await kernel.close();
  * ```
  */
-import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { container } from 'tsyringe';
 import { resolveConfig } from '../../core/config/plugin-config.js';
 import { KernelError } from '../../core/errors/kernel-error.js';
-import { createKernelHooks, type KernelHooks } from '../../core/hooks.js';
+import type { HookTaps } from '../../core/hooks/hook-taps.js';
+import type { KernelHooks } from '../../core/hooks/hooks.js';
+import { createPluginHost } from '../../core/loader/create-plugin-host.js';
 import type { LedgerKind } from '../../core/loader/ledger.js';
-import { PluginHost } from '../../core/loader/plugin-host.js';
+import type { PluginHost } from '../../core/loader/plugin-host.js';
 import type { PluginInstance } from '../../core/loader/plugin-instance.js';
-import { dispatchRoute, runAction } from '../../core/plugin-dispatch.js';
-import { createRegistries, type KernelRegistries } from '../../core/registries.js';
+import { dispatchRoute, runAction } from '../../core/loader/plugin-dispatch.js';
+import type { KernelRegistries } from '../../core/registries/registries.js';
 import type { HttpMethod, PluginHttpResponse } from '../context.js';
 import { isDefinedPlugin, type DefinedPlugin } from '../define-plugin.js';
-import { HOOK_KINDS, type HookArg, type HookName, type HookResult } from '../hook-catalogue.js';
+import type { HookArg, HookName, HookResult } from '../hook-catalogue.js';
+import { callHook } from '../../core/hooks/call-hook.js';
 import type { Principal, SignupEvent } from '../hook-types.js';
 import type { PluginManifest } from '../manifest.js';
 import type { JobStateReport } from '../providers.js';
@@ -60,8 +61,10 @@ export interface TestKernelOptions {
 }
 
 export class TestKernel {
-  readonly hooks: KernelHooks = createKernelHooks();
-  readonly registries: KernelRegistries = createRegistries();
+  readonly hooks: KernelHooks;
+  readonly registries: KernelRegistries;
+  /** Who taps each hook, in the order the taps run (`taps.order('auth.authenticate')`). */
+  readonly taps: HookTaps;
   /** Every `ctx.infrastructure.reportJobState` call, with the reporting plugin's name. */
   readonly jobStateReports: (JobStateReport & { plugin: string })[] = [];
   /** Every `ctx.auth.signedUp` call, with the plugin's name (the `auth.postSignup` taps run too). */
@@ -73,24 +76,18 @@ export class TestKernel {
 
   constructor(options: TestKernelOptions = {}) {
     const logger = pino({ level: 'trace' }, { write: (line: string) => void this.logs.push(JSON.parse(line) as LogLine) });
-    this.host = new PluginHost(
-      {
-        hooks: this.hooks,
-        registries: this.registries,
-        logger,
-        container: container.createChildContainer(),
-        dataRoot: path.join(this.root, 'data'),
-        kernelVersion: 'test',
-        hookTimeoutMs: options.hookTimeoutMs ?? 2_000,
-        reportJobState: (plugin, report) => void this.jobStateReports.push({ plugin, ...report }),
-        signedUp: (plugin, event) => {
-          this.signups.push({ plugin, ...event });
-          void this.hooks['auth.postSignup'].promise(event).catch(() => undefined);
-        },
-      },
-      { activationMs: options.activationTimeoutMs ?? 5_000, drainMs: options.drainTimeoutMs ?? 2_000, deactivationMs: 2_000 },
+    ({ hooks: this.hooks, registries: this.registries, taps: this.taps, host: this.host } = createPluginHost({
       logger,
-    );
+      dataRoot: path.join(this.root, 'data'),
+      kernelVersion: 'test',
+      hookTimeoutMs: options.hookTimeoutMs ?? 2_000,
+      timeouts: { activationMs: options.activationTimeoutMs ?? 5_000, drainMs: options.drainTimeoutMs ?? 2_000, deactivationMs: 2_000 },
+      reportJobState: (plugin, report) => void this.jobStateReports.push({ plugin, ...report }),
+      signedUp: (plugin, event) => {
+        this.signups.push({ plugin, ...event });
+        void this.hooks['auth.postSignup'].promise(event).catch(() => undefined);
+      },
+    }));
   }
 
   /** Activate a plugin (its module's default export, or the module itself). Returns its name. */
@@ -113,8 +110,7 @@ export class TestKernel {
 
   /** Call a hook as the kernel would: sync hooks with `call`, the rest awaited. */
   async hook<N extends HookName>(name: N, arg: HookArg<N>): Promise<HookResult<N>> {
-    const hook = this.hooks[name];
-    return HOOK_KINDS[name] === 'sync-bail' ? hook.call(arg) : hook.promise(arg);
+    return callHook(this.hooks, name, arg);
   }
 
   /** Fire a kernel event (`plugin.installed`, `job.failed`, …) and wait for the listeners. */

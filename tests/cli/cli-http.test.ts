@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PluginView } from '../../core/kernel-api.js';
+import type { PluginView } from '../../core/http/kernel-api.js';
 import { runCli } from '../../core/cli/main.js';
 
 interface Seen {

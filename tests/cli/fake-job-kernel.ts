@@ -1,7 +1,7 @@
 /** A tiny fake kernel on node:http for the job commands: scripted job states, logs, the job proxy. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JobEvent, JobState } from '../../core/jobs/job-record.js';
+import type { JobEvent, JobState } from '../../core/state/job-record.js';
 import type { JobView } from '../../core/jobs/jobs-api.js';
 
 export interface Seen {

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFirstPartyPlugins } from '../../core/default-plugins.js';
+import { bundleFirstPartyPlugins } from '../../core/plugins/default-plugins.js';
 import { startChildKernel, type ChildKernel } from '../helpers/child-kernel.js';
 import { fakeJob, fakeJobType, fakeTarget } from '../helpers/fake-job-plugins.js';
 import { deployForm } from '../helpers/job-upload.js';

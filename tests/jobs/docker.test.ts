@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFirstPartyPlugins } from '../../core/default-plugins.js';
+import { bundleFirstPartyPlugins } from '../../core/plugins/default-plugins.js';
 import { startKernel, type RunningKernel } from '../../core/start.js';
 import { deployForm, zipDirectory } from '../helpers/job-upload.js';
 import { needService } from '../helpers/services.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../core/cli/main.js';
-import { bundleFirstPartyPlugins } from '../../core/default-plugins.js';
+import { bundleFirstPartyPlugins } from '../../core/plugins/default-plugins.js';
 import { startKernel, type RunningKernel } from '../../core/start.js';
 import { deployForm, zipDirectory } from '../helpers/job-upload.js';
 import { ADMIN_TOKEN } from '../helpers/test-kernel.js';

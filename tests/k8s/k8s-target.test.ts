@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFirstPartyPlugins } from '../../core/default-plugins.js';
+import { bundleFirstPartyPlugins } from '../../core/plugins/default-plugins.js';
 import { startKernel, type RunningKernel } from '../../core/start.js';
 import { K8sStandIn } from '../helpers/k8s-stand-in.js';
 import { deployForm, zipDirectory } from '../helpers/job-upload.js';

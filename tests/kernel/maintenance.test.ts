@@ -1,6 +1,6 @@
 /** Maintenance mode and activity filters, over the API. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundleFirstPartyPlugins } from '../../core/default-plugins.js';
+import { bundleFirstPartyPlugins } from '../../core/plugins/default-plugins.js';
 import { fakeJob, fakeJobType, fakeTarget } from '../helpers/fake-job-plugins.js';
 import { deployForm } from '../helpers/job-upload.js';
 import { helloPlugin, pluginZip } from '../helpers/plugin-fixtures.js';

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundleFirstPartyPlugins } from '../../core/default-plugins.js';
+import { bundleFirstPartyPlugins } from '../../core/plugins/default-plugins.js';
 import { fakeJob, fakeJobType, fakeTarget } from '../helpers/fake-job-plugins.js';
 import { deployForm } from '../helpers/job-upload.js';
 import { pluginZip } from '../helpers/plugin-fixtures.js';

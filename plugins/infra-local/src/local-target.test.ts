@@ -99,7 +99,10 @@ describe('infra-local: services', () => {
 
   it('rejects a deploy whose replica never gets healthy, says why, and leaves nothing running', async () => {
     const target = await start({ healthTimeoutMs: 600 });
-    const error = await target.deploy(fx.request('mute', 'silent.cjs')).then(() => undefined, (e: Error) => e);
+    // The kernel names the plugin and the call; the target's own error is the cause.
+    const failure = await target.deploy(fx.request('mute', 'silent.cjs')).then(() => undefined, (e: Error) => e);
+    expect(failure?.message).toMatch(/^plugin infra-local: infrastructure target local: deploy\(\) threw: replica 0 of job mute/);
+    const error = failure?.cause as Error | undefined;
     expect(error?.message).toMatch(/^replica 0 of job mute did not answer http:\/\/127\.0\.0\.1:\d+\/health with 2xx within 600 ms \(last try: ECONNREFUSED\); all replicas were stopped\./);
     expect(error?.message).toContain('booting slowly 30');
     expect(error?.message).not.toContain('booting slowly 10\n');
@@ -110,7 +113,7 @@ describe('infra-local: services', () => {
 
   it('lets a stop end a deploy that is still waiting for health', async () => {
     const target = await start({ healthTimeoutMs: 20_000 });
-    const deploying = target.deploy(fx.request('early', 'silent.cjs')).then(() => undefined, (e: Error) => e);
+    const deploying = target.deploy(fx.request('early', 'silent.cjs')).then(() => undefined, (e: Error) => e.cause as Error);
     await waitFor(() => { try { return /pid \d+/.test(logOf('early')); } catch { return false; } }, 5_000, 'the replica to start');
     await target.stop('early', { graceMs: 500 });
     const pid = Number(/pid (\d+)/.exec(logOf('early'))![1]);
@@ -122,7 +125,8 @@ describe('infra-local: services', () => {
   it('rejects a deploy whose replica exits before it is healthy, with the exit code', async () => {
     const target = await start();
     const request = fx.request('quits', 'batch.cjs', { runEnv: { EXIT_CODE: '2' } });
-    await expect(target.deploy(request)).rejects.toThrow(/^replica 0 of job quits exited with code 2 before it answered .*\n.*replica-0\.log:\nline 1\nline 2\nline 3$/);
+    const error = await target.deploy(request).then(() => undefined, (e: Error) => e.cause as Error);
+    expect(error?.message).toMatch(/^replica 0 of job quits exited with code 2 before it answered .*\n.*replica-0\.log:\nline 1\nline 2\nline 3$/);
   });
 
   it('stops with SIGTERM, then SIGKILL after the grace period', async () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlink
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { StorageProvider } from 'spindle/plugin-sdk';
+import { volumeErrorKind, type StorageProvider } from 'spindle/plugin-sdk';
 import { expectVolumeError, useLocalStorage } from './storage-harness.js';
 
 const t = useLocalStorage();
@@ -140,7 +140,7 @@ describe('storage-local: quota on upload', () => {
     const local = await volume(10);
     const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => put(local, `f${i}`, '1234')));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.volumeError)).toEqual(Array(4).fill('quota-exceeded'));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => volumeErrorKind((r as PromiseRejectedResult).reason))).toEqual(Array(4).fill('quota-exceeded'));
     expect((await local.getVolume('data')).usedBytes).toBe(8);
     expect(readdirSync(t.data('data'))).toHaveLength(2);
   });

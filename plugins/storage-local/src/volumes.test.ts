@@ -8,7 +8,8 @@ const t = useLocalStorage();
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 async function rejection(promise: Promise<unknown>): Promise<{ status?: number; message: string; kind?: string }> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  // The kernel wraps what the backend threw (naming plugin and call); the backend's error is the cause.
+  const error = await promise.then(() => undefined, (e: unknown) => (e as Error).cause);
   if (!isPluginError(error)) throw new Error(`expected a plugin error, got ${String(error)}`);
   return { status: error.status, message: error.message, kind: volumeErrorKind(error) };
 }
