@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAIN_SOURCE, bundle, listDir, manifest, removeHome, sha256, tempHome } from '../../tests/hostile/bundle.js';
 import { rawZip } from '../../tests/hostile/raw-zip.js';
+import { PLUGIN_API_VERSION } from '../../plugin-sdk/version.js';
 import { KernelError } from '../errors/kernel-error.js';
 import { cleanStaging, commitStaged, stagePlugin, type StageOptions } from './stage-plugin.js';
 import { DEFAULT_ZIP_LIMITS } from './zip-limits.js';
@@ -95,7 +96,7 @@ describe('stagePlugin and commitStaged', () => {
   it('refuses an engines.spindle range the kernel does not satisfy', async () => {
     const error = await refusal(bundle({ engines: { spindle: '^2.0.0' } }));
     expect(error.code).toBe('KRN_ERR_ENGINE_MISMATCH');
-    expect(error.message).toContain('plugin hello-plugin: needs kernel plugin API "^2.0.0" (engines.spindle), but this kernel provides 1.0.0');
+    expect(error.message).toContain(`plugin hello-plugin: needs kernel plugin API "^2.0.0" (engines.spindle), but this kernel provides ${PLUGIN_API_VERSION}`);
   });
 
   it('refuses a missing dependency, saying what is installed', async () => {

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { isDefinedPlugin, type DefinedPlugin } from '../../plugin-sdk/define-plugin.js';
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import semver from 'semver';
+import { type DefinedPlugin, isDefinedPlugin } from '../../plugin-sdk/define-plugin.js';
+import { PLUGIN_API_VERSION } from '../../plugin-sdk/version.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 
 type CachedModule = NodeJS.Module & { children: NodeJS.Module[] };
 
@@ -59,7 +61,8 @@ export function cachedModulesUnder(dir: string): string[] {
   const cache = require.cache as Record<string, CachedModule | undefined>;
   const found = new Set(Object.keys(cache).filter((key) => isUnder(key, dir)));
   for (const mod of Object.values(cache)) {
-    for (const child of mod?.children ?? []) if (isUnder(child.filename ?? child.id, dir)) found.add(child.filename ?? child.id);
+    for (const child of mod?.children ?? [])
+      if (isUnder(child.filename ?? child.id, dir)) found.add(child.filename ?? child.id);
   }
   return [...found];
 }
@@ -71,7 +74,9 @@ export function cachedModulesUnder(dir: string): string[] {
 export function loadPluginModule(dir: string, main: string, pluginName: string): DefinedPlugin {
   const file = path.resolve(dir, main);
   if (!isUnder(file, path.resolve(dir))) {
-    throw new KernelError('KRN_ERR_PLUGIN_LOAD_FAILED', `main "${main}" points outside the bundle`, { plugin: pluginName });
+    throw new KernelError('KRN_ERR_PLUGIN_LOAD_FAILED', `main "${main}" points outside the bundle`, {
+      plugin: pluginName,
+    });
   }
   // A directory loaded before (same version again, e.g. a config change) must load fresh.
   if (loadedFrom.has(dir)) evictModules(dir);
@@ -99,5 +104,31 @@ export function loadPluginModule(dir: string, main: string, pluginName: string):
       { plugin: pluginName },
     );
   }
+  try {
+    checkBundledApiVersion(candidate, pluginName);
+  } catch (error) {
+    evictModules(dir);
+    throw error;
+  }
   return candidate;
+}
+
+/**
+ * The SDK copy bundled into the plugin says which plugin API it was built against
+ * (`$$apiVersion`). It must be this kernel's major version and not newer than this kernel: the
+ * plugin could otherwise call what this kernel does not have. `engines.spindle` says what the
+ * author meant; this is what the bundle really holds.
+ */
+function checkBundledApiVersion(plugin: DefinedPlugin, pluginName: string): void {
+  const bundled = semver.valid(plugin.$$apiVersion);
+  if (bundled && semver.major(bundled) === semver.major(PLUGIN_API_VERSION) && semver.lte(bundled, PLUGIN_API_VERSION))
+    return;
+  throw new KernelError(
+    'KRN_ERR_ENGINE_MISMATCH',
+    `the bundle was built with plugin SDK API ${plugin.$$apiVersion ?? '(none)'}, and this kernel provides ${PLUGIN_API_VERSION}`,
+    {
+      plugin: pluginName,
+      details: { bundledApiVersion: plugin.$$apiVersion ?? null, kernelApiVersion: PLUGIN_API_VERSION },
+    },
+  );
 }

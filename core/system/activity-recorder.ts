@@ -1,13 +1,16 @@
 import type { Logger } from 'pino';
-import type { HookName } from '../../plugin-sdk/hook-catalogue.js';
+import { type EventFamily, isKernelEventType, type KernelEventType } from '../../plugin-sdk/event-catalogue.js';
 import { describeError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
 import type { ActivityOutcome, StateStore } from '../state/store.js';
 
+/** Activity actions that are not events (no plugin hears them). */
+export type ActivityOnlyAction = 'queue.configured';
+
 export interface ActivityInput {
   actor: string;
-  /** Also the event type fired on `events.<family>`, e.g. `plugin.installed`. */
-  action: string;
+  /** Also the event type fired on `events.<family>`, e.g. `plugin.installed` (plugin-sdk/event-catalogue.ts). */
+  action: KernelEventType | ActivityOnlyAction;
   subject: string;
   plugin?: string | null;
   outcome?: ActivityOutcome;
@@ -39,15 +42,16 @@ export class ActivityRecorder {
     } catch (error) {
       this.logger.error({ err: describeError(error), action: input.action }, 'could not write the activity log');
     }
-    this.emit(input.action, { subject: input.subject, outcome: entry.outcome, ...entry.details }, input.actor);
+    if (isKernelEventType(input.action))
+      this.emit(input.action, { subject: input.subject, outcome: entry.outcome, ...entry.details }, input.actor);
   }
 
-  emit(type: string, data: Record<string, unknown>, actor?: string): void {
-    const hook = `events.${type.split('.')[0]}` as HookName;
-    if (!(hook in this.hooks)) return;
+  /** Fire an event of the catalogue on its family's hook (listeners run in the background). */
+  emit(type: KernelEventType, data: Record<string, unknown>, actor?: string): void {
+    const hook = this.hooks[`events.${type.split('.')[0] as EventFamily}`];
     const event = { type, at: new Date().toISOString(), actor, data };
-    void (this.hooks[hook as 'events.plugin'].promise(event) as Promise<void>).catch((error: unknown) =>
-      this.logger.warn({ err: describeError(error), type }, 'event dispatch failed'),
-    );
+    hook
+      .promise(event)
+      .catch((error: unknown) => this.logger.warn({ err: describeError(error), type }, 'event dispatch failed'));
   }
 }

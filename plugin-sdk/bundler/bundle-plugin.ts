@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AdmZip from 'adm-zip';
-import { build, type Message } from 'esbuild';
+import { build, type Message, type Plugin } from 'esbuild';
 import type { PluginManifest } from '../manifest.js';
 import { collectBundleFiles } from './collect-files.js';
 import { BundleError, readPluginJson } from './read-manifest.js';
@@ -47,15 +47,40 @@ export function findEntry(dir: string): string {
   return join(dir, found);
 }
 
-/** The SDK entry plugins import as `spindle/plugin-sdk`: the .ts source under vitest, the .js in build/. */
-export function resolveSdkEntry(): string {
+/** The SDK entries a plugin may import, by subpath of `spindle/plugin-sdk` (testing is for tests only). */
+export const SDK_ENTRIES = ['', '/scheduling', '/targets'] as const;
+
+/** The SDK entry plugins import as `spindle/plugin-sdk<subpath>`: the .ts source under vitest, the .js in build/. */
+export function resolveSdkEntry(subpath: (typeof SDK_ENTRIES)[number] = ''): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of ['../index.ts', '../index.js']) {
+  for (const candidate of [`..${subpath}/index.ts`, `..${subpath}/index.js`]) {
     const path = resolve(here, candidate);
     if (existsSync(path)) return path;
   }
-  throw new BundleError(`cannot find the plugin SDK entry next to ${here} (is the kernel built?)`);
+  throw new BundleError(
+    `cannot find the plugin SDK entry spindle/plugin-sdk${subpath} next to ${here} (is the kernel built?)`,
+  );
 }
+
+/** Resolves `spindle/plugin-sdk` and its subpaths to this kernel's SDK, wherever the plugin lives. */
+const sdkResolver: Plugin = {
+  name: 'spindle-sdk',
+  setup(build) {
+    build.onResolve({ filter: /^spindle\/plugin-sdk(\/.*)?$/ }, (args) => {
+      const subpath = args.path.slice('spindle/plugin-sdk'.length);
+      if (!(SDK_ENTRIES as readonly string[]).includes(subpath)) {
+        return {
+          errors: [
+            {
+              text: `${args.path} is not a plugin SDK entry a plugin can bundle (there are: ${SDK_ENTRIES.map((e) => `spindle/plugin-sdk${e}`).join(', ')})`,
+            },
+          ],
+        };
+      }
+      return { path: resolveSdkEntry(subpath as (typeof SDK_ENTRIES)[number]) };
+    });
+  },
+};
 
 function formatMessages(messages: Message[]): string {
   return messages
@@ -75,7 +100,7 @@ async function buildBundle(dir: string, entry: string, outfile: string): Promise
       format: 'cjs',
       target: 'node20',
       external: [...KERNEL_EXTERNALS, ...builtinModules, 'node:*'],
-      alias: { 'spindle/plugin-sdk': resolveSdkEntry() },
+      plugins: [sdkResolver],
       logLevel: 'silent',
       write: true,
     });

@@ -17,18 +17,18 @@ import path from 'node:path';
 import pino from 'pino';
 import { resolveConfig } from '../../core/config/plugin-config.js';
 import { KernelError } from '../../core/errors/kernel-error.js';
+import { callHook } from '../../core/hooks/call-hook.js';
 import type { HookTaps } from '../../core/hooks/hook-taps.js';
 import type { KernelHooks } from '../../core/hooks/hooks.js';
 import { createPluginHost } from '../../core/loader/create-plugin-host.js';
 import type { LedgerKind } from '../../core/loader/ledger.js';
+import { dispatchRoute, runAction } from '../../core/loader/plugin-dispatch.js';
 import type { PluginHost } from '../../core/loader/plugin-host.js';
 import type { PluginInstance } from '../../core/loader/plugin-instance.js';
-import { dispatchRoute, runAction } from '../../core/loader/plugin-dispatch.js';
 import type { KernelRegistries } from '../../core/registries/registries.js';
 import type { HttpMethod, PluginHttpResponse } from '../context.js';
-import { isDefinedPlugin, type DefinedPlugin } from '../define-plugin.js';
+import { type DefinedPlugin, isDefinedPlugin } from '../define-plugin.js';
 import type { HookArg, HookName, HookResult } from '../hook-catalogue.js';
-import { callHook } from '../../core/hooks/call-hook.js';
 import type { Principal, SignupEvent } from '../hook-types.js';
 import type { PluginManifest } from '../manifest.js';
 import type { JobStateReport } from '../providers.js';
@@ -75,13 +75,25 @@ export class TestKernel {
   private readonly host: PluginHost;
 
   constructor(options: TestKernelOptions = {}) {
-    const logger = pino({ level: 'trace' }, { write: (line: string) => void this.logs.push(JSON.parse(line) as LogLine) });
-    ({ hooks: this.hooks, registries: this.registries, taps: this.taps, host: this.host } = createPluginHost({
+    const logger = pino(
+      { level: 'trace' },
+      { write: (line: string) => void this.logs.push(JSON.parse(line) as LogLine) },
+    );
+    ({
+      hooks: this.hooks,
+      registries: this.registries,
+      taps: this.taps,
+      host: this.host,
+    } = createPluginHost({
       logger,
       dataRoot: path.join(this.root, 'data'),
       kernelVersion: 'test',
       hookTimeoutMs: options.hookTimeoutMs ?? 2_000,
-      timeouts: { activationMs: options.activationTimeoutMs ?? 5_000, drainMs: options.drainTimeoutMs ?? 2_000, deactivationMs: 2_000 },
+      timeouts: {
+        activationMs: options.activationTimeoutMs ?? 5_000,
+        drainMs: options.drainTimeoutMs ?? 2_000,
+        deactivationMs: 2_000,
+      },
       reportJobState: (plugin, report) => void this.jobStateReports.push({ plugin, ...report }),
       signedUp: (plugin, event) => {
         this.signups.push({ plugin, ...event });
@@ -93,7 +105,8 @@ export class TestKernel {
   /** Activate a plugin (its module's default export, or the module itself). Returns its name. */
   async activate(plugin: DefinedPlugin | { default: DefinedPlugin }, options: ActivateOptions = {}): Promise<string> {
     const definition = isDefinedPlugin(plugin) ? plugin : (plugin as { default: DefinedPlugin }).default;
-    if (!isDefinedPlugin(definition)) throw new TypeError('activate(): pass the object made by definePlugin() (or the module exporting it as default)');
+    if (!isDefinedPlugin(definition))
+      throw new TypeError('activate(): pass the object made by definePlugin() (or the module exporting it as default)');
     const manifest: PluginManifest = {
       name: 'plugin-under-test',
       version: '0.0.0',
@@ -103,7 +116,9 @@ export class TestKernel {
       ...options.manifest,
     };
     const config = resolveConfig(manifest, options.config);
-    const dir = options.dir ? path.resolve(options.dir) : path.join(this.root, 'plugins', manifest.name, manifest.version);
+    const dir = options.dir
+      ? path.resolve(options.dir)
+      : path.join(this.root, 'plugins', manifest.name, manifest.version);
     await this.host.start(manifest, dir, config, definition);
     return manifest.name;
   }
@@ -124,7 +139,13 @@ export class TestKernel {
   async request(
     method: HttpMethod,
     routePath: string,
-    init: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string>; plugin?: string; principal?: Principal } = {},
+    init: {
+      body?: unknown;
+      query?: Record<string, string>;
+      headers?: Record<string, string>;
+      plugin?: string;
+      principal?: Principal;
+    } = {},
   ): Promise<PluginHttpResponse> {
     return dispatchRoute(this.instance(init.plugin), {
       method,
@@ -161,7 +182,10 @@ export class TestKernel {
     const active = this.host.activeInstances();
     const found = name ? this.host.activeInstance(name) : active.length === 1 ? active[0] : undefined;
     if (!found) {
-      throw new KernelError('KRN_ERR_PLUGIN_NOT_ACTIVE', name ? `"${name}" is not active in the test kernel` : `name the plugin: ${active.length} are active`);
+      throw new KernelError(
+        'KRN_ERR_PLUGIN_NOT_ACTIVE',
+        name ? `"${name}" is not active in the test kernel` : `name the plugin: ${active.length} are active`,
+      );
     }
     return found;
   }
@@ -170,3 +194,15 @@ export class TestKernel {
 export function createTestKernel(options?: TestKernelOptions): TestKernel {
   return new TestKernel(options);
 }
+
+/** Snapshots, jobs and agents for scheduler tests, and checks of a schedule's result. */
+export {
+  agent,
+  freeAfter,
+  job,
+  partitionProblems,
+  placedIds,
+  prng,
+  reasonOf,
+  snapshot,
+} from './scheduling-fixtures.js';

@@ -1,5 +1,5 @@
 import type { DeployRequest } from 'spindle/plugin-sdk';
-import { mountEnv } from '../../shared/targets/mount-env.js';
+import { mountEnv } from 'spindle/plugin-sdk/targets';
 
 /** Labels on everything Spindle creates; `list` and cleanup look only at these, never at other containers. */
 export const LABELS = {
@@ -27,14 +27,26 @@ export interface CreateSpec {
 }
 
 /** The job's env as a container sees it: the manifest's and secret env, plus where its volumes are. */
-export function containerEnv(request: DeployRequest, replica: number, port: number | undefined): Record<string, string> {
-  const env: Record<string, string> = { ...request.env, ...mountEnv(request.mounts, 'mount'), SPINDLE_REPLICA: String(replica) };
+export function containerEnv(
+  request: DeployRequest,
+  replica: number,
+  port: number | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    ...request.env,
+    ...mountEnv(request.mounts, 'mount'),
+    SPINDLE_REPLICA: String(replica),
+  };
   if (port !== undefined) env.PORT = String(port);
   return env;
 }
 
 /** `docker create` arguments for one replica: labels, limits, mounts, published port, env by name. */
-export function createSpec(request: DeployRequest, replica: number, options: { port?: number; publishHost: string }): CreateSpec {
+export function createSpec(
+  request: DeployRequest,
+  replica: number,
+  options: { port?: number; publishHost: string },
+): CreateSpec {
   const { job } = request;
   const args = ['create', '--name', containerName(job.id, replica)];
   const labels: Record<string, string> = {
@@ -52,10 +64,17 @@ export function createSpec(request: DeployRequest, replica: number, options: { p
   const cpu = job.resources.cpu;
   if (cpu !== undefined && cpu > 0) args.push('--cpus', String(cpu));
   for (const mount of request.mounts ?? []) {
-    if (/[,"]/.test(mount.hostPath) || /[,"]/.test(mount.mountPath)) throw new Error(`volume ${mount.volume}: a path with a comma or a quote cannot be bind-mounted (${mount.hostPath} → ${mount.mountPath})`);
-    args.push('--mount', `type=bind,source=${mount.hostPath},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`);
+    if (/[,"]/.test(mount.hostPath) || /[,"]/.test(mount.mountPath))
+      throw new Error(
+        `volume ${mount.volume}: a path with a comma or a quote cannot be bind-mounted (${mount.hostPath} → ${mount.mountPath})`,
+      );
+    args.push(
+      '--mount',
+      `type=bind,source=${mount.hostPath},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`,
+    );
   }
-  if (options.port !== undefined && job.kind === 'service') args.push('--publish', `${options.publishHost}::${options.port}`);
+  if (options.port !== undefined && job.kind === 'service')
+    args.push('--publish', `${options.publishHost}::${options.port}`);
   const env: Record<string, string> = {};
   const fileLines: string[] = [];
   for (const [key, value] of Object.entries(containerEnv(request, replica, options.port))) {

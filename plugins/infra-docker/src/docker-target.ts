@@ -2,17 +2,29 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type {
+  AgentInfo,
+  DeployRequest,
+  DeployResult,
+  InfrastructureProvider,
+  JobSpec,
+  LogChunk,
+  PluginContext,
+  ReplicaInfo,
+  RunningJob,
+  TrackedProcess,
+} from 'spindle/plugin-sdk';
 import { RejectedError } from 'spindle/plugin-sdk';
-import type { AgentInfo, DeployRequest, DeployResult, InfrastructureProvider, JobSpec, LogChunk, PluginContext, ReplicaInfo, RunningJob, TrackedProcess } from 'spindle/plugin-sdk';
-import { waitHealthy } from '../../shared/targets/health-check.js';
-import { readJobLog, replicaLogFile, tailLines } from '../../shared/targets/log-reader.js';
-import { makeSleep, type Sleep } from '../../shared/targets/timing.js';
-import { backoffDelay, withDefaults, type DockerConfig } from './config.js';
-import { LABELS, containerName, createSpec, imageTag } from './container-spec.js';
+import { makeSleep, readJobLog, replicaLogFile, type Sleep, tailLines, waitHealthy } from 'spindle/plugin-sdk/targets';
+import { backoffDelay, type DockerConfig, withDefaults } from './config.js';
+import { containerName, createSpec, imageTag, LABELS } from './container-spec.js';
 import { DockerCli } from './docker-cli.js';
 
 /** The part of `ctx` the target uses. */
-export type TargetContext = Pick<PluginContext, 'exec' | 'setTimeout' | 'setInterval' | 'clearTimer' | 'signal' | 'logger' | 'infrastructure'>;
+export type TargetContext = Pick<
+  PluginContext,
+  'exec' | 'setTimeout' | 'setInterval' | 'clearTimer' | 'signal' | 'logger' | 'infrastructure'
+>;
 
 interface Replica {
   index: number;
@@ -65,26 +77,65 @@ export class DockerTarget implements InfrastructureProvider {
   }
 
   async agents(): Promise<AgentInfo[]> {
-    const info = await this.cli.json<{ Name: string; NCPU: number; MemTotal: number; ServerVersion: string }>(['info', '--format', '{{json .}}']);
+    const info = await this.cli.json<{ Name: string; NCPU: number; MemTotal: number; ServerVersion: string }>([
+      'info',
+      '--format',
+      '{{json .}}',
+    ]);
     const capacity = { cpu: info.NCPU, memory: Math.floor(info.MemTotal / (1024 * 1024)), ...this.config.capacity };
-    return [{ id: `${this.config.targetName}:${info.Name}`, target: this.config.targetName, capacity, allocated: {}, labels: { engine: info.ServerVersion } }];
+    return [
+      {
+        id: `${this.config.targetName}:${info.Name}`,
+        target: this.config.targetName,
+        capacity,
+        allocated: {},
+        labels: { engine: info.ServerVersion },
+      },
+    ];
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const { job, run } = request;
-    if (!run.image) throw new RejectedError(`job type ${job.jobtypeResolved} gives no container image, so target ${this.config.targetName} cannot run job ${job.name}@${job.version}`);
-    if (this.jobs.has(job.id)) throw new Error(`job ${job.id} already runs on target ${this.config.targetName}; stop it first`);
+    if (!run.image)
+      throw new RejectedError(
+        `job type ${job.jobtypeResolved} gives no container image, so target ${this.config.targetName} cannot run job ${job.name}@${job.version}`,
+      );
+    if (this.jobs.has(job.id))
+      throw new Error(`job ${job.id} already runs on target ${this.config.targetName}; stop it first`);
     await mkdir(request.logDir, { recursive: true });
     const tag = imageTag(job.id);
     await this.cli
-      .run(['build', '--quiet', '--tag', tag, '--label', `${LABELS.managed}=true`, '--label', `${LABELS.job}=${job.id}`, '--file', '-', run.image.contextDir], {
-        input: run.image.dockerfile,
-        timeout: this.config.buildTimeoutMs,
-      })
+      .run(
+        [
+          'build',
+          '--quiet',
+          '--tag',
+          tag,
+          '--label',
+          `${LABELS.managed}=true`,
+          '--label',
+          `${LABELS.job}=${job.id}`,
+          '--file',
+          '-',
+          run.image.contextDir,
+        ],
+        {
+          input: run.image.dockerfile,
+          timeout: this.config.buildTimeoutMs,
+        },
+      )
       .catch((error: Error) => {
         throw new Error(`building the image of ${job.name}@${job.version} failed: ${error.message}`);
       });
-    const state: DockerJob = { id: job.id, kind: job.kind, logDir: request.logDir, healthPath: run.healthPath, replicas: [], exits: new Map(), stopping: false };
+    const state: DockerJob = {
+      id: job.id,
+      kind: job.kind,
+      logDir: request.logDir,
+      healthPath: run.healthPath,
+      replicas: [],
+      exits: new Map(),
+      stopping: false,
+    };
     this.jobs.set(job.id, state);
     try {
       const port = job.kind === 'service' ? await this.exposedPort(tag) : undefined;
@@ -102,8 +153,11 @@ export class DockerTarget implements InfrastructureProvider {
   async stop(jobId: string, options: { graceMs: number }): Promise<void> {
     const state = this.jobs.get(jobId);
     if (state) state.stopping = true;
-    const ids = (await this.cli.run(['ps', '--all', '--quiet', '--filter', `label=${LABELS.job}=${jobId}`])).split('\n').filter(Boolean);
-    if (ids.length > 0) await this.cli.run(['stop', '--time', String(Math.max(0, Math.ceil(options.graceMs / 1000))), ...ids]);
+    const ids = (await this.cli.run(['ps', '--all', '--quiet', '--filter', `label=${LABELS.job}=${jobId}`]))
+      .split('\n')
+      .filter(Boolean);
+    if (ids.length > 0)
+      await this.cli.run(['stop', '--time', String(Math.max(0, Math.ceil(options.graceMs / 1000))), ...ids]);
     await this.remove(jobId);
   }
 
@@ -116,7 +170,10 @@ export class DockerTarget implements InfrastructureProvider {
       replicas.push({ id: container.Name.replace(/^\//, ''), address: this.addressOf(container) ?? '' });
       byJob.set(jobId, replicas);
     }
-    return [...byJob].map(([jobId, replicas]) => ({ jobId, replicas: replicas.sort((a, b) => a.id.localeCompare(b.id)) }));
+    return [...byJob].map(([jobId, replicas]) => ({
+      jobId,
+      replicas: replicas.sort((a, b) => a.id.localeCompare(b.id)),
+    }));
   }
 
   /** After a kernel restart or a swap of this plugin: follow the job's running containers again. */
@@ -124,17 +181,35 @@ export class DockerTarget implements InfrastructureProvider {
     const containers = await this.inspectManaged(['--filter', `label=${LABELS.job}=${job.id}`]);
     if (containers.length === 0 || !containers.every((c) => c.State.Running)) return false;
     const labels = containers[0]!.Config.Labels ?? {};
-    const state: DockerJob = { id: job.id, kind: job.kind, logDir: labels[LABELS.logDir]!, healthPath: '/health', replicas: [], exits: new Map(), stopping: false };
+    const state: DockerJob = {
+      id: job.id,
+      kind: job.kind,
+      logDir: labels[LABELS.logDir]!,
+      healthPath: '/health',
+      replicas: [],
+      exits: new Map(),
+      stopping: false,
+    };
     const port = containerPortOf(containers[0]!);
-    for (const container of containers.sort((a, b) => Number(a.Config.Labels?.[LABELS.replica]) - Number(b.Config.Labels?.[LABELS.replica]))) {
+    for (const container of containers.sort(
+      (a, b) => Number(a.Config.Labels?.[LABELS.replica]) - Number(b.Config.Labels?.[LABELS.replica]),
+    )) {
       const index = Number(container.Config.Labels?.[LABELS.replica] ?? 0);
-      const replica: Replica = { index, name: container.Name.replace(/^\//, ''), address: this.addressOf(container) ?? '', crashes: 0 };
+      const replica: Replica = {
+        index,
+        name: container.Name.replace(/^\//, ''),
+        address: this.addressOf(container) ?? '',
+        crashes: 0,
+      };
       this.follow(state, replica, true);
       state.replicas.push(replica);
     }
     this.jobs.set(job.id, state);
     for (const replica of state.replicas) this.monitor(state, replica, port);
-    this.ctx.logger.info({ jobId: job.id, containers: state.replicas.map((r) => r.name) }, 're-attached to running containers');
+    this.ctx.logger.info(
+      { jobId: job.id, containers: state.replicas.map((r) => r.name) },
+      're-attached to running containers',
+    );
     return true;
   }
 
@@ -144,7 +219,15 @@ export class DockerTarget implements InfrastructureProvider {
       const found = await this.inspectManaged(['--filter', `label=${LABELS.job}=${jobId}`]);
       const labels = found[0]?.Config.Labels;
       if (!labels) return { text: '', offset: 0 };
-      state = { id: jobId, kind: 'service', logDir: labels[LABELS.logDir]!, healthPath: '/health', replicas: found.map((c, index) => ({ index, name: c.Name, address: '', crashes: 0 })), exits: new Map(), stopping: false };
+      state = {
+        id: jobId,
+        kind: 'service',
+        logDir: labels[LABELS.logDir]!,
+        healthPath: '/health',
+        replicas: found.map((c, index) => ({ index, name: c.Name, address: '', crashes: 0 })),
+        exits: new Map(),
+        stopping: false,
+      };
     }
     return readJobLog(state.logDir, state.replicas.length, options.offset, options.limit);
   }
@@ -159,7 +242,10 @@ export class DockerTarget implements InfrastructureProvider {
 
   /** `docker create` for one replica; secrets reach the CLI by environment, never on its command line. */
   private async create(request: DeployRequest, index: number, port: number | undefined): Promise<void> {
-    const spec = createSpec(request, index, { ...(port !== undefined ? { port } : {}), publishHost: this.config.publishHost });
+    const spec = createSpec(request, index, {
+      ...(port !== undefined ? { port } : {}),
+      publishHost: this.config.publishHost,
+    });
     let envFile: string | undefined;
     if (spec.envFile) {
       envFile = path.join(os.tmpdir(), `spindle-env-${randomUUID()}`);
@@ -178,7 +264,12 @@ export class DockerTarget implements InfrastructureProvider {
     const name = containerName(state.id, index);
     await this.cli.run(['start', name]);
     const container = (await this.cli.json<Inspected[]>(['inspect', name]))[0]!;
-    const replica: Replica = { index, name, address: port === undefined ? '' : (this.addressOf(container) ?? ''), crashes: 0 };
+    const replica: Replica = {
+      index,
+      name,
+      address: port === undefined ? '' : (this.addressOf(container) ?? ''),
+      crashes: 0,
+    };
     this.follow(state, replica, !restart);
     return replica;
   }
@@ -230,20 +321,40 @@ export class DockerTarget implements InfrastructureProvider {
     state.stopping = true;
     this.ctx.infrastructure.reportJobState(
       failed
-        ? { jobId: state.id, state: 'FAILED', reason: `replica ${failed[0]} exited with code ${failed[1]}`, exitCode: failed[1] }
+        ? {
+            jobId: state.id,
+            state: 'FAILED',
+            reason: `replica ${failed[0]} exited with code ${failed[1]}`,
+            exitCode: failed[1],
+          }
         : { jobId: state.id, state: 'SUCCEEDED', reason: 'every replica exited with code 0', exitCode: 0 },
     );
   }
 
-  private async serviceExit(state: DockerJob, replica: Replica, exitCode: number, port: number | undefined): Promise<void> {
+  private async serviceExit(
+    state: DockerJob,
+    replica: Replica,
+    exitCode: number,
+    port: number | undefined,
+  ): Promise<void> {
     const crashes = replica.crashes + 1;
     if (crashes > this.config.maxRestarts) {
       state.stopping = true;
-      this.ctx.infrastructure.reportJobState({ jobId: state.id, state: 'FAILED', reason: `container ${replica.name} exited with code ${exitCode} after ${this.config.maxRestarts} restarts`, exitCode });
+      this.ctx.infrastructure.reportJobState({
+        jobId: state.id,
+        state: 'FAILED',
+        reason: `container ${replica.name} exited with code ${exitCode} after ${this.config.maxRestarts} restarts`,
+        exitCode,
+      });
       return;
     }
     const delay = backoffDelay(this.config.restartBackoffMs, crashes);
-    this.ctx.infrastructure.reportJobState({ jobId: state.id, state: 'RESTARTING', reason: `container ${replica.name} exited with code ${exitCode}; restart ${crashes} of ${this.config.maxRestarts} in ${delay} ms`, exitCode });
+    this.ctx.infrastructure.reportJobState({
+      jobId: state.id,
+      state: 'RESTARTING',
+      reason: `container ${replica.name} exited with code ${exitCode}; restart ${crashes} of ${this.config.maxRestarts} in ${delay} ms`,
+      exitCode,
+    });
     await this.sleep(delay);
     if (state.stopping || this.ctx.signal.aborted) return;
     try {
@@ -252,10 +363,19 @@ export class DockerTarget implements InfrastructureProvider {
       state.replicas[state.replicas.indexOf(replica)] = next;
       await this.healthy(state, next);
       this.monitor(state, next, port);
-      this.ctx.infrastructure.reportJobState({ jobId: state.id, state: 'RUNNING', reason: `container ${next.name} is healthy again`, replicas: state.replicas.map(replicaInfo) });
+      this.ctx.infrastructure.reportJobState({
+        jobId: state.id,
+        state: 'RUNNING',
+        reason: `container ${next.name} is healthy again`,
+        replicas: state.replicas.map(replicaInfo),
+      });
     } catch (error) {
       state.stopping = true;
-      this.ctx.infrastructure.reportJobState({ jobId: state.id, state: 'FAILED', reason: `container ${replica.name} could not be restarted: ${(error as Error).message}` });
+      this.ctx.infrastructure.reportJobState({
+        jobId: state.id,
+        state: 'FAILED',
+        reason: `container ${replica.name} could not be restarted: ${(error as Error).message}`,
+      });
     }
   }
 
@@ -264,7 +384,9 @@ export class DockerTarget implements InfrastructureProvider {
     const state = this.jobs.get(jobId);
     this.jobs.delete(jobId);
     if (state) state.stopping = true;
-    const ids = (await this.cli.run(['ps', '--all', '--quiet', '--filter', `label=${LABELS.job}=${jobId}`])).split('\n').filter(Boolean);
+    const ids = (await this.cli.run(['ps', '--all', '--quiet', '--filter', `label=${LABELS.job}=${jobId}`]))
+      .split('\n')
+      .filter(Boolean);
     if (ids.length > 0) await this.cli.run(['rm', '--force', ...ids]);
     for (const replica of state?.replicas ?? []) {
       await replica.logs?.stop();
@@ -274,19 +396,29 @@ export class DockerTarget implements InfrastructureProvider {
   }
 
   private async inspectManaged(filters: string[]): Promise<Inspected[]> {
-    const ids = (await this.cli.run(['ps', '--all', '--quiet', '--filter', `label=${LABELS.managed}=true`, ...filters])).split('\n').filter(Boolean);
+    const ids = (await this.cli.run(['ps', '--all', '--quiet', '--filter', `label=${LABELS.managed}=true`, ...filters]))
+      .split('\n')
+      .filter(Boolean);
     return ids.length === 0 ? [] : this.cli.json<Inspected[]>(['inspect', ...ids]);
   }
 
   /** The port a service listens on: the image's first exposed TCP port, else `containerPort`. */
   private async exposedPort(tag: string): Promise<number> {
-    const exposed = await this.cli.json<Record<string, unknown> | null>(['image', 'inspect', '--format', '{{json .Config.ExposedPorts}}', tag]);
+    const exposed = await this.cli.json<Record<string, unknown> | null>([
+      'image',
+      'inspect',
+      '--format',
+      '{{json .Config.ExposedPorts}}',
+      tag,
+    ]);
     const first = Object.keys(exposed ?? {}).find((key) => key.endsWith('/tcp'));
     return first ? Number.parseInt(first, 10) : this.config.containerPort;
   }
 
   private addressOf(container: Inspected): string | undefined {
-    const bindings = Object.entries(container.NetworkSettings.Ports ?? {}).find(([key, value]) => key.endsWith('/tcp') && value && value.length > 0)?.[1];
+    const bindings = Object.entries(container.NetworkSettings.Ports ?? {}).find(
+      ([key, value]) => key.endsWith('/tcp') && value && value.length > 0,
+    )?.[1];
     const binding = bindings?.find((b) => b.HostIp === this.config.publishHost) ?? bindings?.[0];
     return binding ? `http://${this.config.publishHost}:${binding.HostPort}` : undefined;
   }

@@ -4,12 +4,12 @@
  * docs/usage.md for operators and k8s-target.ts for the behaviour.
  */
 import { definePlugin, type PluginContext } from 'spindle/plugin-sdk';
-import { makeSleep } from '../../shared/targets/timing.js';
-import { withDefaults, type K8sConfig } from './config.js';
+import { makeSleep } from 'spindle/plugin-sdk/targets';
+import { type K8sConfig, withDefaults } from './config.js';
+import { K8sTarget } from './k8s-target.js';
 import { KubeClient } from './kube-client.js';
 import { describeKubeError } from './kube-errors.js';
 import { kubePodForwarder } from './kube-pod-forwarder.js';
-import { K8sTarget } from './k8s-target.js';
 import { describeServer, loadKubeConfig } from './load-kube-config.js';
 
 /** Below the kernel's activation limit (10 s), so the error names the server instead of a timeout. */
@@ -25,16 +25,22 @@ export default definePlugin<K8sConfig>({
     try {
       kubeConfig = loadKubeConfig(config);
     } catch (error) {
-      throw new Error(`cannot load the kubeconfig (${config.kubeconfig ?? 'in-cluster or default loading'}): ${(error as Error).message}`);
+      throw new Error(
+        `cannot load the kubeconfig (${config.kubeconfig ?? 'in-cluster or default loading'}): ${(error as Error).message}`,
+      );
     }
     const client = new KubeClient(kubeConfig, config.namespace);
     const server = describeServer(kubeConfig);
     // Fail activation, naming the API server, when it cannot be reached or refuses us.
     const answered = new AbortController();
-    const timeout = makeSleep(ctx)(REACH_TIMEOUT_MS, answered.signal).then(() => Promise.reject(new Error(`no answer within ${REACH_TIMEOUT_MS} ms`)));
+    const timeout = makeSleep(ctx)(REACH_TIMEOUT_MS, answered.signal).then(() =>
+      Promise.reject(new Error(`no answer within ${REACH_TIMEOUT_MS} ms`)),
+    );
     const found = await Promise.race([client.ensureNamespace(), timeout])
       .catch((error: unknown) => {
-        throw new Error(`the Kubernetes API server ${server} is not reachable or refused namespace ${config.namespace}: ${describeKubeError(error)}`);
+        throw new Error(
+          `the Kubernetes API server ${server} is not reachable or refused namespace ${config.namespace}: ${describeKubeError(error)}`,
+        );
       })
       .finally(() => answered.abort());
     if (found === 'created') ctx.logger.info({ namespace: config.namespace, server }, 'created the namespace');

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import type { LogChunk } from 'spindle/plugin-sdk';
-import { readJobLog, replicaLogFile } from '../../shared/targets/log-reader.js';
+import { readJobLog, replicaLogFile } from 'spindle/plugin-sdk/targets';
 import type { KubeClient } from './kube-client.js';
 
 /**
@@ -36,7 +36,13 @@ export async function snapshotPodLogs(client: KubeClient, jobId: string, logDir:
  * prefixes when several) with offset and limit over the joined text; without pods (deleted, or
  * not made yet), the last copy in `logDir`.
  */
-export async function readPodLogs(client: KubeClient, jobId: string, logDir: string | undefined, offset: number, limit?: number): Promise<LogChunk> {
+export async function readPodLogs(
+  client: KubeClient,
+  jobId: string,
+  logDir: string | undefined,
+  offset: number,
+  limit?: number,
+): Promise<LogChunk> {
   const dir = logDir ?? (await mkdtemp(path.join(os.tmpdir(), 'spindle-k8s-logs-')));
   try {
     let count = await snapshotPodLogs(client, jobId, dir);

@@ -1,8 +1,8 @@
 import type { JobStateReport, PluginLogger, ReplicaInfo } from 'spindle/plugin-sdk';
-import type { Sleep } from '../../shared/targets/timing.js';
+import type { Sleep } from 'spindle/plugin-sdk/targets';
 import { batchOutcome, describePods, failedExitCode, readiness } from './job-status.js';
-import { describeKubeError } from './kube-errors.js';
 import type { KubeClient } from './kube-client.js';
+import { describeKubeError } from './kube-errors.js';
 
 export interface WatchDeps {
   client: KubeClient;
@@ -54,7 +54,10 @@ export class JobWatch {
         this.deps.report(report);
         if (report.state !== 'RUNNING' && report.state !== 'RESTARTING') return this.stop();
       } catch (error) {
-        this.deps.logger.warn({ jobId: this.jobId, err: describeKubeError(error) }, 'reading the job status failed; trying again');
+        this.deps.logger.warn(
+          { jobId: this.jobId, err: describeKubeError(error) },
+          'reading the job status failed; trying again',
+        );
       }
     }
   }
@@ -76,11 +79,20 @@ export class JobWatch {
     if (ready < wanted && !this.degraded) {
       this.degraded = true;
       const pods = describePods(await this.deps.client.pods(this.jobId).catch(() => []));
-      return { jobId: this.jobId, state: 'RESTARTING', reason: `${ready} of ${wanted} replicas ready${pods ? `; pods: ${pods}` : ''}` };
+      return {
+        jobId: this.jobId,
+        state: 'RESTARTING',
+        reason: `${ready} of ${wanted} replicas ready${pods ? `; pods: ${pods}` : ''}`,
+      };
     }
     if (ready >= wanted && this.degraded) {
       this.degraded = false;
-      return { jobId: this.jobId, state: 'RUNNING', reason: `all ${wanted} replicas are ready again`, replicas: await this.deps.replicas(this.jobId) };
+      return {
+        jobId: this.jobId,
+        state: 'RUNNING',
+        reason: `all ${wanted} replicas are ready again`,
+        replicas: await this.deps.replicas(this.jobId),
+      };
     }
     return undefined;
   }

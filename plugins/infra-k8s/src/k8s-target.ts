@@ -1,8 +1,18 @@
-import { RejectedError } from 'spindle/plugin-sdk';
-import type { AgentInfo, DeployRequest, DeployResult, InfrastructureProvider, JobSpec, LogChunk, PluginContext, ReplicaInfo, RunningJob } from 'spindle/plugin-sdk';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
-import { makeSleep, type Sleep } from '../../shared/targets/timing.js';
-import { withDefaults, type K8sConfig } from './config.js';
+import type {
+  AgentInfo,
+  DeployRequest,
+  DeployResult,
+  InfrastructureProvider,
+  JobSpec,
+  LogChunk,
+  PluginContext,
+  ReplicaInfo,
+  RunningJob,
+} from 'spindle/plugin-sdk';
+import { RejectedError } from 'spindle/plugin-sdk';
+import { makeSleep, type Sleep } from 'spindle/plugin-sdk/targets';
+import { type K8sConfig, withDefaults } from './config.js';
 import { ImageBuilder } from './image-builder.js';
 import { readPodLogs, snapshotPodLogs } from './job-logs.js';
 import { describePods, isPodReady, readiness } from './job-status.js';
@@ -11,11 +21,14 @@ import type { KubeClient } from './kube-client.js';
 import { describeKubeError } from './kube-errors.js';
 import { ANNOTATIONS, LABELS, objectName } from './labels.js';
 import { agentsFromNodes } from './node-agents.js';
-import { PortForwardServer, type PodForwarder } from './port-forward-server.js';
+import { type PodForwarder, PortForwardServer } from './port-forward-server.js';
 import { imageTag, renderJob, serviceAddress } from './render-job.js';
 
 /** The part of `ctx` the target uses. */
-export type TargetContext = Pick<PluginContext, 'exec' | 'setTimeout' | 'clearTimer' | 'signal' | 'logger' | 'infrastructure'>;
+export type TargetContext = Pick<
+  PluginContext,
+  'exec' | 'setTimeout' | 'clearTimer' | 'signal' | 'logger' | 'infrastructure'
+>;
 
 interface K8sJob {
   id: string;
@@ -57,12 +70,19 @@ export class K8sTarget implements InfrastructureProvider {
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const { job, run } = request;
     const subject = `${job.name}@${job.version}`;
-    if (!run.image) throw new RejectedError(`job type ${job.jobtypeResolved} gives no container image, so target ${this.config.targetName} cannot run job ${subject}`);
-    if (this.jobs.has(job.id)) throw new Error(`job ${job.id} already runs on target ${this.config.targetName}; stop it first`);
+    if (!run.image)
+      throw new RejectedError(
+        `job type ${job.jobtypeResolved} gives no container image, so target ${this.config.targetName} cannot run job ${subject}`,
+      );
+    if (this.jobs.has(job.id))
+      throw new Error(`job ${job.id} already runs on target ${this.config.targetName}; stop it first`);
     const { registry, buildImages } = this.config.image;
     const image = imageTag(job.id, registry);
     if (buildImages) {
-      if (!registry) throw new Error(`target ${this.config.targetName} builds images (image.buildImages) but has no image.registry to push them to, where the nodes pull from`);
+      if (!registry)
+        throw new Error(
+          `target ${this.config.targetName} builds images (image.buildImages) but has no image.registry to push them to, where the nodes pull from`,
+        );
       await this.images.buildAndPush(image, run.image).catch((error: Error) => {
         throw new Error(`building and pushing the image ${image} of ${subject} failed: ${error.message}`);
       });
@@ -83,8 +103,15 @@ export class K8sTarget implements InfrastructureProvider {
     } catch (error) {
       this.jobs.delete(job.id);
       await this.closeForward(job.id);
-      await this.removeObjects(job.id).catch((cleanup: unknown) => this.ctx.logger.warn({ jobId: job.id, err: describeKubeError(cleanup) }, 'removing a failed deploy left objects behind'));
-      throw new Error(`deploying ${subject} in namespace ${namespace} failed: ${describeKubeError(error)}`, { cause: error });
+      await this.removeObjects(job.id).catch((cleanup: unknown) =>
+        this.ctx.logger.warn(
+          { jobId: job.id, err: describeKubeError(cleanup) },
+          'removing a failed deploy left objects behind',
+        ),
+      );
+      throw new Error(`deploying ${subject} in namespace ${namespace} failed: ${describeKubeError(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -104,10 +131,17 @@ export class K8sTarget implements InfrastructureProvider {
   async list(): Promise<RunningJob[]> {
     const [deployments, jobs] = await Promise.all([this.client.list('Deployment'), this.client.list('Job')]);
     const running: RunningJob[] = [];
-    for (const [kind, workloads] of [['service', deployments], ['batch', jobs]] as const) {
+    for (const [kind, workloads] of [
+      ['service', deployments],
+      ['batch', jobs],
+    ] as const) {
       for (const workload of workloads) {
         const jobId = jobIdOf(workload);
-        if (jobId) running.push({ jobId, replicas: await this.replicas(jobId, kind, portOf(workload, this.config.containerPort)) });
+        if (jobId)
+          running.push({
+            jobId,
+            replicas: await this.replicas(jobId, kind, portOf(workload, this.config.containerPort)),
+          });
       }
     }
     return running.sort((a, b) => a.jobId.localeCompare(b.jobId));
@@ -115,7 +149,8 @@ export class K8sTarget implements InfrastructureProvider {
 
   /** After a kernel restart or a swap of this plugin: follow the job's objects again. */
   async attach(job: JobSpec): Promise<boolean> {
-    const workload = job.kind === 'service' ? await this.client.read('Deployment', job.id) : await this.client.read('Job', job.id);
+    const workload =
+      job.kind === 'service' ? await this.client.read('Deployment', job.id) : await this.client.read('Job', job.id);
     if (!workload) return false;
     this.jobs.get(job.id)?.watch?.stop();
     const annotations = workload.metadata?.annotations ?? {};
@@ -129,7 +164,8 @@ export class K8sTarget implements InfrastructureProvider {
   }
 
   async logs(jobId: string, options: { offset: number; limit?: number }): Promise<LogChunk> {
-    const logDir = this.jobs.get(jobId)?.logDir ?? (await this.workload(jobId))?.metadata?.annotations?.[ANNOTATIONS.logDir];
+    const logDir =
+      this.jobs.get(jobId)?.logDir ?? (await this.workload(jobId))?.metadata?.annotations?.[ANNOTATIONS.logDir];
     return readPodLogs(this.client, jobId, logDir, options.offset, options.limit);
   }
 
@@ -186,7 +222,10 @@ export class K8sTarget implements InfrastructureProvider {
    */
   private async replicas(jobId: string, kind: 'service' | 'batch', port: number): Promise<ReplicaInfo[]> {
     if (kind === 'batch') return [{ id: objectName(jobId), address: '' }];
-    const address = this.config.proxyMode === 'service' ? serviceAddress(jobId, this.config.namespace, port) : (await this.forwardFor(jobId, port)).address;
+    const address =
+      this.config.proxyMode === 'service'
+        ? serviceAddress(jobId, this.config.namespace, port)
+        : (await this.forwardFor(jobId, port)).address;
     const ready = await this.readyPods(jobId).catch(() => []);
     return (ready.length > 0 ? ready : [objectName(jobId)]).map((id) => ({ id, address }));
   }
@@ -215,7 +254,8 @@ export class K8sTarget implements InfrastructureProvider {
           const ready = await this.readyPods(jobId);
           return ready.length === 0 ? undefined : ready[this.turn++ % ready.length];
         },
-        onError: (error, pod) => this.ctx.logger.warn({ jobId, pod, err: describeKubeError(error) }, 'a port-forward connection failed'),
+        onError: (error, pod) =>
+          this.ctx.logger.warn({ jobId, pod, err: describeKubeError(error) }, 'a port-forward connection failed'),
       });
       this.forwards.set(jobId, forward);
       forward.catch(() => this.forwards.delete(jobId));
@@ -235,7 +275,8 @@ export class K8sTarget implements InfrastructureProvider {
   }
 }
 
-const jobIdOf = (workload: V1Deployment | V1Job): string | undefined => workload.metadata?.annotations?.[ANNOTATIONS.jobId] ?? workload.metadata?.labels?.[LABELS.job];
+const jobIdOf = (workload: V1Deployment | V1Job): string | undefined =>
+  workload.metadata?.annotations?.[ANNOTATIONS.jobId] ?? workload.metadata?.labels?.[LABELS.job];
 
 function portOf(workload: V1Deployment | V1Job, fallback: number): number {
   const port = Number(workload.metadata?.annotations?.[ANNOTATIONS.port]);

@@ -1,8 +1,20 @@
-import type { V1Affinity, V1Container, V1Deployment, V1EnvVar, V1Job, V1ObjectMeta, V1PodTemplateSpec, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Affinity,
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1Job,
+  V1ObjectMeta,
+  V1PodTemplateSpec,
+  V1Secret,
+  V1Service,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import type { DeployRequest } from 'spindle/plugin-sdk';
-import { ANNOTATIONS, LABELS, jobLabels, objectName } from './labels.js';
+import { mountEnv } from 'spindle/plugin-sdk/targets';
+import { ANNOTATIONS, jobLabels, LABELS, objectName } from './labels.js';
 import { cpuQuantity, memoryQuantity } from './quantity.js';
-import { mountEnv } from '../../shared/targets/mount-env.js';
 
 export interface RenderOptions {
   namespace: string;
@@ -23,24 +35,37 @@ export interface RenderedJob {
   service?: V1Service;
 }
 
-export const imageTag = (jobId: string, registry?: string): string => `${registry ? `${registry}/` : ''}spindle-job-${jobId.toLowerCase()}`;
+export const imageTag = (jobId: string, registry?: string): string =>
+  `${registry ? `${registry}/` : ''}spindle-job-${jobId.toLowerCase()}`;
 
 /** `http://<service>.<namespace>.svc.cluster.local:<port>`: how a kernel inside the cluster calls a service job. */
-export const serviceAddress = (jobId: string, namespace: string, port: number): string => `http://${objectName(jobId)}.${namespace}.svc.cluster.local:${port}`;
+export const serviceAddress = (jobId: string, namespace: string, port: number): string =>
+  `http://${objectName(jobId)}.${namespace}.svc.cluster.local:${port}`;
 
 export function renderJob(request: DeployRequest, options: RenderOptions): RenderedJob {
   const { job } = request;
   const name = objectName(job.id);
   const labels = jobLabels(job.id, job.name, job.version);
   const service = job.kind === 'service';
-  const metadata = (annotations?: Record<string, string>): V1ObjectMeta => ({ name, namespace: options.namespace, labels: { ...labels }, ...(annotations ? { annotations } : {}) });
-  const annotations = { [ANNOTATIONS.jobId]: job.id, [ANNOTATIONS.logDir]: request.logDir, [ANNOTATIONS.port]: String(options.containerPort) };
+  const metadata = (annotations?: Record<string, string>): V1ObjectMeta => ({
+    name,
+    namespace: options.namespace,
+    labels: { ...labels },
+    ...(annotations ? { annotations } : {}),
+  });
+  const annotations = {
+    [ANNOTATIONS.jobId]: job.id,
+    [ANNOTATIONS.logDir]: request.logDir,
+    [ANNOTATIONS.port]: String(options.containerPort),
+  };
   const secret: V1Secret = {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: metadata(),
     type: 'Opaque',
-    data: Object.fromEntries(Object.entries(request.env).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')])),
+    data: Object.fromEntries(
+      Object.entries(request.env).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')]),
+    ),
   };
   const template: V1PodTemplateSpec = { metadata: { labels: { ...labels } }, spec: podSpec(request, options, name) };
   if (!service) {
@@ -58,13 +83,21 @@ export function renderJob(request: DeployRequest, options: RenderOptions): Rende
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: metadata(annotations),
-    spec: { replicas: Math.max(1, job.replicas), selector: { matchLabels: { [LABELS.job]: labels[LABELS.job]! } }, template },
+    spec: {
+      replicas: Math.max(1, job.replicas),
+      selector: { matchLabels: { [LABELS.job]: labels[LABELS.job]! } },
+      template,
+    },
   };
   const svc: V1Service = {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: metadata(),
-    spec: { type: 'ClusterIP', selector: { [LABELS.job]: labels[LABELS.job]! }, ports: [{ name: 'http', port: options.containerPort, targetPort: options.containerPort, protocol: 'TCP' }] },
+    spec: {
+      type: 'ClusterIP',
+      selector: { [LABELS.job]: labels[LABELS.job]! },
+      ports: [{ name: 'http', port: options.containerPort, targetPort: options.containerPort, protocol: 'TCP' }],
+    },
   };
   return { secret, deployment, service: svc };
 }
@@ -79,7 +112,10 @@ function podSpec(request: DeployRequest, options: RenderOptions, name: string): 
     volumeMounts.push({ name: `vol-${i}`, mountPath: mount.mountPath, readOnly: mount.readOnly });
   });
   // Spindle's own variables only: the job's env (secrets included) is in the Secret, by reference.
-  const env: V1EnvVar[] = Object.entries({ ...mountEnv(request.mounts, 'mount'), ...(service ? { PORT: String(options.containerPort) } : {}) }).map(([key, value]) => ({ name: key, value }));
+  const env: V1EnvVar[] = Object.entries({
+    ...mountEnv(request.mounts, 'mount'),
+    ...(service ? { PORT: String(options.containerPort) } : {}),
+  }).map(([key, value]) => ({ name: key, value }));
   const container: V1Container = {
     name: 'job',
     image: options.image,
@@ -91,7 +127,12 @@ function podSpec(request: DeployRequest, options: RenderOptions, name: string): 
   };
   if (service) {
     container.ports = [{ name: 'http', containerPort: options.containerPort, protocol: 'TCP' }];
-    container.readinessProbe = { httpGet: { path: run.readyPath ?? run.healthPath, port: options.containerPort }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 };
+    container.readinessProbe = {
+      httpGet: { path: run.readyPath ?? run.healthPath, port: options.containerPort },
+      periodSeconds: 2,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    };
   }
   const node = nodeOf(request.agentId, options.targetName);
   return { containers: [container], volumes, enableServiceLinks: false, ...(node ? { affinity: pinTo(node) } : {}) };
@@ -106,9 +147,14 @@ function resources(slots: Record<string, number>): V1Container['resources'] {
   return Object.keys(amounts).length === 0 ? {} : { requests: { ...amounts }, limits: { ...amounts } };
 }
 
-const nodeOf = (agentId: string, targetName: string): string | undefined => (agentId.startsWith(`${targetName}:`) ? agentId.slice(targetName.length + 1) || undefined : undefined);
+const nodeOf = (agentId: string, targetName: string): string | undefined =>
+  agentId.startsWith(`${targetName}:`) ? agentId.slice(targetName.length + 1) || undefined : undefined;
 
 /** The node the kernel placed the job on, by name (as the DaemonSet controller pins pods). */
 const pinTo = (node: string): V1Affinity => ({
-  nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } },
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
+    },
+  },
 });

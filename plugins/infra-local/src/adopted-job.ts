@@ -1,6 +1,6 @@
 import type { JobStateReport, PluginContext, PluginLogger, ReplicaInfo } from 'spindle/plugin-sdk';
+import { probe } from 'spindle/plugin-sdk/targets';
 import type { LocalConfig } from './config.js';
-import { probe } from '../../shared/targets/health-check.js';
 import { isProcessAlive, signalGroup } from './process-info.js';
 import type { JobRecord, ReplicaRecord } from './state-file.js';
 
@@ -57,7 +57,8 @@ export class AdoptedJob {
   private async firstUnhealthy(): Promise<{ replica: ReplicaRecord; dead: boolean } | undefined> {
     for (const replica of this.record.replicas) {
       if (!isProcessAlive(replica.pid, replica.startTime)) return { replica, dead: true };
-      if (this.record.kind === 'service' && !(await probe(this.healthUrl(replica), 2_000)).ok) return { replica, dead: false };
+      if (this.record.kind === 'service' && !(await probe(this.healthUrl(replica), 2_000)).ok)
+        return { replica, dead: false };
     }
     return undefined;
   }
@@ -85,7 +86,9 @@ export class AdoptedJob {
         this.unhealthySince ??= Date.now();
         const waited = Date.now() - this.unhealthySince;
         if (waited >= this.deps.config.healthTimeoutMs) {
-          await this.lose(`replica ${bad.replica.index} (pid ${bad.replica.pid}) has not answered ${this.healthUrl(bad.replica)} for ${waited} ms; it cannot be restarted after a kernel restart`);
+          await this.lose(
+            `replica ${bad.replica.index} (pid ${bad.replica.pid}) has not answered ${this.healthUrl(bad.replica)} for ${waited} ms; it cannot be restarted after a kernel restart`,
+          );
         }
       }
     } finally {

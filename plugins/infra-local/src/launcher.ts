@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import type { DeployRequest, ExecResult, PluginContext, ReplicaInfo, TrackedProcess } from 'spindle/plugin-sdk';
+import { mountEnv, replicaLogFile } from 'spindle/plugin-sdk/targets';
 import type { LocalConfig } from './config.js';
 import { freePort } from './free-port.js';
-import { replicaLogFile } from '../../shared/targets/log-reader.js';
-import { mountEnv } from '../../shared/targets/mount-env.js';
 import { processStartTime } from './process-info.js';
 
 /** Everything needed to (re)start a replica of one job. Holds env values: never log it. */
@@ -68,7 +67,14 @@ export async function startReplica(exec: Exec, spec: LaunchSpec, index: number):
     logFile: replicaLogFile(spec.logDir, index),
     killGraceMs: spec.graceMs,
   });
-  return { index, port, address: `http://127.0.0.1:${port}`, proc, startTime: processStartTime(proc.pid), startedAt: Date.now() };
+  return {
+    index,
+    port,
+    address: `http://127.0.0.1:${port}`,
+    proc,
+    startTime: processStartTime(proc.pid),
+    startedAt: Date.now(),
+  };
 }
 
 /**
@@ -99,12 +105,21 @@ export interface ExitDescription {
 }
 
 export function describeExit(result: ExecResult): ExitDescription {
-  if (result.signal) return { text: `was killed by ${result.signal}`, last: `last killed by ${result.signal}`, exitCode: result.exitCode };
+  if (result.signal)
+    return {
+      text: `was killed by ${result.signal}`,
+      last: `last killed by ${result.signal}`,
+      exitCode: result.exitCode,
+    };
   if (result.exitCode === -1 && result.stderr) {
     const why = result.stderr.split('\n')[0]!.slice(0, 200);
     return { text: `could not start (${why})`, last: `last could not start (${why})`, exitCode: -1 };
   }
-  return { text: `exited with code ${result.exitCode}`, last: `last exit code ${result.exitCode}`, exitCode: result.exitCode };
+  return {
+    text: `exited with code ${result.exitCode}`,
+    last: `last exit code ${result.exitCode}`,
+    exitCode: result.exitCode,
+  };
 }
 
 export function replicaInfo(jobId: string, replica: Replica): ReplicaInfo {

@@ -1,19 +1,39 @@
 import os from 'node:os';
+import type {
+  AgentInfo,
+  DeployRequest,
+  DeployResult,
+  InfrastructureProvider,
+  JobSpec,
+  JobStateReport,
+  LogChunk,
+  PluginContext,
+  ReplicaInfo,
+  RunningJob,
+} from 'spindle/plugin-sdk';
 import { RejectedError } from 'spindle/plugin-sdk';
-import type { AgentInfo, DeployRequest, DeployResult, InfrastructureProvider, JobSpec, JobStateReport, LogChunk, PluginContext, ReplicaInfo, RunningJob } from 'spindle/plugin-sdk';
+import {
+  type HealthOutcome,
+  makeSleep,
+  readJobLog,
+  replicaLogFile,
+  type Sleep,
+  tailLines,
+  waitHealthy,
+} from 'spindle/plugin-sdk/targets';
 import { AdoptedJob } from './adopted-job.js';
-import { withDefaults, type LocalConfig } from './config.js';
-import { waitHealthy, type HealthOutcome } from '../../shared/targets/health-check.js';
-import { describeExit, healthUrl, launchSpec, startReplica, stopReplica, type Replica } from './launcher.js';
-import { readJobLog, replicaLogFile, tailLines } from '../../shared/targets/log-reader.js';
-import { LocalJob, monitorBatch, monitorService, type MonitorDeps } from './replica-monitor.js';
-import { StateFile, type JobRecord } from './state-file.js';
-import { makeSleep, type Sleep } from '../../shared/targets/timing.js';
+import { type LocalConfig, withDefaults } from './config.js';
+import { describeExit, healthUrl, launchSpec, type Replica, startReplica, stopReplica } from './launcher.js';
+import { LocalJob, type MonitorDeps, monitorBatch, monitorService } from './replica-monitor.js';
+import { type JobRecord, StateFile } from './state-file.js';
 
 export const TARGET_NAME = 'local';
 
 /** The part of `ctx` the target uses (tests build it by hand). */
-export type TargetContext = Pick<PluginContext, 'exec' | 'setTimeout' | 'setInterval' | 'clearTimer' | 'signal' | 'dataDir' | 'logger' | 'infrastructure'>;
+export type TargetContext = Pick<
+  PluginContext,
+  'exec' | 'setTimeout' | 'setInterval' | 'clearTimer' | 'signal' | 'dataDir' | 'logger' | 'infrastructure'
+>;
 
 /** The embedded default target: every replica is a local process on a loopback port. */
 export class LocalTarget implements InfrastructureProvider {
@@ -50,7 +70,10 @@ export class LocalTarget implements InfrastructureProvider {
       const job = new AdoptedJob(record, this.adoptedDeps());
       if (job.anyAlive()) {
         this.adopted.set(record.jobId, job);
-        this.ctx.logger.info({ jobId: record.jobId, pids: record.replicas.map((r) => r.pid) }, 'found a job that outlived the previous kernel');
+        this.ctx.logger.info(
+          { jobId: record.jobId, pids: record.replicas.map((r) => r.pid) },
+          'found a job that outlived the previous kernel',
+        );
       } else {
         this.state.markEnded(record.jobId);
       }
@@ -58,20 +81,26 @@ export class LocalTarget implements InfrastructureProvider {
   }
 
   async agents(): Promise<AgentInfo[]> {
-    const capacity = { cpu: os.availableParallelism(), memory: Math.floor(os.totalmem() / (1024 * 1024)), ...this.config.capacity };
+    const capacity = {
+      cpu: os.availableParallelism(),
+      memory: Math.floor(os.totalmem() / (1024 * 1024)),
+      ...this.config.capacity,
+    };
     return [{ id: TARGET_NAME, target: TARGET_NAME, capacity, allocated: {}, labels: { hostname: os.hostname() } }];
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const jobId = request.job.id;
-    if (this.ctx.signal.aborted) throw new Error(`target ${TARGET_NAME} is shutting down; job ${jobId} was not started`);
+    if (this.ctx.signal.aborted)
+      throw new Error(`target ${TARGET_NAME} is shutting down; job ${jobId} was not started`);
     // An adopted job whose processes are gone (e.g. its old instance stopped them) is just a record.
     const adopted = this.adopted.get(jobId);
     if (adopted && !adopted.anyAlive()) {
       adopted.close();
       this.adopted.delete(jobId);
     }
-    if (this.jobs.has(jobId) || this.adopted.has(jobId)) throw new Error(`job ${jobId} already runs on target ${TARGET_NAME}; stop it first`);
+    if (this.jobs.has(jobId) || this.adopted.has(jobId))
+      throw new Error(`job ${jobId} already runs on target ${TARGET_NAME}; stop it first`);
     const job = new LocalJob(launchSpec(request, this.config));
     this.jobs.set(jobId, job);
     let failed: { replica: Replica; outcome: HealthOutcome } | undefined;
@@ -90,7 +119,10 @@ export class LocalTarget implements InfrastructureProvider {
       throw await this.deployError(job, failed);
     }
     (job.spec.kind === 'service' ? monitorService : monitorBatch)(job, this.monitorDeps);
-    this.ctx.logger.info({ jobId, kind: job.spec.kind, replicas: job.replicas.map((r) => ({ port: r.port, pid: r.proc.pid })) }, 'job deployed');
+    this.ctx.logger.info(
+      { jobId, kind: job.spec.kind, replicas: job.replicas.map((r) => ({ port: r.port, pid: r.proc.pid })) },
+      'job deployed',
+    );
     return { replicas: job.info() };
   }
 
@@ -105,16 +137,25 @@ export class LocalTarget implements InfrastructureProvider {
           if (outcome.kind !== 'healthy') resolve({ replica, outcome });
           else if (--pending === 0) resolve(undefined);
         };
-        void waitHealthy({ url, intervalMs, timeoutMs, exited: replica.proc.result, signal: job.signal, sleep: this.sleep }).then(settle, (error: unknown) =>
-          settle({ kind: 'timeout', last: String(error) }),
-        );
+        void waitHealthy({
+          url,
+          intervalMs,
+          timeoutMs,
+          exited: replica.proc.result,
+          signal: job.signal,
+          sleep: this.sleep,
+        }).then(settle, (error: unknown) => settle({ kind: 'timeout', last: String(error) }));
       }
     });
   }
 
-  private async deployError(job: LocalJob, failed: { replica: Replica; outcome: HealthOutcome } | undefined): Promise<Error> {
+  private async deployError(
+    job: LocalJob,
+    failed: { replica: Replica; outcome: HealthOutcome } | undefined,
+  ): Promise<Error> {
     const { jobId } = job.spec;
-    if (!failed || failed.outcome.kind === 'aborted') return new Error(`job ${jobId} was stopped before it became healthy`);
+    if (!failed || failed.outcome.kind === 'aborted')
+      return new Error(`job ${jobId} was stopped before it became healthy`);
     const { replica, outcome } = failed;
     const url = healthUrl(job.spec, replica);
     const what =
@@ -123,7 +164,9 @@ export class LocalTarget implements InfrastructureProvider {
         : `did not answer ${url} with 2xx within ${this.config.healthTimeoutMs} ms (last try: ${outcome.kind === 'timeout' ? outcome.last : 'none'})`;
     const file = replicaLogFile(job.spec.logDir, replica.index);
     const tail = await tailLines(file, 20);
-    return new Error(`replica ${replica.index} of job ${jobId} ${what}; all replicas were stopped.\n${tail ? `last lines of ${file}:\n${tail}` : `${file} is empty`}`);
+    return new Error(
+      `replica ${replica.index} of job ${jobId} ${what}; all replicas were stopped.\n${tail ? `last lines of ${file}:\n${tail}` : `${file} is empty`}`,
+    );
   }
 
   async stop(jobId: string, options?: { graceMs?: number }): Promise<void> {
@@ -139,8 +182,12 @@ export class LocalTarget implements InfrastructureProvider {
   }
 
   async list(): Promise<RunningJob[]> {
-    const own = [...this.jobs.values()].filter((j) => !j.closed).map((j) => ({ jobId: j.spec.jobId, replicas: j.info() }));
-    const survivors = [...this.adopted.values()].filter((a) => a.anyAlive()).map((a) => ({ jobId: a.jobId, replicas: a.info() }));
+    const own = [...this.jobs.values()]
+      .filter((j) => !j.closed)
+      .map((j) => ({ jobId: j.spec.jobId, replicas: j.info() }));
+    const survivors = [...this.adopted.values()]
+      .filter((a) => a.anyAlive())
+      .map((a) => ({ jobId: a.jobId, replicas: a.info() }));
     return [...own, ...survivors];
   }
 
@@ -201,7 +248,14 @@ export class LocalTarget implements InfrastructureProvider {
       logDir: spec.logDir,
       replicaCount: spec.replicaCount,
       healthPath: spec.healthPath,
-      replicas: job.replicas.map((r) => ({ id: `${spec.jobId}-${r.index}`, index: r.index, pid: r.proc.pid, port: r.port, address: r.address, startTime: r.startTime })),
+      replicas: job.replicas.map((r) => ({
+        id: `${spec.jobId}-${r.index}`,
+        index: r.index,
+        pid: r.proc.pid,
+        port: r.port,
+        address: r.address,
+        startTime: r.startTime,
+      })),
       running: !job.closed,
       updatedAt: '',
     };

@@ -1,11 +1,19 @@
-import { appendFile } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
+import { appendFile } from 'node:fs/promises';
 import type { JobStateReport, PluginLogger, ReplicaInfo } from 'spindle/plugin-sdk';
-import { backoffDelay, STABLE_RESET_MS, type LocalConfig } from './config.js';
-import { waitHealthy } from '../../shared/targets/health-check.js';
-import { describeExit, healthUrl, replicaInfo, startReplica, stopReplica, type Exec, type LaunchSpec, type Replica } from './launcher.js';
-import { replicaLogFile } from '../../shared/targets/log-reader.js';
-import type { Sleep } from '../../shared/targets/timing.js';
+import type { Sleep } from 'spindle/plugin-sdk/targets';
+import { replicaLogFile, waitHealthy } from 'spindle/plugin-sdk/targets';
+import { backoffDelay, type LocalConfig, STABLE_RESET_MS } from './config.js';
+import {
+  describeExit,
+  type Exec,
+  healthUrl,
+  type LaunchSpec,
+  type Replica,
+  replicaInfo,
+  startReplica,
+  stopReplica,
+} from './launcher.js';
 
 /** A job this instance started: its replicas (replaced in place on restart) and its lifetime. */
 export class LocalJob {
@@ -73,7 +81,10 @@ const times = (n: number): string => (n === 1 ? '1 time' : `${n} times`);
 export function monitorService(job: LocalJob, deps: MonitorDeps): void {
   for (const replica of job.replicas) {
     void superviseReplica(job, replica.index, deps).catch((error: unknown) =>
-      deps.logger.error({ jobId: job.spec.jobId, replica: replica.index, err: String(error) }, 'replica supervisor failed'),
+      deps.logger.error(
+        { jobId: job.spec.jobId, replica: replica.index, err: String(error) },
+        'replica supervisor failed',
+      ),
     );
   }
 }
@@ -86,7 +97,10 @@ async function superviseReplica(job: LocalJob, index: number, deps: MonitorDeps)
     if (job.closed) return;
     replica.proc.kill('SIGKILL'); // whatever the replica left running in its group
     if (Date.now() - replica.startedAt >= STABLE_RESET_MS) crashes = 0;
-    deps.logger.warn({ jobId: job.spec.jobId, replica: index, exitCode: result.exitCode, signal: result.signal }, 'replica exited');
+    deps.logger.warn(
+      { jobId: job.spec.jobId, replica: index, exitCode: result.exitCode, signal: result.signal },
+      'replica exited',
+    );
     const restarted = await restartUntilHealthy(job, index, describeExit(result), crashes, deps);
     if (restarted === undefined) return;
     crashes = restarted;
@@ -94,7 +108,13 @@ async function superviseReplica(job: LocalJob, index: number, deps: MonitorDeps)
 }
 
 /** Returns the crash count once a restart is healthy; undefined when the job closed or failed. */
-async function restartUntilHealthy(job: LocalJob, index: number, first: Failure, crashes: number, deps: MonitorDeps): Promise<number | undefined> {
+async function restartUntilHealthy(
+  job: LocalJob,
+  index: number,
+  first: Failure,
+  crashes: number,
+  deps: MonitorDeps,
+): Promise<number | undefined> {
   const { jobId } = job.spec;
   const { maxRestarts, restartBackoffMs } = deps.config;
   let failure = first;
@@ -106,7 +126,11 @@ async function restartUntilHealthy(job: LocalJob, index: number, first: Failure,
       return undefined;
     }
     const delay = backoffDelay(restartBackoffMs, crashes);
-    deps.report({ jobId, state: 'RESTARTING', reason: `replica ${index} ${failure.text}; restart ${crashes} of ${maxRestarts} in ${delay} ms` });
+    deps.report({
+      jobId,
+      state: 'RESTARTING',
+      reason: `replica ${index} ${failure.text}; restart ${crashes} of ${maxRestarts} in ${delay} ms`,
+    });
     await deps.sleep(delay, job.signal);
     if (job.closed) return undefined;
     const outcome = await relaunch(job, index, crashes, deps);
@@ -119,7 +143,12 @@ async function restartUntilHealthy(job: LocalJob, index: number, first: Failure,
   }
 }
 
-async function relaunch(job: LocalJob, index: number, attempt: number, deps: MonitorDeps): Promise<'healthy' | 'closed' | Failure> {
+async function relaunch(
+  job: LocalJob,
+  index: number,
+  attempt: number,
+  deps: MonitorDeps,
+): Promise<'healthy' | 'closed' | Failure> {
   const { spec } = job;
   const marker = `--- spindle: restarting replica ${index} (restart ${attempt} of ${deps.config.maxRestarts}) ---\n`;
   await appendFile(replicaLogFile(spec.logDir, index), marker).catch(() => undefined);
@@ -138,7 +167,14 @@ async function relaunch(job: LocalJob, index: number, attempt: number, deps: Mon
   deps.changed(job);
   const url = healthUrl(spec, replica);
   const { healthIntervalMs: intervalMs, healthTimeoutMs: timeoutMs } = deps.config;
-  const outcome = await waitHealthy({ url, intervalMs, timeoutMs, exited: replica.proc.result, signal: job.signal, sleep: deps.sleep });
+  const outcome = await waitHealthy({
+    url,
+    intervalMs,
+    timeoutMs,
+    exited: replica.proc.result,
+    signal: job.signal,
+    sleep: deps.sleep,
+  });
   if (outcome.kind === 'healthy') return 'healthy';
   if (outcome.kind === 'aborted' || job.closed) return 'closed';
   if (outcome.kind === 'exited') {
@@ -146,12 +182,17 @@ async function relaunch(job: LocalJob, index: number, attempt: number, deps: Mon
     return describeExit(outcome.result);
   }
   await stopReplica(replica, spec.graceMs);
-  return { text: `did not answer ${url} within ${timeoutMs} ms (${outcome.last})`, last: `last: no healthy answer within ${timeoutMs} ms` };
+  return {
+    text: `did not answer ${url} within ${timeoutMs} ms (${outcome.last})`,
+    last: `last: no healthy answer within ${timeoutMs} ms`,
+  };
 }
 
 /** Watch a batch job: when every replica has exited, SUCCEEDED if all exited 0, else FAILED. */
 export function monitorBatch(job: LocalJob, deps: MonitorDeps): void {
-  void watchBatch(job, deps).catch((error: unknown) => deps.logger.error({ jobId: job.spec.jobId, err: String(error) }, 'batch watcher failed'));
+  void watchBatch(job, deps).catch((error: unknown) =>
+    deps.logger.error({ jobId: job.spec.jobId, err: String(error) }, 'batch watcher failed'),
+  );
 }
 
 async function watchBatch(job: LocalJob, deps: MonitorDeps): Promise<void> {
@@ -169,6 +210,11 @@ async function watchBatch(job: LocalJob, deps: MonitorDeps): Promise<void> {
   const count = job.replicas.length;
   const report: JobStateReport = failed
     ? { jobId, state: 'FAILED', reason: `replica ${failed.index} ${failed.text}`, exitCode: failed.exitCode }
-    : { jobId, state: 'SUCCEEDED', reason: count === 1 ? 'replica 0 exited with code 0' : `all ${count} replicas exited with code 0`, exitCode: 0 };
+    : {
+        jobId,
+        state: 'SUCCEEDED',
+        reason: count === 1 ? 'replica 0 exited with code 0' : `all ${count} replicas exited with code 0`,
+        exitCode: 0,
+      };
   await deps.finish(job, report);
 }

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { JobSpec, JobStateReport, PluginLogger } from 'spindle/plugin-sdk';
+import { probe } from 'spindle/plugin-sdk/targets';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort } from './free-port.js';
-import { probe } from '../../shared/targets/health-check.js';
 import { LocalTarget, type TargetContext } from './local-target.js';
 import { isProcessAlive, processStartTime } from './process-info.js';
-import { StateFile, type JobRecord } from './state-file.js';
+import { type JobRecord, StateFile } from './state-file.js';
 import { createFixtures, waitFor } from './test-fixtures.js';
 
 const fx = createFixtures();
@@ -16,7 +16,8 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.pid && isProcessAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
+  for (const child of children.splice(0))
+    if (child.pid && isProcessAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 afterAll(() => fx.cleanup());
@@ -28,13 +29,27 @@ function tempDir(): string {
 }
 
 function record(jobId: string, over: Partial<JobRecord> = {}): JobRecord {
-  return { jobId, kind: 'service', logDir: path.join(fx.dir, jobId, 'logs'), replicaCount: 1, healthPath: '/health', replicas: [], running: true, updatedAt: '', ...over };
+  return {
+    jobId,
+    kind: 'service',
+    logDir: path.join(fx.dir, jobId, 'logs'),
+    replicaCount: 1,
+    healthPath: '/health',
+    replicas: [],
+    running: true,
+    updatedAt: '',
+    ...over,
+  };
 }
 
 /** A replica left over by a kernel that crashed: detached, in its own group, not our business any more. */
 async function survivor(script: string): Promise<{ pid: number; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [fx.script(script)], { detached: true, stdio: 'ignore', env: { PORT: String(port) } });
+  const child = spawn(process.execPath, [fx.script(script)], {
+    detached: true,
+    stdio: 'ignore',
+    env: { PORT: String(port) },
+  });
   children.push(child);
   return { pid: child.pid!, port };
 }
@@ -57,7 +72,17 @@ function fakeContext(dataDir: string, reports: JobStateReport[]): TargetContext 
   };
 }
 
-const spec = (id: string): JobSpec => ({ id, name: id, version: '1.0.0', owner: 'ada', jobtype: 'node:1.0.0', jobtypeResolved: 'node:1.0.0', kind: 'service', replicas: 1, resources: {} });
+const spec = (id: string): JobSpec => ({
+  id,
+  name: id,
+  version: '1.0.0',
+  owner: 'ada',
+  jobtype: 'node:1.0.0',
+  jobtypeResolved: 'node:1.0.0',
+  kind: 'service',
+  replicas: 1,
+  resources: {},
+});
 
 describe('StateFile', () => {
   it('keeps one record per job, marks ended ones and survives a corrupt file', () => {
@@ -85,9 +110,14 @@ describe('process liveness', () => {
     expect(isProcessAlive(undefined)).toBe(false);
     if (!existsSync('/proc/self/stat')) return;
     // `sleep 0.1` becomes a child of `sleep 5`, which never waits for it: a zombie for ~5 s.
-    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      detached: true,
+    });
     children.push(parent);
-    const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+    const zombie = Number(
+      await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))),
+    );
     await waitFor(() => readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '), 3_000, 'the zombie');
     expect(isProcessAlive(zombie)).toBe(false);
   });
@@ -99,7 +129,14 @@ describe('list and attach after a kernel restart', () => {
     const alive = await survivor('server.cjs');
     await waitFor(async () => (await probe(`http://127.0.0.1:${alive.port}/health`, 500)).ok, 5_000, 'the survivor');
     const state = new StateFile(dataDir);
-    const replica = { id: 'kept-0', index: 0, pid: alive.pid, port: alive.port, address: `http://127.0.0.1:${alive.port}`, startTime: processStartTime(alive.pid) };
+    const replica = {
+      id: 'kept-0',
+      index: 0,
+      pid: alive.pid,
+      port: alive.port,
+      address: `http://127.0.0.1:${alive.port}`,
+      startTime: processStartTime(alive.pid),
+    };
     state.put(record('kept', { replicas: [replica] }));
     state.put(record('gone', { replicas: [{ ...replica, id: 'gone-0', pid: 2 ** 22 + 4321 }] }));
     mkdirSync(record('kept').logDir, { recursive: true });
@@ -117,7 +154,11 @@ describe('list and attach after a kernel restart', () => {
 
     process.kill(alive.pid, 'SIGKILL');
     const lost = await waitFor(() => reports.find((r) => r.state === 'LOST'), 4_000, 'LOST');
-    expect(lost).toEqual({ jobId: 'kept', state: 'LOST', reason: `process ${alive.pid} is gone (the kernel was not its parent after a restart)` });
+    expect(lost).toEqual({
+      jobId: 'kept',
+      state: 'LOST',
+      reason: `process ${alive.pid} is gone (the kernel was not its parent after a restart)`,
+    });
     expect(await target.list()).toEqual([]);
     expect(state.get('kept')?.running).toBe(false);
     await target.shutdown();
@@ -127,7 +168,13 @@ describe('list and attach after a kernel restart', () => {
     const dataDir = tempDir();
     const mute = await survivor('silent.cjs');
     const address = `http://127.0.0.1:${mute.port}`;
-    new StateFile(dataDir).put(record('mute', { replicas: [{ id: 'mute-0', index: 0, pid: mute.pid, port: mute.port, address, startTime: processStartTime(mute.pid) }] }));
+    new StateFile(dataDir).put(
+      record('mute', {
+        replicas: [
+          { id: 'mute-0', index: 0, pid: mute.pid, port: mute.port, address, startTime: processStartTime(mute.pid) },
+        ],
+      }),
+    );
     const target = new LocalTarget(fakeContext(dataDir, []), { stopGraceMs: 500 });
     target.restore();
     expect(await target.attach(spec('mute'), [{ id: 'mute-0', address, pid: mute.pid }])).toBe(false);

@@ -12,11 +12,15 @@
  * fit does not hold its owner's queue for ever.
  */
 import type { ScheduleResult, SchedulingSnapshot } from 'spindle/plugin-sdk';
-import { resolvePlacementConfig, resolveRetries, type PlacementConfig } from '../../shared/scheduling/config.js';
-import { BinaryHeap } from '../../shared/scheduling/heap.js';
-import { submissionTimes } from '../../shared/scheduling/job-order.js';
-import { PassModel } from '../../shared/scheduling/pass-model.js';
-import { charge, ownerBefore, ownerQueues, type OwnerQueue } from './owner-queue.js';
+import {
+  BinaryHeap,
+  PassModel,
+  type PlacementConfig,
+  resolvePlacementConfig,
+  resolveRetries,
+  submissionTimes,
+} from 'spindle/plugin-sdk/scheduling';
+import { charge, type OwnerQueue, ownerBefore, ownerQueues } from './owner-queue.js';
 
 export interface DrfConfig extends PlacementConfig {
   /** Failed passes after which an owner's blocked job is skipped so the owner's next job can go. */
@@ -26,7 +30,10 @@ export interface DrfConfig extends PlacementConfig {
 export const DEFAULT_RETRIES_TO_SKIP = 3;
 
 export function resolveDrfConfig(config: Partial<DrfConfig> = {}): DrfConfig {
-  return { ...resolvePlacementConfig(config), numRetriesToSkip: resolveRetries(config.numRetriesToSkip, DEFAULT_RETRIES_TO_SKIP) };
+  return {
+    ...resolvePlacementConfig(config),
+    numRetriesToSkip: resolveRetries(config.numRetriesToSkip, DEFAULT_RETRIES_TO_SKIP),
+  };
 }
 
 export function scheduleDrf(snapshot: SchedulingSnapshot, config: Partial<DrfConfig> = {}): ScheduleResult {
@@ -35,7 +42,10 @@ export function scheduleDrf(snapshot: SchedulingSnapshot, config: Partial<DrfCon
   const pending = snapshot.pending;
   const times = submissionTimes(pending);
   const total = model.agents.totalCapacity;
-  const heap = new BinaryHeap<OwnerQueue>(ownerBefore(pending, times), ownerQueues(snapshot, model.space, times, total));
+  const heap = new BinaryHeap<OwnerQueue>(
+    ownerBefore(pending, times),
+    ownerQueues(snapshot, model.space, times, total),
+  );
   const result: ScheduleResult = { placements: [], waiting: [] };
   while (heap.size > 0) {
     const queue = heap.peek()!;
@@ -46,7 +56,10 @@ export function scheduleDrf(snapshot: SchedulingSnapshot, config: Partial<DrfCon
       result.placements.push({ jobId: job.id, agentId });
       charge(queue, model.requests, j, total);
     } else if (job.attempts >= numRetriesToSkip) {
-      result.waiting.push({ jobId: job.id, reason: `${model.whyNot(j)}; skipped so owner ${queue.owner}'s next job can go (failed ${job.attempts} passes, numRetriesToSkip ${numRetriesToSkip})` });
+      result.waiting.push({
+        jobId: job.id,
+        reason: `${model.whyNot(j)}; skipped so owner ${queue.owner}'s next job can go (failed ${job.attempts} passes, numRetriesToSkip ${numRetriesToSkip})`,
+      });
     } else {
       heap.pop();
       waitBehind(queue, model.whyNot(j), pending, result, numRetriesToSkip);
@@ -59,13 +72,22 @@ export function scheduleDrf(snapshot: SchedulingSnapshot, config: Partial<DrfCon
   return result;
 }
 
-function waitBehind(queue: OwnerQueue, why: string, pending: SchedulingSnapshot['pending'], result: ScheduleResult, retries: number): void {
+function waitBehind(
+  queue: OwnerQueue,
+  why: string,
+  pending: SchedulingSnapshot['pending'],
+  result: ScheduleResult,
+  retries: number,
+): void {
   const blocker = pending[queue.jobs[queue.next]!]!;
   result.waiting.push({
     jobId: blocker.id,
     reason: `${why}; holds owner ${queue.owner}'s queue until it fits or has failed ${retries} passes (failed ${blocker.attempts} so far)`,
   });
   for (let k = queue.next + 1; k < queue.jobs.length; k++) {
-    result.waiting.push({ jobId: pending[queue.jobs[k]!]!.id, reason: `behind ${blocker.id} of owner ${queue.owner}, which fits nowhere` });
+    result.waiting.push({
+      jobId: pending[queue.jobs[k]!]!.id,
+      reason: `behind ${blocker.id} of owner ${queue.owner}, which fits nowhere`,
+    });
   }
 }

@@ -1,7 +1,7 @@
 /** DRF's per-owner state: the owner's pending jobs (oldest first), its usage and dominant share. */
 import type { PendingJob, SchedulingSnapshot } from 'spindle/plugin-sdk';
-import { compareOldestFirst, oldestFirst } from '../../shared/scheduling/job-order.js';
-import type { RequestTable, SlotSpace } from '../../shared/scheduling/slot-space.js';
+import type { RequestTable, SlotSpace } from 'spindle/plugin-sdk/scheduling';
+import { compareOldestFirst, oldestFirst } from 'spindle/plugin-sdk/scheduling';
 
 export interface OwnerQueue {
   owner: string;
@@ -28,7 +28,12 @@ export function dominantShare(usage: Float64Array, total: Float64Array): number 
 }
 
 /** One queue per owner with pending jobs; usage starts from the owner's summed allocation. */
-export function ownerQueues(snapshot: SchedulingSnapshot, space: SlotSpace, times: Float64Array, total: Float64Array): OwnerQueue[] {
+export function ownerQueues(
+  snapshot: SchedulingSnapshot,
+  space: SlotSpace,
+  times: Float64Array,
+  total: Float64Array,
+): OwnerQueue[] {
   const byOwner = new Map<string, number[]>();
   // One sort of the whole queue; dealing it out keeps each owner's list oldest first.
   for (const j of oldestFirst(snapshot.pending, times)) {
@@ -46,7 +51,10 @@ export function ownerQueues(snapshot: SchedulingSnapshot, space: SlotSpace, time
 }
 
 /** Lowest dominant share first; ties by the candidate job's age (submittedAt, then id). */
-export function ownerBefore(pending: readonly PendingJob[], times: Float64Array): (a: OwnerQueue, b: OwnerQueue) => boolean {
+export function ownerBefore(
+  pending: readonly PendingJob[],
+  times: Float64Array,
+): (a: OwnerQueue, b: OwnerQueue) => boolean {
   return (a, b) => {
     if (a.share !== b.share) return a.share < b.share;
     return compareOldestFirst(pending, times, a.jobs[a.next]!, b.jobs[b.next]!) < 0;

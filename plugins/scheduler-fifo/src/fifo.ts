@@ -5,9 +5,13 @@
  * never fit does not block the queue for ever.
  */
 import type { ScheduleResult, SchedulingSnapshot } from 'spindle/plugin-sdk';
-import { resolvePlacementConfig, resolveRetries, type PlacementConfig } from '../../shared/scheduling/config.js';
-import { oldestFirst } from '../../shared/scheduling/job-order.js';
-import { PassModel } from '../../shared/scheduling/pass-model.js';
+import {
+  oldestFirst,
+  PassModel,
+  type PlacementConfig,
+  resolvePlacementConfig,
+  resolveRetries,
+} from 'spindle/plugin-sdk/scheduling';
 
 export interface FifoConfig extends PlacementConfig {
   /** Failed passes after which a head job that fits nowhere is skipped instead of blocking. */
@@ -17,7 +21,10 @@ export interface FifoConfig extends PlacementConfig {
 export const DEFAULT_RETRIES_TO_SKIP = 3;
 
 export function resolveFifoConfig(config: Partial<FifoConfig> = {}): FifoConfig {
-  return { ...resolvePlacementConfig(config), numRetriesToSkip: resolveRetries(config.numRetriesToSkip, DEFAULT_RETRIES_TO_SKIP) };
+  return {
+    ...resolvePlacementConfig(config),
+    numRetriesToSkip: resolveRetries(config.numRetriesToSkip, DEFAULT_RETRIES_TO_SKIP),
+  };
 }
 
 export function scheduleFifo(snapshot: SchedulingSnapshot, config: Partial<FifoConfig> = {}): ScheduleResult {
@@ -35,10 +42,16 @@ export function scheduleFifo(snapshot: SchedulingSnapshot, config: Partial<FifoC
     }
     const why = model.whyNot(order[i]!);
     if (job.attempts >= numRetriesToSkip) {
-      result.waiting.push({ jobId: job.id, reason: `${why}; skipped so the queue moves on (failed ${job.attempts} passes, numRetriesToSkip ${numRetriesToSkip})` });
+      result.waiting.push({
+        jobId: job.id,
+        reason: `${why}; skipped so the queue moves on (failed ${job.attempts} passes, numRetriesToSkip ${numRetriesToSkip})`,
+      });
       continue;
     }
-    result.waiting.push({ jobId: job.id, reason: `${why}; holds the queue until it fits or has failed ${numRetriesToSkip} passes (failed ${job.attempts} so far)` });
+    result.waiting.push({
+      jobId: job.id,
+      reason: `${why}; holds the queue until it fits or has failed ${numRetriesToSkip} passes (failed ${job.attempts} so far)`,
+    });
     for (let k = i + 1; k < order.length; k++) {
       result.waiting.push({ jobId: pending[order[k]!]!.id, reason: `behind ${job.id}, which fits nowhere` });
     }

@@ -1,6 +1,13 @@
+import {
+  agent,
+  createTestKernel,
+  job,
+  placedIds,
+  reasonOf,
+  snapshot,
+  type TestKernel,
+} from 'spindle/plugin-sdk/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
-import { agent, job, placedIds, reasonOf, snapshot } from '../../shared/scheduling/test-fixtures.js';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 
@@ -21,15 +28,24 @@ describe('scheduler-fifo plugin', () => {
 
   it('applies the operator config', async () => {
     kernel = createTestKernel();
-    await kernel.activate(plugin, { manifest: manifest as never, config: { numRetriesToSkip: 1, agentSelection: 'concentrated' } });
+    await kernel.activate(plugin, {
+      manifest: manifest as never,
+      config: { numRetriesToSkip: 1, agentSelection: 'concentrated' },
+    });
     expect(placedIds(await kernel.registries.schedulers.get('fifo')!.schedule(snap))).toEqual(['next']);
   });
 
   it('refuses a bad config', async () => {
     kernel = createTestKernel();
-    await expect(kernel.activate(plugin, { manifest: manifest as never, config: { agentSelection: 'random' } })).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
-    await expect(kernel.activate(plugin, { manifest: manifest as never, config: { numRetriesToSkip: -1 } })).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
-    await expect(kernel.activate(plugin, { manifest: manifest as never, config: { acceleratorSlots: 'gpu' } })).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
+    await expect(
+      kernel.activate(plugin, { manifest: manifest as never, config: { agentSelection: 'random' } }),
+    ).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
+    await expect(
+      kernel.activate(plugin, { manifest: manifest as never, config: { numRetriesToSkip: -1 } }),
+    ).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
+    await expect(
+      kernel.activate(plugin, { manifest: manifest as never, config: { acceleratorSlots: 'gpu' } }),
+    ).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
     expect(kernel.registries.schedulers.has('fifo')).toBe(false);
   });
 

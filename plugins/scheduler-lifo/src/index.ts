@@ -1,7 +1,7 @@
 /** scheduler-lifo: registers the `lifo` scheduler (newest first). */
 import { definePlugin } from 'spindle/plugin-sdk';
-import { resolvePlacementConfig } from '../../shared/scheduling/config.js';
-import { scheduleLifo, type LifoConfig } from './lifo.js';
+import { resolvePlacementConfig } from 'spindle/plugin-sdk/scheduling';
+import { type LifoConfig, scheduleLifo } from './lifo.js';
 
 export default definePlugin<LifoConfig>({
   activate(ctx) {

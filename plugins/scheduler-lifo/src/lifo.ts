@@ -4,9 +4,7 @@
  * (older) job: nothing blocks, since under LIFO the job that waits longest is the oldest anyway.
  */
 import type { ScheduleResult, SchedulingSnapshot } from 'spindle/plugin-sdk';
-import { resolvePlacementConfig, type PlacementConfig } from '../../shared/scheduling/config.js';
-import { oldestFirst } from '../../shared/scheduling/job-order.js';
-import { PassModel } from '../../shared/scheduling/pass-model.js';
+import { oldestFirst, PassModel, type PlacementConfig, resolvePlacementConfig } from 'spindle/plugin-sdk/scheduling';
 
 export type LifoConfig = PlacementConfig;
 

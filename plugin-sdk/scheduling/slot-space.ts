@@ -2,7 +2,7 @@
  * Slot names (`cpu`, `memory`, `gpu`, …) mapped to dense indices for one pass, so the hot loops work
  * on flat Float64Arrays instead of objects keyed by name.
  */
-import type { AgentInfo, PendingJob } from 'spindle/plugin-sdk';
+import type { AgentInfo, PendingJob } from '../index.js';
 
 export class SlotSpace {
   readonly names: string[] = [];
@@ -28,7 +28,11 @@ export class SlotSpace {
   }
 
   /** `values` as a dense vector over this space; names outside it are dropped. */
-  vector(values: Readonly<Record<string, number>> | undefined, out: Float64Array = new Float64Array(this.count), offset = 0): Float64Array {
+  vector(
+    values: Readonly<Record<string, number>> | undefined,
+    out: Float64Array = new Float64Array(this.count),
+    offset = 0,
+  ): Float64Array {
     if (!values) return out;
     for (const name in values) {
       const id = this.ids.get(name);

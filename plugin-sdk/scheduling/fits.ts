@@ -32,11 +32,16 @@ export function whyNoFit(request: Float64Array, offset: number, names: readonly 
     wanted.push(s);
     if (view.maxFree(s) < request[offset + s]!) short.push(s);
   }
-  const needs = (slots: number[]) => slots.map((s) => `${names[s]} ${formatAmount(request[offset + s]!)}`).join(' and ');
-  const most = (slots: number[]) => slots.map((s) => `${names[s]} ${formatAmount(Math.max(0, view.maxFree(s)))}`).join(', ');
-  if (short.length === 0) return `no single agent has ${needs(wanted)} free at once (most free on any agent: ${most(wanted)})`;
+  const needs = (slots: number[]) =>
+    slots.map((s) => `${names[s]} ${formatAmount(request[offset + s]!)}`).join(' and ');
+  const most = (slots: number[]) =>
+    slots.map((s) => `${names[s]} ${formatAmount(Math.max(0, view.maxFree(s)))}`).join(', ');
+  if (short.length === 0)
+    return `no single agent has ${needs(wanted)} free at once (most free on any agent: ${most(wanted)})`;
   const missing = short.filter((s) => view.maxCapacity(s) <= 0);
-  if (missing.length > 0) return `needs ${needs(short)}, but no agent has ${missing.map((s) => names[s]).join(' or ')} at all`;
-  if (short.length === 1) return `needs ${needs(short)}, most free on any agent is ${formatAmount(Math.max(0, view.maxFree(short[0]!)))}`;
+  if (missing.length > 0)
+    return `needs ${needs(short)}, but no agent has ${missing.map((s) => names[s]).join(' or ')} at all`;
+  if (short.length === 1)
+    return `needs ${needs(short)}, most free on any agent is ${formatAmount(Math.max(0, view.maxFree(short[0]!)))}`;
   return `needs ${needs(short)}, most free on any agent is ${most(short)}`;
 }

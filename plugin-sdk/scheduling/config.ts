@@ -30,6 +30,7 @@ export function resolvePlacementConfig(config: Partial<PlacementConfig>): Placem
 /** A non-negative integer count from config, or the default. */
 export function resolveRetries(value: number | undefined, fallback: number): number {
   const n = value ?? fallback;
-  if (!Number.isInteger(n) || n < 0) throw new TypeError(`numRetriesToSkip must be an integer ≥ 0, not ${JSON.stringify(n)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new TypeError(`numRetriesToSkip must be an integer ≥ 0, not ${JSON.stringify(n)}`);
   return n;
 }

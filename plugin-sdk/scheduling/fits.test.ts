@@ -25,7 +25,9 @@ describe('whyNoFit names the short resource', () => {
   });
 
   it('several slots short', () => {
-    expect(why([16, 8192, 0], view([8, 4096, 0], [8, 4096, 8]))).toBe('needs cpu 16 and memory 8192, most free on any agent is cpu 8, memory 4096');
+    expect(why([16, 8192, 0], view([8, 4096, 0], [8, 4096, 8]))).toBe(
+      'needs cpu 16 and memory 8192, most free on any agent is cpu 8, memory 4096',
+    );
   });
 
   it('a slot no agent has at all', () => {
@@ -33,7 +35,9 @@ describe('whyNoFit names the short resource', () => {
   });
 
   it('every slot free somewhere, but not together on one agent', () => {
-    expect(why([4, 2048, 0], view([6, 4096, 0], [8, 4096, 0]))).toBe('no single agent has cpu 4 and memory 2048 free at once (most free on any agent: cpu 6, memory 4096)');
+    expect(why([4, 2048, 0], view([6, 4096, 0], [8, 4096, 0]))).toBe(
+      'no single agent has cpu 4 and memory 2048 free at once (most free on any agent: cpu 6, memory 4096)',
+    );
   });
 
   it('no agents, and over-committed agents shown as 0 free', () => {

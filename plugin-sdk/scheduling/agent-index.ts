@@ -7,7 +7,7 @@
  * Score = Σ over slots of free / (the largest capacity of that slot on any agent): every slot
  * weighs the same whatever its unit (MiB of memory against cores).
  */
-import type { AgentInfo } from 'spindle/plugin-sdk';
+import type { AgentInfo } from '../index.js';
 import type { PlacementConfig } from './config.js';
 import { rankKey, ScoreTree } from './score-tree.js';
 import type { SlotSpace } from './slot-space.js';
@@ -62,7 +62,12 @@ export class AgentIndex implements FreeView {
     for (let i = 0; i < agents.length; i++) keys[i] = rankKey(rows.free, i * width, invNorm, sign);
     const accel = space.idsOf(config.acceleratorSlots);
     const isAccel = (i: number) => accel.some((s) => capacity[i * width + s]! > 0);
-    this.plain = makeGroup(rows, banded(keys, (i) => !isAccel(i)), invNorm, sign);
+    this.plain = makeGroup(
+      rows,
+      banded(keys, (i) => !isAccel(i)),
+      invNorm,
+      sign,
+    );
     this.accelerated = makeGroup(rows, banded(keys, isAccel), invNorm, sign);
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../testing/scheduling-fixtures.js';
 import { BinaryHeap } from './heap.js';
-import { prng } from './test-fixtures.js';
 
 describe('BinaryHeap', () => {
   it('pops in order, whether filled at construction or by push', () => {

@@ -1,4 +1,4 @@
-import type { PluginContext } from 'spindle/plugin-sdk';
+import type { PluginContext } from '../index.js';
 
 /** Wait `ms`, or less if `signal` aborts. Never rejects: callers check the signal afterwards. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;

@@ -1,4 +1,4 @@
-import type { VolumeMount } from 'spindle/plugin-sdk';
+import type { VolumeMount } from '../index.js';
 
 /**
  * Where a job finds its volumes, as every first-party target tells it:
@@ -12,7 +12,9 @@ import type { VolumeMount } from 'spindle/plugin-sdk';
 export function mountEnv(mounts: readonly VolumeMount[] | undefined, at: 'host' | 'mount'): Record<string, string> {
   if (!mounts || mounts.length === 0) return {};
   const where = (m: VolumeMount) => (at === 'host' ? m.hostPath : m.mountPath);
-  const env: Record<string, string> = { SPINDLE_MOUNTS: JSON.stringify(Object.fromEntries(mounts.map((m) => [m.mountPath, where(m)]))) };
+  const env: Record<string, string> = {
+    SPINDLE_MOUNTS: JSON.stringify(Object.fromEntries(mounts.map((m) => [m.mountPath, where(m)]))),
+  };
   for (const mount of mounts) {
     const name = mount.volume.slice(mount.volume.indexOf(':') + 1);
     env[`SPINDLE_VOLUME_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = where(mount);

@@ -1,5 +1,5 @@
 /** The age order of pending jobs: submittedAt, then id — the deterministic tie-break everywhere. */
-import type { PendingJob } from 'spindle/plugin-sdk';
+import type { PendingJob } from '../index.js';
 
 /** Submission times in ms, for ordering; an unreadable time sorts last. */
 export function submissionTimes(pending: readonly PendingJob[]): Float64Array {
@@ -30,7 +30,11 @@ export function oldestFirst(pending: readonly PendingJob[], times = submissionTi
   for (let start = 0; start < order.length; ) {
     let end = start + 1;
     while (end < order.length && times[order[end]!] === times[order[start]!]) end++;
-    if (end - start > 1) order.slice(start, end).sort(compare).forEach((j, k) => (order[start + k] = j));
+    if (end - start > 1)
+      order
+        .slice(start, end)
+        .sort(compare)
+        .forEach((j, k) => (order[start + k] = j));
     start = end;
   }
   return order;

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import type { ExecResult } from 'spindle/plugin-sdk';
+import type { ExecResult } from '../index.js';
 import type { Sleep } from './timing.js';
 
 export interface ProbeResult {

@@ -1,5 +1,5 @@
 /** Builders for scheduler tests (not bundled: only tests import this). */
-import type { AgentInfo, PendingJob, ScheduleResult, SchedulingSnapshot } from 'spindle/plugin-sdk';
+import type { AgentInfo, PendingJob, ScheduleResult, SchedulingSnapshot } from '../index.js';
 
 export function agent(id: string, capacity: Record<string, number>, allocated: Record<string, number> = {}): AgentInfo {
   return { id, target: 'test', capacity, allocated };
@@ -8,11 +8,21 @@ export function agent(id: string, capacity: Record<string, number>, allocated: R
 const BASE_TIME = Date.parse('2025-01-01T00:00:00.000Z');
 
 /** A job submitted `minute` minutes after a fixed base time. */
-export function job(id: string, owner: string, resources: Record<string, number>, minute = 0, attempts = 0): PendingJob {
+export function job(
+  id: string,
+  owner: string,
+  resources: Record<string, number>,
+  minute = 0,
+  attempts = 0,
+): PendingJob {
   return { id, owner, resources, submittedAt: new Date(BASE_TIME + minute * 60_000).toISOString(), attempts };
 }
 
-export function snapshot(pending: PendingJob[], agents: AgentInfo[], allocatedByOwner: SchedulingSnapshot['allocatedByOwner'] = {}): SchedulingSnapshot {
+export function snapshot(
+  pending: PendingJob[],
+  agents: AgentInfo[],
+  allocatedByOwner: SchedulingSnapshot['allocatedByOwner'] = {},
+): SchedulingSnapshot {
   return { queue: 'default', pending, agents, allocatedByOwner };
 }
 
@@ -28,8 +38,11 @@ export function reasonOf(result: ScheduleResult, jobId: string): string | undefi
 /** Every pending job appears exactly once across placements and waiting; returns problems found. */
 export function partitionProblems(snap: SchedulingSnapshot, result: ScheduleResult): string[] {
   const seen = new Map<string, number>();
-  for (const id of [...result.placements.map((p) => p.jobId), ...result.waiting.map((w) => w.jobId)]) seen.set(id, (seen.get(id) ?? 0) + 1);
-  const problems = snap.pending.filter((j) => seen.get(j.id) !== 1).map((j) => `${j.id} appears ${seen.get(j.id) ?? 0} times`);
+  for (const id of [...result.placements.map((p) => p.jobId), ...result.waiting.map((w) => w.jobId)])
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+  const problems = snap.pending
+    .filter((j) => seen.get(j.id) !== 1)
+    .map((j) => `${j.id} appears ${seen.get(j.id) ?? 0} times`);
   const known = new Set(snap.pending.map((j) => j.id));
   problems.push(...[...seen.keys()].filter((id) => !known.has(id)).map((id) => `${id} is not pending`));
   return problems;

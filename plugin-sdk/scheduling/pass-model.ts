@@ -1,9 +1,9 @@
 /** One scheduling pass's working state: slots, the jobs' requests and the agent index. */
-import type { SchedulingSnapshot } from 'spindle/plugin-sdk';
+import type { SchedulingSnapshot } from '../index.js';
 import { AgentIndex } from './agent-index.js';
 import type { PlacementConfig } from './config.js';
 import { whyNoFit } from './fits.js';
-import { RequestTable, slotSpaceOf, type SlotSpace } from './slot-space.js';
+import { RequestTable, type SlotSpace, slotSpaceOf } from './slot-space.js';
 
 export class PassModel {
   readonly space: SlotSpace;

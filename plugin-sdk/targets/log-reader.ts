@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { LogChunk } from 'spindle/plugin-sdk';
+import type { LogChunk } from '../index.js';
 
 export const DEFAULT_LOG_LIMIT = 64 * 1024;
 
@@ -9,7 +9,10 @@ export function replicaLogFile(logDir: string, index: number): string {
 }
 
 async function sizeOf(file: string): Promise<number> {
-  return stat(file).then((s) => s.size, () => 0);
+  return stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
 async function readRange(file: string, from: number, length: number): Promise<Buffer> {
@@ -67,7 +70,12 @@ function prefixLines(text: string, prefix: string, atLineStart: boolean): string
  * one after another (replica 0 first), every line prefixed with `[replica i] `; offsets count the
  * files' bytes (not the prefixes). `offset < 0` reads the last `-offset` bytes, from a line start.
  */
-export async function readJobLog(logDir: string, replicaCount: number, offset: number, limit = DEFAULT_LOG_LIMIT): Promise<LogChunk> {
+export async function readJobLog(
+  logDir: string,
+  replicaCount: number,
+  offset: number,
+  limit = DEFAULT_LOG_LIMIT,
+): Promise<LogChunk> {
   const files = Array.from({ length: Math.max(1, replicaCount) }, (_, i) => replicaLogFile(logDir, i));
   const sizes = await Promise.all(files.map(sizeOf));
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -91,7 +99,13 @@ export async function readJobLog(logDir: string, replicaCount: number, offset: n
   }
   const read = pieces.reduce((n, p) => n + p.bytes.length, 0) + skipped;
   const several = files.length > 1;
-  const text = pieces.map((p) => (several ? prefixLines(p.bytes.toString('utf8'), `[replica ${p.replica}] `, p.atLineStart) : p.bytes.toString('utf8'))).join('');
+  const text = pieces
+    .map((p) =>
+      several
+        ? prefixLines(p.bytes.toString('utf8'), `[replica ${p.replica}] `, p.atLineStart)
+        : p.bytes.toString('utf8'),
+    )
+    .join('');
   return { text, offset: start + read };
 }
 
