@@ -102,8 +102,8 @@ function toResult(id: string, kind: string, samples: Record<string, number[]>, l
 async function measureMain(setup: Setup): Promise<BenchResult[]> {
   const syncHook = new SyncBailHook<[FilterRequest], unknown>(['arg']);
   const asyncHook = new AsyncSeriesBailHook<[AdmitRequest], unknown>(['arg']);
-  setup.filters.forEach((fn, i) => syncHook.tap(`tap-${i}`, fn));
-  setup.admits.forEach((fn, i) => asyncHook.tapPromise(`tap-${i}`, fn));
+  for (const [i, fn] of setup.filters.entries()) syncHook.tap(`tap-${i}`, fn);
+  for (const [i, fn] of setup.admits.entries()) asyncHook.tapPromise(`tap-${i}`, fn);
   const sync = await measureSeries(
     {
       kernel: freshSyncLoop(setup.hooks['scheduling.filter']),

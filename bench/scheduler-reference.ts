@@ -32,7 +32,7 @@ function chooseAgent(cluster: Cluster, job: PendingJob): string | undefined {
     const free = cluster.free.get(agent.id)!;
     if (SLOTS.some((s) => (job.resources[s] ?? 0) > 0 && free[s]! < job.resources[s]!)) continue;
     let score = 0;
-    SLOTS.forEach((s, i) => free[s]! > 0 && (score += free[s]! * cluster.invNorm[i]!));
+    for (const [i, s] of SLOTS.entries()) if (free[s]! > 0) score += free[s]! * cluster.invNorm[i]!;
     const group = hasAccelerator(agent.capacity) === wantsAccel ? 0 : 1;
     if (!best || group < best.group || (group === best.group && score > best.score)) best = { id: agent.id, group, score };
   }
@@ -78,7 +78,8 @@ export function referenceDrf(snapshot: SchedulingSnapshot, maxDecisions: number)
       continue;
     }
     placements.push({ jobId: job!.id, agentId });
-    SLOTS.forEach((s, i) => (usage.get(job!.owner)![i]! += Math.max(0, job!.resources[s] ?? 0)));
+    const used = usage.get(job!.owner)!;
+    for (const [i, s] of SLOTS.entries()) used[i]! += Math.max(0, job!.resources[s] ?? 0);
   }
   return placements;
 }

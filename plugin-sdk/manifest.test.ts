@@ -64,13 +64,13 @@ describe('PluginManifest and plugin-manifest.schema.json', () => {
   });
 
   it('agree on engines', () => {
-    const engines = schema.properties?.['engines'];
+    const engines = schema.properties?.engines;
     expect(sorted(Object.keys(engines?.properties ?? {}))).toEqual(sorted(ENGINE_KEYS));
     expect(sorted(engines?.required)).toEqual(sorted(ENGINE_KEYS));
   });
 
   it('agree on the category and isolation values', () => {
-    expect(sorted(schema.properties?.['category']?.enum)).toEqual(sorted(CATEGORIES));
-    expect(sorted(schema.properties?.['isolation']?.enum)).toEqual(sorted(ISOLATIONS));
+    expect(sorted(schema.properties?.category?.enum)).toEqual(sorted(CATEGORIES));
+    expect(sorted(schema.properties?.isolation?.enum)).toEqual(sorted(ISOLATIONS));
   });
 });

@@ -31,7 +31,7 @@ export async function ensureAdminToken(store: StateStore, fromEnv: string | unde
 /** The bootstrap admin principal for a valid, unrevoked, unexpired admin token. */
 export async function authenticateAdminToken(store: StateStore, token: string): Promise<Principal | undefined> {
   const record = await store.findTokenByHash(hashToken(token));
-  if (!record || record.kind !== 'admin' || record.revokedAt) return undefined;
+  if (record?.kind !== 'admin' || record.revokedAt) return undefined;
   if (record.expiresAt && Date.parse(record.expiresAt) <= Date.now()) return undefined;
   return { id: record.id, name: record.name, kind: 'admin', provider: 'kernel' };
 }

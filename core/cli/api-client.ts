@@ -300,7 +300,7 @@ export class ApiClient {
 
   private async send(spec: RequestSpec): Promise<Response> {
     const headers: Record<string, string> = { accept: spec.accept ?? 'application/json' };
-    if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     // A FormData body gets its content type, with the boundary, from fetch itself.
     let body: Uint8Array | ReadableStream<Uint8Array> | string | FormData | undefined = spec.form;
     if (spec.raw) {

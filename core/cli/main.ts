@@ -94,7 +94,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   } catch (error) {
     // Commander has already written its own usage error or help text.
     if (error instanceof CommanderError) return error.exitCode;
-    io.stderr.write(formatError(error, io.env['SPINDLE_DEBUG'] === '1'));
+    io.stderr.write(formatError(error, io.env.SPINDLE_DEBUG === '1'));
     return 1;
   }
 }

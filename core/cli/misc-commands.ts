@@ -67,9 +67,9 @@ export function registerLoginCommand(program: Command, ctx: CommandContext): voi
     .option('--username <name>', 'log in as this user; the password is read from standard input')
     .action(async (opts: { username?: string }, cmd: Command) => {
       const flags = cmd.optsWithGlobals<GlobalOptions>();
-      const url = flags.url || ctx.io.env['SPINDLE_URL'];
+      const url = flags.url || ctx.io.env.SPINDLE_URL;
       if (!url) throw new CliError('login needs --url <url> (or SPINDLE_URL)');
-      let token = flags.token || ctx.io.env['SPINDLE_TOKEN'];
+      let token = flags.token || ctx.io.env.SPINDLE_TOKEN;
       if (opts.username) {
         if (ctx.io.stdin === undefined) throw new CliError('--username needs the password on standard input');
         if ((ctx.io.stdin as { isTTY?: boolean }).isTTY) ctx.err('password: ');

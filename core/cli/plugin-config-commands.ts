@@ -7,9 +7,12 @@ import type { CommandContext } from './context.js';
 import { CliError } from './io.js';
 
 function printConfig(ctx: CommandContext, view: ConfigView, json: boolean | undefined): void {
-  if (json) return ctx.json(view);
+  if (json) {
+    ctx.json(view);
+    return;
+  }
   const keys = Object.keys(view.config);
-  return ctx.out(keys.length === 0 ? '(empty config)' : toYaml(view.config));
+  ctx.out(keys.length === 0 ? '(empty config)' : toYaml(view.config));
 }
 
 export function registerPluginConfigCommands(plugin: Command, ctx: CommandContext): void {

@@ -20,7 +20,7 @@ export interface Remote {
 }
 
 export function configFilePath(env: Record<string, string | undefined>): string {
-  return join(env['HOME'] || homedir(), '.spindle', 'config.json');
+  return join(env.HOME || homedir(), '.spindle', 'config.json');
 }
 
 /** Reads the config file if present; warns on stderr when group or others can read it. */
@@ -79,9 +79,9 @@ export function resolveRemote(
   stderr: Writer,
 ): Remote {
   const needFile = !flags.url || !flags.token;
-  const file = needFile && !(env['SPINDLE_URL'] && env['SPINDLE_TOKEN']) ? readConfigFile(env, stderr) : {};
-  const url = normaliseUrl(flags.url || env['SPINDLE_URL'] || file.url || DEFAULT_URL);
+  const file = needFile && !(env.SPINDLE_URL && env.SPINDLE_TOKEN) ? readConfigFile(env, stderr) : {};
+  const url = normaliseUrl(flags.url || env.SPINDLE_URL || file.url || DEFAULT_URL);
   const fileToken = file.url && normaliseUrl(file.url) === url ? file.token : undefined;
-  const token = flags.token || env['SPINDLE_TOKEN'] || fileToken;
+  const token = flags.token || env.SPINDLE_TOKEN || fileToken;
   return { url, token: token || undefined };
 }

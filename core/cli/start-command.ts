@@ -22,13 +22,13 @@ export function startOptions(
 ): StartOptions {
   const port = flags.port
     ? parsePort(flags.port, '--port')
-    : env['SPINDLE_PORT']
-      ? parsePort(env['SPINDLE_PORT'], 'SPINDLE_PORT')
+    : env.SPINDLE_PORT
+      ? parsePort(env.SPINDLE_PORT, 'SPINDLE_PORT')
       : DEFAULT_PORT;
   return {
-    home: resolve(flags.home || env['SPINDLE_HOME'] || './.spindle'),
+    home: resolve(flags.home || env.SPINDLE_HOME || './.spindle'),
     port,
-    host: flags.host || env['SPINDLE_HOST'] || DEFAULT_HOST,
+    host: flags.host || env.SPINDLE_HOST || DEFAULT_HOST,
   };
 }
 

@@ -68,7 +68,7 @@ describe('spindle validate', () => {
       const { out, err } = await run(['validate', root, '-e', 'secretEnv.API_KEY=k3y', ...flags]);
       expect(`${out}${err}`).not.toMatch(/hunter2|s3cret|k3y/);
       const printed = (flags.length ? JSON.parse(out) : parseYaml(out)) as Record<string, unknown>;
-      expect(printed['secretEnv']).toEqual({ DB_PASSWORD: SECRET_MASK, TOKEN: SECRET_MASK, API_KEY: SECRET_MASK });
+      expect(printed.secretEnv).toEqual({ DB_PASSWORD: SECRET_MASK, TOKEN: SECRET_MASK, API_KEY: SECRET_MASK });
       expect(printed).not.toHaveProperty('secretEnvFile');
     }
   });

@@ -36,9 +36,9 @@ function describe(error: ErrorObject): string {
   if (error.propertyName !== undefined) return `property name ${JSON.stringify(error.propertyName)} ${base}`;
   switch (error.keyword) {
     case 'additionalProperties':
-      return `has unknown property ${JSON.stringify(params['additionalProperty'])}`;
+      return `has unknown property ${JSON.stringify(params.additionalProperty)}`;
     case 'enum':
-      return `must be one of ${(params['allowedValues'] as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
+      return `must be one of ${(params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
     case 'not':
       return worded ? base : 'matches a form that is not allowed';
     default:

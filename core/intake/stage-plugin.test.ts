@@ -84,7 +84,7 @@ describe('stagePlugin and commitStaged', () => {
     const error = await refusal(bundle({ files: { 'dist/index.cjs': sha256('something else') } }));
     expect(error.code).toBe('KRN_ERR_HASH_MISMATCH');
     expect(error.message).toContain('plugin hello-plugin: "dist/index.cjs" has sha256');
-    expect(error.details['file']).toBe('dist/index.cjs');
+    expect(error.details.file).toBe('dist/index.cjs');
   });
 
   it('refuses a listed file that is not in the bundle', async () => {

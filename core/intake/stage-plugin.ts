@@ -116,6 +116,7 @@ function assertStagingDir(stagingDir: string, home: string): void {
 }
 
 function assertSegment(value: string, field: string, plugin: string): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this refuses
   if (value === '' || value === '.' || value === '..' || /[/\\\u0000]/.test(value)) {
     throw new KernelError('KRN_ERR_MANIFEST_INVALID', `${field} ${JSON.stringify(value)} cannot be used as a directory name`, { plugin });
   }

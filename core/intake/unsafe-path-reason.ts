@@ -3,6 +3,7 @@ const MAX_PATH_BYTES = 1024;
 const MAX_SEGMENT_BYTES = 255;
 
 // C0 controls, DEL and C1 controls; U+FFFD is what a name that was not valid UTF-8 decodes to.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
 const CONTROL_OR_INVALID = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
 // Zero-width and bidirectional controls make a name display as something it is not.
 const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;

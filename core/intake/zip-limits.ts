@@ -50,7 +50,7 @@ export function limitsFromEnv(
     if (!Number.isFinite(value) || value <= 0 || (integral && !Number.isSafeInteger(value))) {
       throw new KernelError(
         'KRN_ERR_BAD_REQUEST',
-        `${name} must be a positive ${integral ? 'whole number of ' + (key === 'maxEntries' ? 'entries' : 'bytes') : 'number'}, got ${JSON.stringify(raw)}`,
+        `${name} must be a positive ${integral ? `whole number of ${key === 'maxEntries' ? 'entries' : 'bytes'}` : 'number'}, got ${JSON.stringify(raw)}`,
         { details: { setting: name, value: raw } },
       );
     }

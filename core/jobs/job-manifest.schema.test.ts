@@ -84,12 +84,12 @@ describe('the job manifest types and job-manifest.schema.json', () => {
   });
 
   it('agree on kind, volumes and the resource defaults', () => {
-    expect(sorted(schema.properties?.['kind']?.enum)).toEqual(sorted(KINDS));
-    const volume = schema.properties?.['volumes']?.items;
+    expect(sorted(schema.properties?.kind?.enum)).toEqual(sorted(KINDS));
+    const volume = schema.properties?.volumes?.items;
     expect(sorted(Object.keys(volume?.properties ?? {}))).toEqual(sorted(VOLUME_KEYS));
     expect(sorted(volume?.required)).toEqual(sorted(VOLUME_REQUIRED));
     expect(withDefault(volume?.properties)).toEqual(['readOnly']);
-    expect(sorted(withDefault(schema.properties?.['resources']?.properties))).toEqual(sorted(RESOURCE_DEFAULTS));
-    expect(schema.properties?.['resources']?.default).toEqual({ cpu: 1, memory: 256 });
+    expect(sorted(withDefault(schema.properties?.resources?.properties))).toEqual(sorted(RESOURCE_DEFAULTS));
+    expect(schema.properties?.resources?.default).toEqual({ cpu: 1, memory: 256 });
   });
 });

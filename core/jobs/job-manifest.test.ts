@@ -17,7 +17,7 @@ function problems(data: unknown): JobManifestProblem[] {
   } catch (error) {
     expect(error).toBeInstanceOf(KernelError);
     expect((error as KernelError).code).toBe(kernelCodeFor('KRN_ERR_JOB_MANIFEST_INVALID'));
-    return (error as KernelError).details['errors'] as JobManifestProblem[];
+    return (error as KernelError).details.errors as JobManifestProblem[];
   }
   throw new Error('expected validateJobManifest to throw');
 }
@@ -170,7 +170,7 @@ describe('validateJobManifest', () => {
       expect(kernelError.message).toMatch(/^job adder: jobs\/adder\/job\.yaml does not match the job manifest schema: /);
       expect(kernelError.message).toContain('/kind: must be one of "service", "batch"; /resources/cpu: must be >= 0');
       expect(kernelError.details).toMatchObject({ job: 'adder', file: 'jobs/adder/job.yaml' });
-      expect(kernelError.details['errors']).toHaveLength(2);
+      expect(kernelError.details.errors).toHaveLength(2);
     }
   });
 
@@ -196,7 +196,7 @@ describe('parseJobtype', () => {
       parseJobtype('python3:^1');
     } catch (error) {
       expect((error as KernelError).code).toBe(kernelCodeFor('KRN_ERR_JOB_MANIFEST_INVALID'));
-      expect((error as KernelError).details['errors']).toEqual([{ path: '/jobtype', message: expect.stringMatching(/^must be name:version/) }]);
+      expect((error as KernelError).details.errors).toEqual([{ path: '/jobtype', message: expect.stringMatching(/^must be name:version/) }]);
     }
   });
 });

@@ -96,7 +96,7 @@ export function validateJobManifest(data: unknown, source?: string): JobManifest
 
 function invalid(source: string | undefined, data: unknown, errors: JobManifestProblem[]): KernelError {
   const listed = errors.map((error) => `${error.path}: ${error.message}`).join('; ');
-  const name = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)['name'] : undefined;
+  const name = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).name : undefined;
   return jobManifestError('KRN_ERR_JOB_MANIFEST_INVALID', `${source ?? 'job.yaml'} does not match the job manifest schema: ${listed}`, {
     ...(typeof name === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(name) ? { job: name } : {}),
     details: { errors, ...(source ? { file: source } : {}) },

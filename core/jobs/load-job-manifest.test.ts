@@ -120,7 +120,7 @@ describe('loadJobManifest: extends', () => {
     const error = await failure(root, 'KRN_ERR_JOB_MANIFEST_INVALID');
     const shown = ['job.yaml', 'b.yaml', 'job.yaml'].map((file) => path.join(root, file));
     expect(error.message).toMatch(new RegExp(`^extends cycle: ${shown.join(' → ').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\. `));
-    expect(error.details['cycle']).toEqual(shown);
+    expect(error.details.cycle).toEqual(shown);
     const self = await failure(tree({ 'job.yaml': `${JOB}extends: job.yaml\n` }), 'KRN_ERR_JOB_MANIFEST_INVALID');
     expect(self.message).toMatch(/^extends cycle: .*job\.yaml → .*job\.yaml/);
   });

@@ -50,7 +50,7 @@ describe('applyOverrides', () => {
 
   it('addresses list entries by index, and appends at the end', () => {
     const result = applyOverrides(base, ['volumes.0.readOnly=true', 'volumes.1.name=logs', 'volumes.1.mountPath=/logs']);
-    expect(result['volumes']).toEqual([
+    expect(result.volumes).toEqual([
       { name: 'data', mountPath: '/data', readOnly: true },
       { name: 'logs', mountPath: '/logs' },
     ]);
@@ -58,7 +58,7 @@ describe('applyOverrides', () => {
   });
 
   it('lets a later override win', () => {
-    expect(applyOverrides(base, ['replicas=2', 'replicas=5'])['replicas']).toBe(5);
+    expect(applyOverrides(base, ['replicas=2', 'replicas=5']).replicas).toBe(5);
   });
 
   it('names a bad override', () => {
@@ -83,7 +83,7 @@ describe('applyOverrides', () => {
 
   it('cannot reach Object.prototype', () => {
     const result = applyOverrides({}, ['__proto__.polluted=yes', 'constructor.prototype.polluted=yes']);
-    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.keys(result)).toEqual(['__proto__', 'constructor']);
   });
 });

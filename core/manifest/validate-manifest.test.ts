@@ -30,7 +30,7 @@ function problems(data: unknown, hint?: string): { error: KernelError; errors: M
     expect(error).toBeInstanceOf(KernelError);
     const kernelError = error as KernelError;
     expect(kernelError.code).toBe('KRN_ERR_MANIFEST_INVALID');
-    return { error: kernelError, errors: kernelError.details['errors'] as ManifestProblem[] };
+    return { error: kernelError, errors: kernelError.details.errors as ManifestProblem[] };
   }
   throw new Error('expected validateManifest to throw');
 }

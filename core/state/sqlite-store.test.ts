@@ -250,7 +250,8 @@ describe('drop-in files', () => {
 
 describe('lifecycle', () => {
   it('configures the connection: foreign keys, NORMAL sync, a busy timeout', () => {
-    const db = store['db']; // private, read through TypeScript's bracket escape hatch
+    // biome-ignore lint/complexity/useLiteralKeys: private, read through TypeScript's bracket escape hatch
+    const db = store['db'];
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);

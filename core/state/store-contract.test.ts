@@ -55,7 +55,9 @@ function sqliteBackend(): Backend {
       const db = new Database(file);
       try {
         const stmt = db.prepare(sql);
-        return stmt.reader ? (stmt.all(...params) as Row[]) : (stmt.run(...params), []);
+        if (stmt.reader) return stmt.all(...params) as Row[];
+        stmt.run(...params);
+        return [];
       } finally {
         db.close();
       }

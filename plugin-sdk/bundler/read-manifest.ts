@@ -42,7 +42,7 @@ export async function readPluginJson(dir: string): Promise<PluginManifest> {
       throw new BundleError(`${file}: "${field}" is missing or not a non-empty string`);
     }
   }
-  checkMain(file, manifest['main'] as string);
+  checkMain(file, manifest.main as string);
   return manifest as unknown as PluginManifest;
 }
 

@@ -41,7 +41,10 @@ function bruteForce(agents: AgentInfo[], jobs: PendingJob[], selection: AgentSel
       if (!best || rank[0] < best.rank[0] || (rank[0] === best.rank[0] && rank[1] < best.rank[1]))
         best = { id: a.id, rank };
     }
-    if (best) free.get(best.id)!.forEach((_, s, f) => (f[s] -= need[s]! > 0 ? need[s]! : 0));
+    if (best) {
+      const f = free.get(best.id)!;
+      for (let s = 0; s < f.length; s++) f[s] -= Math.max(need[s]!, 0);
+    }
     return best?.id;
   });
 }

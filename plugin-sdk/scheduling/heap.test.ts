@@ -8,7 +8,7 @@ describe('BinaryHeap', () => {
     const values = Array.from({ length: 500 }, () => Math.floor(random() * 100));
     const built = new BinaryHeap<number>((a, b) => a < b, values);
     const pushed = new BinaryHeap<number>((a, b) => a < b);
-    values.forEach((v) => pushed.push(v));
+    for (const v of values) pushed.push(v);
     const drain = (h: BinaryHeap<number>) => Array.from({ length: h.size }, () => h.pop()!);
     const sorted = [...values].sort((a, b) => a - b);
     expect(drain(built)).toEqual(sorted);

@@ -34,7 +34,9 @@ export function oldestFirst(pending: readonly PendingJob[], times = submissionTi
       order
         .slice(start, end)
         .sort(compare)
-        .forEach((j, k) => (order[start + k] = j));
+        .forEach((j, k) => {
+          order[start + k] = j;
+        });
     start = end;
   }
   return order;

@@ -9,7 +9,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function logs(files: string[]): string {
   dir = mkdtempSync(path.join(os.tmpdir(), 'infra-local-logs-'));
-  files.forEach((text, i) => writeFileSync(path.join(dir, `replica-${i}.log`), text));
+  for (const [i, text] of files.entries()) writeFileSync(path.join(dir, `replica-${i}.log`), text);
   return dir;
 }
 
@@ -40,7 +40,7 @@ describe('readJobLog', () => {
 
 describe('tailLines', () => {
   it('returns the last lines of a file, or nothing', async () => {
-    const d = logs([Array.from({ length: 30 }, (_, i) => `l${i}`).join('\n') + '\n']);
+    const d = logs([`${Array.from({ length: 30 }, (_, i) => `l${i}`).join('\n')}\n`]);
     expect(await tailLines(path.join(d, 'replica-0.log'), 3)).toBe('l27\nl28\nl29');
     expect(await tailLines(path.join(d, 'missing.log'))).toBe('');
   });

@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 // Objects are free-form JSON here, as on the wire.
+// biome-ignore lint/suspicious/noExplicitAny: the stand-in reads and writes arbitrary Kubernetes objects
 type Obj = Record<string, any>;
 
 export type Resource = 'namespaces' | 'nodes' | 'secrets' | 'services' | 'pods' | 'events' | 'deployments' | 'jobs';
@@ -153,7 +154,7 @@ export class K8sStandIn {
     const object = this.store.get(key('deployments', namespace, deployment));
     if (!object) throw new Error(`no deployment ${namespace}/${deployment}`);
     object.status = { ...object.status, readyReplicas: ready, availableReplicas: ready };
-    this.podsOf(namespace, deployment).forEach((pod, i) => setPodReady(pod, i < ready));
+    for (const [i, pod] of this.podsOf(namespace, deployment).entries()) setPodReady(pod, i < ready);
   }
 
   async close(): Promise<void> {

@@ -33,7 +33,7 @@ async function expectRefused(zip: Buffer, refusal: Refusal): Promise<KernelError
     expect(kernelError.code).toBe(refusal.code);
     if (refusal.entry !== undefined) {
       expect(kernelError.message).toContain(JSON.stringify(refusal.entry));
-      expect(kernelError.details['entry']).toBe(refusal.entry);
+      expect(kernelError.details.entry).toBe(refusal.entry);
     }
     expect(await listDir(home, 'staging')).toEqual([]);
     expect(await listDir(home, 'plugins')).toEqual([]);
@@ -133,8 +133,8 @@ describe('hostile plugin ZIPs', () => {
     const blob: RawEntry = { name: 'assets/a.bin', data: randomBytes(1000) };
     const copies = Array.from({ length: 3 }, (_, i): RawEntry => ({ name: `assets/copy${i}.bin`, sameDataAs: 2 }));
     const error = await expectRefused(bundle({}, [blob, ...copies]), { code: 'KRN_ERR_ZIP_RATIO' });
-    expect(error.details['entry']).toMatch(/^assets\/(a|copy\d)\.bin$/);
-    expect(error.message).toContain(JSON.stringify(error.details['entry']));
+    expect(error.details.entry).toMatch(/^assets\/(a|copy\d)\.bin$/);
+    expect(error.message).toContain(JSON.stringify(error.details.entry));
   });
 
   it('refuses too many entries (default limit) from the end record alone', async () => {

@@ -17,7 +17,12 @@ let logs = '';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 beforeAll(async () => {
-  const sink = new Writable({ write: (chunk, _e, done) => ((logs += chunk.toString()), done()) });
+  const sink = new Writable({
+    write: (chunk, _e, done) => {
+      logs += chunk.toString();
+      done();
+    },
+  });
   kernel = await startKernel({
     home: mkdtempSync(path.join(os.tmpdir(), 'spindle-jobs-')),
     port: 0,

@@ -236,8 +236,8 @@ describe('spindle volume', () => {
     expect(readFileSync(target)).toEqual(Buffer.alloc(3000, 7));
     const again = await cli('volume', 'upload', 'cli-vol', path.join(work, 'weights.bin'), 'models/weights.bin');
     expect(again).toMatchObject({ code: 1, err: expect.stringContaining('KRN_ERR_VOLUME_FILE_EXISTS') });
-    const escape = await cli('volume', 'upload', 'cli-vol', path.join(work, 'weights.bin'), '../../escape.bin');
-    expect(escape).toMatchObject({ code: 1, err: expect.stringContaining('KRN_ERR_VOLUME_PATH_INVALID') });
+    const outside = await cli('volume', 'upload', 'cli-vol', path.join(work, 'weights.bin'), '../../escape.bin');
+    expect(outside).toMatchObject({ code: 1, err: expect.stringContaining('KRN_ERR_VOLUME_PATH_INVALID') });
     expect((await cli('volume', 'rm', 'cli-vol')).out).toBe('deleted volume cli-vol\n');
   });
 });

@@ -83,7 +83,7 @@ describe('auth hooks', () => {
   it('records the principal as the actor and notifies postAuthenticate', async () => {
     k = await withAuth();
     (globalThis as { __seen?: string[] }).__seen = [];
-    const res = await fetch(k.url + '/api/v1/plugins/test-rules/config', { method: 'PATCH', body: '{}', headers: { cookie: 'sso=alice', 'content-type': 'application/json' } });
+    const res = await fetch(`${k.url}/api/v1/plugins/test-rules/config`, { method: 'PATCH', body: '{}', headers: { cookie: 'sso=alice', 'content-type': 'application/json' } });
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
     expect((globalThis as { __seen?: string[] }).__seen).toEqual(['alice']);

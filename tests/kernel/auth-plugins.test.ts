@@ -68,15 +68,15 @@ describe('auth plugins in a kernel', () => {
   it('signs a user in from an SSO cookie, and refuses expired and wrong-audience tokens with the reason', async () => {
     const key = new TextEncoder().encode(HMAC);
     const good = await new SignJWT({ preferred_username: 'carol' }).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setAudience('spindle').setExpirationTime('5m').sign(key);
-    const viaCookie = await fetch(k.url + '/api/v1/jobs/adder', { headers: { cookie: `spindle_sso=${good}` } });
+    const viaCookie = await fetch(`${k.url}/api/v1/jobs/adder`, { headers: { cookie: `spindle_sso=${good}` } });
     // carol is known (401 would mean unknown) but has no grants: 403 with no plugin allowing it.
     expect(viaCookie.status).toBe(403);
     const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setAudience('spindle').setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(key);
-    const late = await fetch(k.url + '/api/v1/jobs', { headers: { cookie: `spindle_sso=${expired}` } });
+    const late = await fetch(`${k.url}/api/v1/jobs`, { headers: { cookie: `spindle_sso=${expired}` } });
     expect(late.status).toBe(401);
     expect(((await late.json()) as { message: string }).message).toContain('expired');
     const other = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setAudience('another-app').setExpirationTime('5m').sign(key);
-    const wrong = await fetch(k.url + '/api/v1/jobs', { headers: { cookie: `spindle_sso=${other}` } });
+    const wrong = await fetch(`${k.url}/api/v1/jobs`, { headers: { cookie: `spindle_sso=${other}` } });
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { message: string }).message).toContain('another-app');
     expect((await k.api('/api/v1/jobs')).status).toBe(200);

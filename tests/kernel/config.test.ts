@@ -42,7 +42,12 @@ afterEach(async () => {
 });
 
 async function start(): Promise<(p: string, init?: RequestInit) => Promise<Response>> {
-  const sink = new Writable({ write: (chunk, _enc, done) => ((logs += chunk.toString()), done()) });
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      logs += chunk.toString();
+      done();
+    },
+  });
   running = await startKernel({
     home: mkdtempSync(path.join(os.tmpdir(), 'spindle-config-')),
     port: 0,

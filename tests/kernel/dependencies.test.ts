@@ -78,6 +78,6 @@ describe('dependsOn, cycles and users', () => {
     expect(text).toMatch(/spindle_plugins\{state="failed"\} 1/);
     expect(text).toMatch(/spindle_plugin_swaps_total 1/);
     expect(text).toMatch(/spindle_http_request_duration_seconds_bucket/);
-    expect((await fetch(k.url + '/health')).status).toBe(503);
+    expect((await fetch(`${k.url}/health`)).status).toBe(503);
   });
 });

@@ -51,7 +51,7 @@ describe('drop-in directory', () => {
     await new Promise((r) => setTimeout(r, 800));
     await k.dropIn.idle();
     const entries = ((await (await k.api('/api/v1/activity')).json()) as { entries: { action: string; subject: string }[] }).entries;
-    expect(entries.map((e) => e.action + ' ' + e.subject)).toHaveLength(before);
+    expect(entries.map((e) => `${e.action} ${e.subject}`)).toHaveLength(before);
 
     rmSync(path.join(k.dropIn.dir, 'hello.zip'));
     expect(await until(async () => (await k!.api('/api/v1/plugins/hello')).status, (s) => s === 404)).toBe(404);

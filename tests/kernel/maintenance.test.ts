@@ -52,7 +52,7 @@ describe('maintenance mode', () => {
     expect((await k.api('/api/v1/plugins')).status).toBe(200);
     expect((await k.api('/api/v1/jobs/before/1.0.0')).status).toBe(200);
     expect(await (await k.api('/api/v1/plugins/hello/routes/hello')).json()).toEqual({ version: '1.0.0' });
-    expect(((await (await fetch(k.url + '/health')).json()) as { maintenance: boolean }).maintenance).toBe(true);
+    expect(((await (await fetch(`${k.url}/health`)).json()) as { maintenance: boolean }).maintenance).toBe(true);
 
     expect((await maintenance(k, false)).status).toBe(200);
     expect((await uploadZip(k.api, pluginZip(helloPlugin('2.0.0')))).status).toBe(201);

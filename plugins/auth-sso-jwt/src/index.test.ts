@@ -29,7 +29,7 @@ beforeAll(async () => {
   idp = await jose.generateKeyPair('RS256');
   stranger = await jose.generateKeyPair('RS256');
   const jwk = { ...(await jose.exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
-  jwks = await listen((req, res) => {
+  jwks = await listen((_req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ keys: [jwk] }));
   });

@@ -7,7 +7,9 @@ import { AUTH_FILE, AuthStore } from './store.js';
 import { hashToken } from './tokens.js';
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 const tempDir = () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'auth-token-store-'));
   dirs.push(dir);

@@ -19,6 +19,7 @@ const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 /** Why `value` is not a safe relative file path inside the job's directory, or undefined if it is. */
 function relativePathProblem(value: unknown): string | undefined {
   if (typeof value !== 'string' || value === '') return 'must be a non-empty string';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters';
   if (value.includes('\\')) return 'must use / as the separator, not \\';
   if (value.startsWith('/') || /^[A-Za-z]:/.test(value)) return 'must be relative to the job directory';

@@ -63,7 +63,10 @@ describe('notify-webhook: isolation', () => {
   it('a hanging endpoint does not hold up another one either', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const hanging = await t.receiver(async () => (await gate, 200));
+    const hanging = await t.receiver(async () => {
+      await gate;
+      return 200;
+    });
     const live = await t.receiver();
     await t.start({ endpoints: [{ url: `${hanging.url}/h` }, { url: `${live.url}/l` }], timeoutMs: 5_000 });
     const started = performance.now();
@@ -79,7 +82,10 @@ describe('notify-webhook: isolation', () => {
   it('keeps at most maxQueue pending per endpoint, dropping the oldest with a warning', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const r = await t.receiver(async (_, n) => (n === 1 ? (await gate, 200) : 200));
+    const r = await t.receiver(async (_, n) => {
+      if (n === 1) await gate;
+      return 200;
+    });
     await t.start({ endpoints: [{ url: `${r.url}/q`, events: ['job.*'] }], maxQueue: 2 });
     await t.kernel.emit('job.e1', { subject: 'a@1.0.0' });
     await waitFor(() => r.requests.length === 1, 1_000, 'the first request in flight');

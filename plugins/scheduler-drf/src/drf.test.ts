@@ -177,7 +177,7 @@ function naiveDrf(snap: SchedulingSnapshot): ScheduleResult {
     const agentId = model.place(index);
     if (agentId !== undefined) {
       result.placements.push({ jobId: j.id, agentId });
-      names.forEach((n, s) => (o.usage[s] += Math.max(0, j.resources[n] ?? 0)));
+      for (const [s, n] of names.entries()) o.usage[s] += Math.max(0, j.resources[n] ?? 0);
     } else if (j.attempts >= 3) {
       result.waiting.push({
         jobId: j.id,
