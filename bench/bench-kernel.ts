@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { startKernel, type RunningKernel } from '../core/start.js';
+import { type RunningKernel, startKernel } from '../core/start.js';
 
 export const ADMIN_TOKEN = 'bench-admin-token';
 
@@ -41,18 +41,31 @@ export async function startBenchKernel(home: string, env: Record<string, string>
     logger: pino({ level: 'silent' }),
     env: { SPINDLE_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
   });
-  return { home, running, upload: (zip, query) => upload(running.url, zip, query), route: (p, r) => getRoute(running.url, p, r) };
+  return {
+    home,
+    running,
+    upload: (zip, query) => upload(running.url, zip, query),
+    route: (p, r) => getRoute(running.url, p, r),
+  };
 }
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 export async function upload(url: string, zip: Buffer, query = ''): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${url}/api/v1/plugins${query}`, { method: 'POST', body: zip, headers: { ...auth, 'content-type': 'application/zip' } });
+  const res = await fetch(`${url}/api/v1/plugins${query}`, {
+    method: 'POST',
+    body: zip,
+    headers: { ...auth, 'content-type': 'application/zip' },
+  });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
-export async function getRoute(url: string, plugin: string, routePath: string): Promise<{ status: number; text: string }> {
+export async function getRoute(
+  url: string,
+  plugin: string,
+  routePath: string,
+): Promise<{ status: number; text: string }> {
   const res = await fetch(`${url}/api/v1/plugins/${plugin}/routes/${routePath}`, { headers: auth });
   return { status: res.status, text: await res.text() };
 }
@@ -61,7 +74,9 @@ export async function getRoute(url: string, plugin: string, routePath: string): 
 export function assertActive(response: { status: number; body: unknown }, what: string): void {
   const state = (response.body as { state?: string } | undefined)?.state;
   if (response.status !== 201 || state !== 'active') {
-    throw new Error(`${what}: expected 201 active, got ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`);
+    throw new Error(
+      `${what}: expected 201 active, got ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`,
+    );
   }
 }
 

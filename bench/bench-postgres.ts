@@ -15,7 +15,9 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`this benchmark needs PostgreSQL (SPINDLE_BENCH_PG_URL, default ${ADMIN_URL}): ${(error as Error).message}; scripts/ci-services.sh starts it`);
+    throw new Error(
+      `this benchmark needs PostgreSQL (SPINDLE_BENCH_PG_URL, default ${ADMIN_URL}): ${(error as Error).message}; scripts/ci-services.sh starts it`,
+    );
   }
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();

@@ -4,13 +4,13 @@
  * decision for it is measured (the kernel's default 2 s scheduler tick). Each round uses fresh
  * replicas on the same database.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bundleFirstPartyPlugins } from '../core/plugins/default-plugins.js';
 import { ADMIN_TOKEN, removeHome, tempHome } from './bench-kernel.js';
 import { createBenchDatabase } from './bench-postgres.js';
-import { pluginZip, type BenchPlugin } from './fixtures.js';
-import { median, result, round, type BenchResult } from './stats.js';
+import { type BenchPlugin, pluginZip } from './fixtures.js';
+import { type BenchResult, median, result, round } from './stats.js';
 
 const ROUNDS = 5;
 const BIN = fileURLToPath(new URL('../../bin/spindle.js', import.meta.url));
@@ -37,7 +37,13 @@ interface Replica {
 
 async function startReplica(home: string, databaseUrl: string, id: string): Promise<Replica> {
   const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--home', home], {
-    env: { ...process.env, SPINDLE_ADMIN_TOKEN: ADMIN_TOKEN, SPINDLE_DATABASE_URL: databaseUrl, SPINDLE_REPLICA_ID: id, SPINDLE_LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      SPINDLE_ADMIN_TOKEN: ADMIN_TOKEN,
+      SPINDLE_DATABASE_URL: databaseUrl,
+      SPINDLE_REPLICA_ID: id,
+      SPINDLE_LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -56,17 +62,29 @@ async function startReplica(home: string, databaseUrl: string, id: string): Prom
   return { url, child };
 }
 
-const api = (r: Replica, p: string, init: RequestInit = {}) => fetch(r.url + p, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
+const api = (r: Replica, p: string, init: RequestInit = {}) =>
+  fetch(r.url + p, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
 
 function deploy(r: Replica, name: string): Promise<Response> {
   const form = new FormData();
-  form.set('manifest', JSON.stringify({ name, version: '1.0.0', jobtype: 'bench:1.x', resources: { cpu: 1, memory: 1 } }));
-  form.set('source', new Blob([new Uint8Array(pluginZip({ name: 'src', version: '0.0.0', source: '' }))], { type: 'application/zip' }), 'source.zip');
+  form.set(
+    'manifest',
+    JSON.stringify({ name, version: '1.0.0', jobtype: 'bench:1.x', resources: { cpu: 1, memory: 1 } }),
+  );
+  form.set(
+    'source',
+    new Blob([new Uint8Array(pluginZip({ name: 'src', version: '0.0.0', source: '' }))], { type: 'application/zip' }),
+    'source.zip',
+  );
   return api(r, '/api/v1/jobs', { method: 'POST', body: form });
 }
 
 async function events(r: Replica, name: string): Promise<{ from: string | null; to: string; at: string }[]> {
-  return ((await (await api(r, `/api/v1/jobs/${name}/1.0.0`)).json()) as { events: { from: string | null; to: string; at: string }[] }).events;
+  return (
+    (await (await api(r, `/api/v1/jobs/${name}/1.0.0`)).json()) as {
+      events: { from: string | null; to: string; at: string }[];
+    }
+  ).events;
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -96,15 +114,28 @@ export async function runFailover(): Promise<BenchResult[]> {
       children.push(a.child);
       if (round === 0) {
         const [fifo] = await bundleFirstPartyPlugins(['scheduler-fifo']);
-        await api(a, '/api/v1/plugins', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: fifo }) });
-        await api(a, '/api/v1/plugins', { method: 'POST', headers: { 'content-type': 'application/zip' }, body: new Uint8Array(pluginZip(TARGET)) });
+        await api(a, '/api/v1/plugins', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ path: fifo }),
+        });
+        await api(a, '/api/v1/plugins', {
+          method: 'POST',
+          headers: { 'content-type': 'application/zip' },
+          body: new Uint8Array(pluginZip(TARGET)),
+        });
       }
       // A job through `a` makes it the default queue's leader.
       await deploy(a, `lead-${round}`);
       await until('a leading', () => scheduledAt(a, `lead-${round}`));
       const b = await startReplica(home(), database.url, `b${round}`);
       children.push(b.child);
-      await until('the plugins on b', async () => ((await (await api(b, '/api/v1/plugins/bench-target')).json()) as { activeVersion: string | null }).activeVersion ?? undefined);
+      await until(
+        'the plugins on b',
+        async () =>
+          ((await (await api(b, '/api/v1/plugins/bench-target')).json()) as { activeVersion: string | null })
+            .activeVersion ?? undefined,
+      );
       // A job waits on b (b does not lead, so its own pass leaves it); then a dies. If a's tick
       // took the job first, another one is sent.
       let waiting = '';
@@ -130,7 +161,8 @@ export async function runFailover(): Promise<BenchResult[]> {
   return [
     result({
       id: 'replicas.failover',
-      metric: 'ms from SIGKILL of the leading replica to the other replica\'s decision on a waiting job (median; default 2 s tick)',
+      metric:
+        "ms from SIGKILL of the leading replica to the other replica's decision on a waiting job (median; default 2 s tick)",
       value: round(median(samples), 0),
       unit: 'ms',
       ratio: null,

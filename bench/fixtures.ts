@@ -4,10 +4,11 @@
  * would. Self-contained on purpose: `bench/` is compiled to `build/bench/` and must not import
  * from `tests/`.
  */
-import AdmZip from 'adm-zip';
+
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import AdmZip from 'adm-zip';
 import type { PluginManifest } from '../plugin-sdk/manifest.js';
 
 export interface BenchPlugin {
@@ -24,7 +25,13 @@ const definePlugin = (d) => Object.freeze({ ...d, $$brand: 'spindle.plugin-sdk',
 `;
 
 export function benchManifest(plugin: BenchPlugin): PluginManifest {
-  return { name: plugin.name, version: plugin.version, category: 'core', main: 'dist/index.cjs', engines: { spindle: '^1.0.0' } };
+  return {
+    name: plugin.name,
+    version: plugin.version,
+    category: 'core',
+    main: 'dist/index.cjs',
+    engines: { spindle: '^1.0.0' },
+  };
 }
 
 function bundleFiles(plugin: BenchPlugin): Record<string, string | Buffer> {
@@ -90,7 +97,10 @@ export function randomAssets(count: number, totalBytes: number): Record<string, 
  * ZIPs of one plugin at many versions that share large fixed files: the fixed entries are added
  * (and compressed) once, and each call only rewrites `plugin.json` and the code.
  */
-export function zipFactory(make: (version: string) => BenchPlugin, fixed: Record<string, Buffer>): (version: string) => Buffer {
+export function zipFactory(
+  make: (version: string) => BenchPlugin,
+  fixed: Record<string, Buffer>,
+): (version: string) => Buffer {
   const zip = new AdmZip();
   for (const [rel, content] of Object.entries(fixed)) zip.addFile(rel, content);
   return (version) => {

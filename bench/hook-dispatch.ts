@@ -12,9 +12,17 @@ import type { KernelHooks } from '../core/hooks/hooks.js';
 import { createPluginHost } from '../core/loader/create-plugin-host.js';
 import type { AdmitRequest, FilterRequest } from '../plugin-sdk/hook-types.js';
 import { tempHome } from './bench-kernel.js';
-import { benchManifest, writePluginDir, type BenchPlugin } from './fixtures.js';
-import { freshAsyncLoop, freshSyncLoop, loopHandAsync, loopHandSync, measureSeries, type AsyncFn, type SyncFn } from './hook-loops.js';
-import { median, result, round, type BenchResult } from './stats.js';
+import { type BenchPlugin, benchManifest, writePluginDir } from './fixtures.js';
+import {
+  type AsyncFn,
+  freshAsyncLoop,
+  freshSyncLoop,
+  loopHandAsync,
+  loopHandSync,
+  measureSeries,
+  type SyncFn,
+} from './hook-loops.js';
+import { type BenchResult, median, result, round } from './stats.js';
 
 const TAPS = 5;
 const SYNC_ITERATIONS = 1_000_000;
@@ -62,16 +70,27 @@ async function setUp(): Promise<Setup> {
   const admits: AsyncFn[] = [];
   for (let i = 0; i < TAPS; i++) {
     const plugin = tapPlugin(i);
-    await host.start(benchManifest(plugin), writePluginDir(path.join(root, 'plugins', plugin.name, '1.0.0'), plugin), {});
+    await host.start(
+      benchManifest(plugin),
+      writePluginDir(path.join(root, 'plugins', plugin.name, '1.0.0'), plugin),
+      {},
+    );
     const definition = host.activeInstance(plugin.name)!.definition as unknown as { filter: SyncFn; admit: AsyncFn };
     filters.push(definition.filter);
     admits.push(definition.admit);
   }
-  if (hooks['scheduling.filter'].taps.length !== TAPS || hooks['scheduling.admit'].taps.length !== TAPS) throw new Error('taps were not registered');
+  if (hooks['scheduling.filter'].taps.length !== TAPS || hooks['scheduling.admit'].taps.length !== TAPS)
+    throw new Error('taps were not registered');
   return { hooks, filters, admits, root };
 }
 
-function toResult(id: string, kind: string, samples: Record<string, number[]>, limit: number, iterations: number): BenchResult {
+function toResult(
+  id: string,
+  kind: string,
+  samples: Record<string, number[]>,
+  limit: number,
+  iterations: number,
+): BenchResult {
   const med = (name: string) => median(samples[name]!);
   const [kernel, tapable, hand] = [med('kernel'), med('tapable'), med('hand')];
   // Each round times every series back to back, so the ratio within a round cancels the machine's slow spells.
@@ -91,7 +110,9 @@ function toResult(id: string, kind: string, samples: Record<string, number[]>, l
       iterations,
       rounds: ROUNDS[id.endsWith('async') ? 'async' : 'sync'],
     },
-    raw: Object.fromEntries(Object.entries(samples).map(([name, values]) => [`${name}Ns`, values.map((v) => round(v, 2))])),
+    raw: Object.fromEntries(
+      Object.entries(samples).map(([name, values]) => [`${name}Ns`, values.map((v) => round(v, 2))]),
+    ),
     notes: [
       'bareTapable: the same 5 functions tapped on a bare tapable hook (no kernel wrapping); handLoop: a plain loop over them',
       'all series run in the same alternating rounds; the kernel path adds, per tap, the plugin-call seam: drain counting, error mapping naming plugin and hook, attribution and (async) a time limit',

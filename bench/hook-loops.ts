@@ -21,7 +21,9 @@ interface AsyncCallable {
   promise(arg: AdmitRequest): Promise<unknown>;
 }
 
-const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<number>;
+const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
+  ...args: string[]
+) => (...a: unknown[]) => Promise<number>;
 
 let compiled = 0;
 
@@ -31,12 +33,22 @@ let compiled = 0;
  * one hook it is given: a shared loop function would turn polymorphic across the series.
  */
 export function freshSyncLoop(hook: SyncCallable): (n: number) => number {
-  const loop = new Function('hook', 'arg', 'n', `/* loop ${++compiled} */ let hits = 0; for (let i = 0; i < n; i++) if (hook.call(arg) !== undefined) hits++; return hits;`);
+  const loop = new Function(
+    'hook',
+    'arg',
+    'n',
+    `/* loop ${++compiled} */ let hits = 0; for (let i = 0; i < n; i++) if (hook.call(arg) !== undefined) hits++; return hits;`,
+  );
   return (n) => loop(hook, FILTER_ARG, n) as number;
 }
 
 export function freshAsyncLoop(hook: AsyncCallable): (n: number) => Promise<number> {
-  const loop = new AsyncFunction('hook', 'arg', 'n', `/* loop ${++compiled} */ let hits = 0; for (let i = 0; i < n; i++) if ((await hook.promise(arg)) !== undefined) hits++; return hits;`);
+  const loop = new AsyncFunction(
+    'hook',
+    'arg',
+    'n',
+    `/* loop ${++compiled} */ let hits = 0; for (let i = 0; i < n; i++) if ((await hook.promise(arg)) !== undefined) hits++; return hits;`,
+  );
   return (n) => loop(hook, ADMIT_ARG, n);
 }
 
@@ -69,7 +81,11 @@ export async function loopHandAsync(fns: AsyncFn[], n: number): Promise<number> 
 export type Series = Record<string, (n: number) => number | Promise<number>>;
 
 /** Warm up, then `rounds` rounds rotating which series goes first; ns per call, per round. */
-export async function measureSeries(series: Series, iterations: number, rounds: number): Promise<Record<string, number[]>> {
+export async function measureSeries(
+  series: Series,
+  iterations: number,
+  rounds: number,
+): Promise<Record<string, number[]>> {
   const names = Object.keys(series);
   for (const name of names) await series[name]!(Math.ceil(iterations / 5));
   const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));

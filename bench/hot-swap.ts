@@ -3,8 +3,8 @@
  * vs a full kernel restart. The swap comes through the drop-in dir (written elsewhere, renamed
  * in, as an operator's copy lands) and through the API upload.
  */
-import { removeHome, startBenchKernel, tempHome, tempRoot, type BenchKernel } from './bench-kernel.js';
-import { median, percentile, result, round, type BenchResult } from './stats.js';
+import { type BenchKernel, removeHome, startBenchKernel, tempHome, tempRoot } from './bench-kernel.js';
+import { type BenchResult, median, percentile, result, round } from './stats.js';
 import { apiSwap, dropInSwap, restart, Versions } from './swap-steps.js';
 
 const DROP_IN_SWAPS = 30;
@@ -63,8 +63,20 @@ function toResults(s: Samples): BenchResult[] {
   ];
   const shared = { unit: '×', goal: { op: '<=' as const, limit: 0.1 }, summary, raw: rounded, notes };
   return [
-    result({ id: 'hot-swap.drop-in', metric: 'drop-in swap p50 / restart p50 (file landed → new version answers)', value: round(median(s.dropIn) / restartP50, 3), ratio: round(median(s.dropIn) / restartP50, 4), ...shared }),
-    result({ id: 'hot-swap.api', metric: 'API upload swap p50 / restart p50 (upload sent → new version answers)', value: round(median(s.api) / restartP50, 3), ratio: round(median(s.api) / restartP50, 4), ...shared }),
+    result({
+      id: 'hot-swap.drop-in',
+      metric: 'drop-in swap p50 / restart p50 (file landed → new version answers)',
+      value: round(median(s.dropIn) / restartP50, 3),
+      ratio: round(median(s.dropIn) / restartP50, 4),
+      ...shared,
+    }),
+    result({
+      id: 'hot-swap.api',
+      metric: 'API upload swap p50 / restart p50 (upload sent → new version answers)',
+      value: round(median(s.api) / restartP50, 3),
+      ratio: round(median(s.api) / restartP50, 4),
+      ...shared,
+    }),
   ];
 }
 

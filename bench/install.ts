@@ -4,16 +4,17 @@
  * kernel's staging step (`stagePlugin`: hash, inspect, extract, validate) is timed on its own too,
  * to show where the install time goes.
  */
-import AdmZip from 'adm-zip';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { stagePlugin } from '../core/intake/stage-plugin.js';
+import AdmZip from 'adm-zip';
 import { inspectZip } from '../core/intake/inspect-zip.js';
+import { stagePlugin } from '../core/intake/stage-plugin.js';
 import { DEFAULT_ZIP_LIMITS } from '../core/intake/zip-limits.js';
-import { assertActive, removeHome, startBenchKernel, tempHome, tempRoot, type BenchKernel } from './bench-kernel.js';
+import { assertActive, type BenchKernel, removeHome, startBenchKernel, tempHome, tempRoot } from './bench-kernel.js';
 import { randomAssets, versionPlugin, zipFactory } from './fixtures.js';
-import { median, nowMs, result, round, type BenchResult } from './stats.js';
+import { type BenchResult, median, nowMs, result, round } from './stats.js';
 
 const FILES = 2000;
 const BYTES = 5 * 1024 * 1024;
@@ -58,7 +59,11 @@ interface Samples {
   inspect: number[];
 }
 
-async function measure(kernel: BenchKernel, zipAt: (version: string) => Buffer, scratch: string): Promise<{ samples: Samples; zipBytes: number }> {
+async function measure(
+  kernel: BenchKernel,
+  zipAt: (version: string) => Buffer,
+  scratch: string,
+): Promise<{ samples: Samples; zipBytes: number }> {
   const warm = zipAt('1.0.0');
   await timeInstall(kernel, warm, '1.0.0');
   timeExtract(warm, scratch);
@@ -80,7 +85,9 @@ async function measure(kernel: BenchKernel, zipAt: (version: string) => Buffer, 
 }
 
 function toResult(samples: Samples, zipBytes: number): BenchResult {
-  const [install, extract, stage, inspect] = [samples.install, samples.extract, samples.stage, samples.inspect].map(median) as [number, number, number, number];
+  const [install, extract, stage, inspect] = [samples.install, samples.extract, samples.stage, samples.inspect].map(
+    median,
+  ) as [number, number, number, number];
   const ms = (values: number[]) => values.map((v) => round(v, 2));
   return result({
     id: 'install',
@@ -98,7 +105,12 @@ function toResult(samples: Samples, zipBytes: number): BenchResult {
       files: FILES,
       rounds: ROUNDS,
     },
-    raw: { installMs: ms(samples.install), extractAllToMs: ms(samples.extract), stagePluginMs: ms(samples.stage), inspectZipMs: ms(samples.inspect) },
+    raw: {
+      installMs: ms(samples.install),
+      extractAllToMs: ms(samples.extract),
+      stagePluginMs: ms(samples.stage),
+      inspectZipMs: ms(samples.inspect),
+    },
     notes: [
       `temp root: ${tempRoot()}`,
       'stagePluginMs: core/intake/stage-plugin.ts alone (sha256, inspect, extract, validate): no HTTP, store or activation',

@@ -32,7 +32,16 @@ Promise.all(Array.from({ length: Number(concurrency) }, worker)).then(
 
 /** Requests per second for `spec` against `url`; every answer must be 200. */
 export async function load(url: string, headers: Record<string, string>, spec: LoadSpec): Promise<number> {
-  const args = ['-e', LOADER, url, JSON.stringify(headers), spec.method, spec.body ?? '', String(spec.requests), String(spec.concurrency)];
+  const args = [
+    '-e',
+    LOADER,
+    url,
+    JSON.stringify(headers),
+    spec.method,
+    spec.body ?? '',
+    String(spec.requests),
+    String(spec.concurrency),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

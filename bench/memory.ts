@@ -4,9 +4,9 @@
  * from disk), followed by `host.settled()` so the old instance is fully retired. Heap is read
  * after forced GCs, so this child process must run with `--expose-gc`.
  */
-import { assertActive, removeHome, startBenchKernel, tempHome, tempRoot, type BenchKernel } from './bench-kernel.js';
+import { assertActive, type BenchKernel, removeHome, startBenchKernel, tempHome, tempRoot } from './bench-kernel.js';
 import { heavyPlugin, pluginZip } from './fixtures.js';
-import { median, nowMs, result, round, sleep, type BenchResult } from './stats.js';
+import { type BenchResult, median, nowMs, result, round, sleep } from './stats.js';
 
 const SWAPS = 200;
 const MODULE_BYTES = 2 * 1024 * 1024;
@@ -37,7 +37,9 @@ async function swapTo(k: BenchKernel, i: number): Promise<void> {
   await k.running.kernel.host.settled();
 }
 
-async function run(k: BenchKernel): Promise<{ after1: HeapSample; after: HeapSample; trend: number[]; swapMs: number[] }> {
+async function run(
+  k: BenchKernel,
+): Promise<{ after1: HeapSample; after: HeapSample; trend: number[]; swapMs: number[] }> {
   await swapTo(k, 0);
   await swapTo(k, 1);
   const after1 = await heapAfterGc();
@@ -78,7 +80,10 @@ export async function runMemory(): Promise<BenchResult[]> {
           swapP50Ms: round(median(swapMs), 1),
         },
         raw: { heapUsedMbEvery20Swaps: trend.map(mb), swapMs: swapMs.map((v) => round(v, 2)) },
-        notes: [`temp root: ${tempRoot()}`, 'swaps are API uploads with ?replace=true, each followed by kernel.host.settled()'],
+        notes: [
+          `temp root: ${tempRoot()}`,
+          'swaps are API uploads with ?replace=true, each followed by kernel.host.settled()',
+        ],
       }),
     ];
   } finally {

@@ -11,17 +11,33 @@ import { SqliteJobStore } from '../core/state/sqlite-job-store.js';
 import { openSqliteStore } from '../core/state/sqlite-store.js';
 import { removeHome, tempHome, tempRoot } from './bench-kernel.js';
 import { createBenchDatabase } from './bench-postgres.js';
-import { median, nowMs, result, round, type BenchResult } from './stats.js';
+import { type BenchResult, median, nowMs, result, round } from './stats.js';
 
 const JOBS = 10_000;
 const ROUNDS = 3;
 
 export function job(i: number, now: string): Omit<JobRecord, 'seq'> {
   return {
-    id: `job-${i}`, name: `job-${i}`, version: '1.0.0', owner: `owner-${i % 100}`, queue: 'default', target: 'local',
-    jobtype: 'python3:1.x', jobtypeResolved: 'python3:1.0.0', kind: 'service', replicas: 1, resources: { cpu: 1, memory: 64 },
-    manifest: { name: `job-${i}`, version: '1.0.0', jobtype: 'python3:1.x' }, state: 'PENDING', reason: 'queued', attempts: 0,
-    agentId: null, runtime: { replicas: [] }, notice: null, submittedAt: now, updatedAt: now,
+    id: `job-${i}`,
+    name: `job-${i}`,
+    version: '1.0.0',
+    owner: `owner-${i % 100}`,
+    queue: 'default',
+    target: 'local',
+    jobtype: 'python3:1.x',
+    jobtypeResolved: 'python3:1.0.0',
+    kind: 'service',
+    replicas: 1,
+    resources: { cpu: 1, memory: 64 },
+    manifest: { name: `job-${i}`, version: '1.0.0', jobtype: 'python3:1.x' },
+    state: 'PENDING',
+    reason: 'queued',
+    attempts: 0,
+    agentId: null,
+    runtime: { replicas: [] },
+    notice: null,
+    submittedAt: now,
+    updatedAt: now,
   };
 }
 
@@ -65,7 +81,12 @@ export async function runPassCommit(): Promise<BenchResult[]> {
       unit: '×',
       ratio: round(ratio, 4),
       goal: { op: '<=', limit: 0.1 },
-      summary: { oneTransactionMs: round(median(one), 1), commitPerDecisionMs: round(median(each), 1), jobs: JOBS, rounds: ROUNDS },
+      summary: {
+        oneTransactionMs: round(median(one), 1),
+        commitPerDecisionMs: round(median(each), 1),
+        jobs: JOBS,
+        rounds: ROUNDS,
+      },
       raw: { oneTransactionMs: one.map((v) => round(v, 1)), commitPerDecisionMs: each.map((v) => round(v, 1)) },
       notes: [`temp root: ${tempRoot()} (SQLite in WAL mode, synchronous=NORMAL, as the kernel opens it)`],
     }),
@@ -114,9 +135,16 @@ export async function runPassCommitPostgres(): Promise<BenchResult[]> {
       unit: '×',
       ratio: round(ratio, 4),
       goal: { op: '<=', limit: 20 },
-      summary: { postgresMs: round(median(postgres), 1), sqliteMs: round(median(sqlite), 1), jobs: JOBS, rounds: ROUNDS },
+      summary: {
+        postgresMs: round(median(postgres), 1),
+        sqliteMs: round(median(sqlite), 1),
+        jobs: JOBS,
+        rounds: ROUNDS,
+      },
       raw: { postgresMs: postgres.map((v) => round(v, 1)), sqliteMs: sqlite.map((v) => round(v, 1)) },
-      notes: ['PostgreSQL on loopback (SPINDLE_BENCH_PG_URL); both stores as the kernel opens them; the pass is one transaction of set-wise statements on both'],
+      notes: [
+        'PostgreSQL on loopback (SPINDLE_BENCH_PG_URL); both stores as the kernel opens them; the pass is one transaction of set-wise statements on both',
+      ],
     }),
   ];
 }

@@ -4,11 +4,11 @@
  * (as a job is), run by a test infrastructure plugin, so the figure measures the kernel's proxy,
  * not Python. The load generator runs in a third process; all three share this machine's 2 cores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { load, type LoadSpec } from './load-generator.js';
-import { ADMIN_TOKEN, removeHome, startBenchKernel, tempHome, type BenchKernel } from './bench-kernel.js';
-import { pluginZip, type BenchPlugin } from './fixtures.js';
-import { median, result, round, type BenchResult } from './stats.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { ADMIN_TOKEN, type BenchKernel, removeHome, startBenchKernel, tempHome } from './bench-kernel.js';
+import { type BenchPlugin, pluginZip } from './fixtures.js';
+import { type LoadSpec, load } from './load-generator.js';
+import { type BenchResult, median, result, round } from './stats.js';
 
 const REQUESTS = 4_000;
 const CONCURRENCY = 16;
@@ -29,7 +29,11 @@ function upstreamTarget(address: string): BenchPlugin[] {
   });
 } });`,
     },
-    { name: 'bench-jobtype', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.jobTypes.register({ name: 'bench', version: '1.0.0', async prepare() { return { command: ['true'], env: {}, healthPath: '/' }; } }); } });` },
+    {
+      name: 'bench-jobtype',
+      version: '1.0.0',
+      source: `module.exports = definePlugin({ activate(ctx) { ctx.jobTypes.register({ name: 'bench', version: '1.0.0', async prepare() { return { command: ['true'], env: {}, healthPath: '/' }; } }); } });`,
+    },
     {
       name: 'bench-scheduler',
       version: '1.0.0',
@@ -40,7 +44,10 @@ function upstreamTarget(address: string): BenchPlugin[] {
 
 async function deployJob(k: BenchKernel): Promise<void> {
   const form = new FormData();
-  form.set('manifest', JSON.stringify({ name: 'echo', version: '1.0.0', jobtype: 'bench:1.x', resources: { cpu: 0.1, memory: 16 } }));
+  form.set(
+    'manifest',
+    JSON.stringify({ name: 'echo', version: '1.0.0', jobtype: 'bench:1.x', resources: { cpu: 0.1, memory: 16 } }),
+  );
   form.set('source', new Blob([new Uint8Array(pluginZip({ name: 'src', version: '1.0.0', source: '' }))]), 'src.zip');
   const res = await fetch(`${k.running.url}/api/v1/jobs`, { method: 'POST', body: form, headers: auth });
   if (res.status !== 201) throw new Error(`deploy: ${res.status} ${await res.text()}`);
@@ -93,9 +100,16 @@ export async function runProxyThroughput(): Promise<BenchResult[]> {
       unit: '×',
       ratio: round(ratio, 4),
       goal: { op: '<=', limit: 1.667 },
-      summary: { proxiedRps: round(median(proxied), 0), directRps: round(median(direct), 0), requests: REQUESTS, rounds: ROUNDS },
+      summary: {
+        proxiedRps: round(median(proxied), 0),
+        directRps: round(median(direct), 0),
+        requests: REQUESTS,
+        rounds: ROUNDS,
+      },
       raw: { proxiedRps: proxied.map((v) => round(v, 0)), directRps: direct.map((v) => round(v, 0)) },
-      notes: ['load generator, kernel and job are three processes on 2 cores: the proxied side runs one more busy process'],
+      notes: [
+        'load generator, kernel and job are three processes on 2 cores: the proxied side runs one more busy process',
+      ],
     }),
   ];
 }

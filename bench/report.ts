@@ -10,7 +10,10 @@ function valueText(r: BenchResult): string {
 }
 
 function pad(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return cells
+    .map((c, i) => c.padEnd(widths[i]!))
+    .join('  ')
+    .trimEnd();
 }
 
 function details(summary: Record<string, number>): string {
@@ -35,5 +38,7 @@ export function printTable(runs: BenchRun[]): void {
     for (const r of run.results) console.log(`  ${r.id} (${run.seconds} s): ${details(r.summary)}`);
   }
   const all = runs.flatMap((r) => r.results);
-  console.log(`\n${all.filter((r) => r.pass).length} of ${all.length} goals met${runs.some((r) => r.error) ? `; ${runs.filter((r) => r.error).length} benchmark(s) crashed` : ''}`);
+  console.log(
+    `\n${all.filter((r) => r.pass).length} of ${all.length} goals met${runs.some((r) => r.error) ? `; ${runs.filter((r) => r.error).length} benchmark(s) crashed` : ''}`,
+  );
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCHMARKS, isBenchmarkName, type BenchmarkName } from './benchmarks.js';
+import { BENCHMARKS, type BenchmarkName, isBenchmarkName } from './benchmarks.js';
 import { printTable } from './report.js';
 import type { BenchResult, BenchRun } from './stats.js';
 
@@ -43,7 +43,9 @@ async function runOne(name: BenchmarkName, scratch: string): Promise<BenchRun<Be
 
 function selected(args: string[]): BenchmarkName[] {
   const names = args.filter((a) => !a.startsWith('--'));
-  for (const name of names) if (!isBenchmarkName(name)) throw new Error(`unknown benchmark "${name}" (have: ${Object.keys(BENCHMARKS).join(', ')})`);
+  for (const name of names)
+    if (!isBenchmarkName(name))
+      throw new Error(`unknown benchmark "${name}" (have: ${Object.keys(BENCHMARKS).join(', ')})`);
   return names.length > 0 ? (names as BenchmarkName[]) : (Object.keys(BENCHMARKS) as BenchmarkName[]);
 }
 
@@ -56,7 +58,13 @@ async function main(): Promise<void> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  const environment = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 1024 ** 3) };
+  const environment = {
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+  };
   writeFileSync(RESULTS_FILE, `${JSON.stringify({ date: new Date().toISOString(), environment, runs }, null, 2)}\n`);
   printTable(runs);
   console.log(`\nresults: ${path.relative(process.cwd(), RESULTS_FILE) || RESULTS_FILE}`);

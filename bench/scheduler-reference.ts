@@ -17,8 +17,11 @@ interface Cluster {
 function clusterOf(snapshot: SchedulingSnapshot): Cluster {
   const agents = [...snapshot.agents].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const free = new Map<string, Record<string, number>>();
-  for (const a of agents) free.set(a.id, Object.fromEntries(SLOTS.map((s) => [s, (a.capacity[s] ?? 0) - (a.allocated[s] ?? 0)])));
-  const invNorm = SLOTS.map((s) => Math.max(0, ...agents.map((a) => a.capacity[s] ?? 0))).map((c) => (c > 0 ? 1 / c : 0));
+  for (const a of agents)
+    free.set(a.id, Object.fromEntries(SLOTS.map((s) => [s, (a.capacity[s] ?? 0) - (a.allocated[s] ?? 0)])));
+  const invNorm = SLOTS.map((s) => Math.max(0, ...agents.map((a) => a.capacity[s] ?? 0))).map((c) =>
+    c > 0 ? 1 / c : 0,
+  );
   return { agents, free, invNorm };
 }
 
@@ -34,13 +37,15 @@ function chooseAgent(cluster: Cluster, job: PendingJob): string | undefined {
     let score = 0;
     for (const [i, s] of SLOTS.entries()) if (free[s]! > 0) score += free[s]! * cluster.invNorm[i]!;
     const group = hasAccelerator(agent.capacity) === wantsAccel ? 0 : 1;
-    if (!best || group < best.group || (group === best.group && score > best.score)) best = { id: agent.id, group, score };
+    if (!best || group < best.group || (group === best.group && score > best.score))
+      best = { id: agent.id, group, score };
   }
   if (best) for (const s of SLOTS) if ((job.resources[s] ?? 0) > 0) cluster.free.get(best.id)![s]! -= job.resources[s]!;
   return best?.id;
 }
 
-const byAge = (a: PendingJob, b: PendingJob) => Date.parse(a.submittedAt) - Date.parse(b.submittedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byAge = (a: PendingJob, b: PendingJob) =>
+  Date.parse(a.submittedAt) - Date.parse(b.submittedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** FIFO: re-sort the queue, try its head; a head that fits nowhere blocks (attempts are 0 here). */
 export function referenceFifo(snapshot: SchedulingSnapshot, maxDecisions: number): Placement[] {
@@ -62,12 +67,18 @@ export function referenceDrf(snapshot: SchedulingSnapshot, maxDecisions: number)
   const cluster = clusterOf(snapshot);
   const total = SLOTS.map((s) => snapshot.agents.reduce((sum, a) => sum + (a.capacity[s] ?? 0), 0));
   const usage = new Map<string, number[]>();
-  for (const job of snapshot.pending) usage.set(job.owner, SLOTS.map((s) => snapshot.allocatedByOwner[job.owner]?.[s] ?? 0));
+  for (const job of snapshot.pending)
+    usage.set(
+      job.owner,
+      SLOTS.map((s) => snapshot.allocatedByOwner[job.owner]?.[s] ?? 0),
+    );
   const blocked = new Set<string>();
   let remaining = [...snapshot.pending];
   const placements: Placement[] = [];
   while (placements.length < maxDecisions) {
-    const share = new Map([...usage].map(([owner, u]) => [owner, Math.max(0, ...u.map((x, i) => (total[i]! > 0 ? x / total[i]! : 0)))]));
+    const share = new Map(
+      [...usage].map(([owner, u]) => [owner, Math.max(0, ...u.map((x, i) => (total[i]! > 0 ? x / total[i]! : 0)))]),
+    );
     remaining = [...remaining].sort((a, b) => share.get(a.owner)! - share.get(b.owner)! || byAge(a, b));
     const index = remaining.findIndex((j) => !blocked.has(j.owner));
     if (index < 0) break;

@@ -14,7 +14,7 @@ import { scheduleDrf } from '../plugins/scheduler-drf/src/drf.js';
 import { scheduleFifo } from '../plugins/scheduler-fifo/src/fifo.js';
 import { referenceDrf, referenceFifo } from './scheduler-reference.js';
 import { makeWorkload } from './scheduler-workload.js';
-import { median, nowMs, result, round, type BenchResult } from './stats.js';
+import { type BenchResult, median, nowMs, result, round } from './stats.js';
 
 const JOBS = 10_000;
 const OWNERS = 100;
@@ -71,13 +71,26 @@ function sample<T>(rounds: number, fn: () => T, decisions: (out: T) => number): 
 function timePasses(algo: Algo, snapshot: SchedulingSnapshot): PassTiming {
   gc();
   for (let i = 0; i < WARMUP; i++) algo.schedule(snapshot);
-  const { last, ...samples } = sample(ROUNDS, () => algo.schedule(snapshot), (r) => r.placements.length);
-  return { ...samples, decisions: last.placements.length, waiting: last.waiting.length, first: last.placements.slice(0, REFERENCE_DECISIONS) };
+  const { last, ...samples } = sample(
+    ROUNDS,
+    () => algo.schedule(snapshot),
+    (r) => r.placements.length,
+  );
+  return {
+    ...samples,
+    decisions: last.placements.length,
+    waiting: last.waiting.length,
+    first: last.placements.slice(0, REFERENCE_DECISIONS),
+  };
 }
 
 function timeReference(algo: Algo, snapshot: SchedulingSnapshot): Samples & { first: Placement[] } {
   gc();
-  const { last, ...samples } = sample(REFERENCE_ROUNDS, () => algo.reference(snapshot, REFERENCE_DECISIONS), (p) => p.length);
+  const { last, ...samples } = sample(
+    REFERENCE_ROUNDS,
+    () => algo.reference(snapshot, REFERENCE_DECISIONS),
+    (p) => p.length,
+  );
   return { ...samples, first: last };
 }
 
@@ -101,7 +114,14 @@ function measure(algo: Algo, small: SchedulingSnapshot, large: SchedulingSnapsho
       value: round(us1k, 3),
       unit: 'µs',
       goal: { op: '<=', limit: 10 },
-      summary: { decisionsPerSecond: perSecond(us1k), decisions: at1k.decisions, waiting: at1k.waiting, agents: 1000, passMs: round((us1k * at1k.decisions) / 1000, 2), ...common },
+      summary: {
+        decisionsPerSecond: perSecond(us1k),
+        decisions: at1k.decisions,
+        waiting: at1k.waiting,
+        agents: 1000,
+        passMs: round((us1k * at1k.decisions) / 1000, 2),
+        ...common,
+      },
       raw: { usPerDecision: rounded(at1k.usPerDecision, 4), wallUsPerDecision: rounded(at1k.wallUsPerDecision, 4) },
     }),
     result({
@@ -111,11 +131,22 @@ function measure(algo: Algo, small: SchedulingSnapshot, large: SchedulingSnapsho
       unit: '×',
       ratio: round(us1k / usRef, 5),
       goal: { op: '<=', limit: 0.02 },
-      summary: { speedup: round(usRef / us1k, 1), decisionsPerSecond: perSecond(us1k), referenceDecisionsPerSecond: perSecond(usRef), referenceDecisionsTimed: ref.first.length, agreesWithReference: agrees ? 1 : 0 },
-      raw: { referenceUsPerDecision: rounded(ref.usPerDecision, 2), referenceWallUsPerDecision: rounded(ref.wallUsPerDecision, 2) },
+      summary: {
+        speedup: round(usRef / us1k, 1),
+        decisionsPerSecond: perSecond(us1k),
+        referenceDecisionsPerSecond: perSecond(usRef),
+        referenceDecisionsTimed: ref.first.length,
+        agreesWithReference: agrees ? 1 : 0,
+      },
+      raw: {
+        referenceUsPerDecision: rounded(ref.usPerDecision, 2),
+        referenceWallUsPerDecision: rounded(ref.wallUsPerDecision, 2),
+      },
       notes: [
         `the reference re-sorts all pending jobs and scans all agents per decision; timed over its first ${REFERENCE_DECISIONS} decisions`,
-        agrees ? `its first ${ref.first.length} decisions equal the plugin's` : `its first ${ref.first.length} decisions DIFFER from the plugin's`,
+        agrees
+          ? `its first ${ref.first.length} decisions equal the plugin's`
+          : `its first ${ref.first.length} decisions DIFFER from the plugin's`,
       ],
     }),
     result({
@@ -125,8 +156,18 @@ function measure(algo: Algo, small: SchedulingSnapshot, large: SchedulingSnapsho
       unit: '×',
       ratio: round(us10k / us1k, 3),
       goal: { op: '<=', limit: 2 },
-      summary: { throughputRatio: round(us1k / us10k, 3), decisionsPerSecond10k: perSecond(us10k), decisionsPerSecond1k: perSecond(us1k), decisions10k: at10k.decisions, waiting10k: at10k.waiting, ...common },
-      raw: { usPerDecision10k: rounded(at10k.usPerDecision, 4), wallUsPerDecision10k: rounded(at10k.wallUsPerDecision, 4) },
+      summary: {
+        throughputRatio: round(us1k / us10k, 3),
+        decisionsPerSecond10k: perSecond(us10k),
+        decisionsPerSecond1k: perSecond(us1k),
+        decisions10k: at10k.decisions,
+        waiting10k: at10k.waiting,
+        ...common,
+      },
+      raw: {
+        usPerDecision10k: rounded(at10k.usPerDecision, 4),
+        wallUsPerDecision10k: rounded(at10k.wallUsPerDecision, 4),
+      },
     }),
   ];
 }

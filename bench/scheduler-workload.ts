@@ -28,7 +28,8 @@ const BASE_TIME = Date.parse('2025-06-01T00:00:00.000Z');
 
 function makeAgents(count: number, random: () => number): AgentInfo[] {
   return Array.from({ length: count }, (_, i) => {
-    const capacity: Record<string, number> = i % 10 === 0 ? { cpu: 48, memory: 98_304, gpu: 16 } : { cpu: 48, memory: 98_304 };
+    const capacity: Record<string, number> =
+      i % 10 === 0 ? { cpu: 48, memory: 98_304, gpu: 16 } : { cpu: 48, memory: 98_304 };
     return {
       id: `agent-${String(i).padStart(5, '0')}`,
       target: 'bench',
@@ -45,7 +46,13 @@ function makeJobs(count: number, owners: number, random: () => number): PendingJ
     if (random() < 0.08) resources.gpu = pick([1, 2]);
     // Seconds in a one-hour window: many jobs share a submission time, so the id tie-break is exercised.
     const submittedAt = new Date(BASE_TIME + 1000 * Math.floor(random() * 3600)).toISOString();
-    return { id: `job-${String(i).padStart(6, '0')}`, owner: `owner-${Math.floor(random() * owners)}`, submittedAt, resources, attempts: 0 };
+    return {
+      id: `job-${String(i).padStart(6, '0')}`,
+      owner: `owner-${Math.floor(random() * owners)}`,
+      submittedAt,
+      resources,
+      attempts: 0,
+    };
   });
 }
 
@@ -57,7 +64,11 @@ export function makeWorkload(shape: WorkloadShape): SchedulingSnapshot {
   const random = prng(seed + 2);
   const allocatedByOwner: SchedulingSnapshot['allocatedByOwner'] = {};
   for (let o = 0; o < shape.owners; o++) {
-    allocatedByOwner[`owner-${o}`] = { cpu: Math.floor(random() * 200), memory: 1024 * Math.floor(random() * 400), gpu: Math.floor(random() * 4) };
+    allocatedByOwner[`owner-${o}`] = {
+      cpu: Math.floor(random() * 200),
+      memory: 1024 * Math.floor(random() * 400),
+      gpu: Math.floor(random() * 4),
+    };
   }
   return { queue: 'bench', pending, agents, allocatedByOwner };
 }

@@ -49,7 +49,9 @@ export function meets(value: number, goal: Goal): boolean {
   return goal.op === '<=' ? value <= goal.limit : value < goal.limit;
 }
 
-export function result(fields: Omit<BenchResult, 'pass' | 'notes' | 'ratio'> & { ratio?: number | null; notes?: string[] }): BenchResult {
+export function result(
+  fields: Omit<BenchResult, 'pass' | 'notes' | 'ratio'> & { ratio?: number | null; notes?: string[] },
+): BenchResult {
   return { ratio: null, notes: [], ...fields, pass: meets(fields.value, fields.goal) };
 }
 

@@ -6,7 +6,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DropInWatcher } from '../core/plugins/drop-in-watcher.js';
-import { assertActive, startBenchKernel, waitForVersion, type BenchKernel } from './bench-kernel.js';
+import { assertActive, type BenchKernel, startBenchKernel, waitForVersion } from './bench-kernel.js';
 import { pluginZip, versionPlugin } from './fixtures.js';
 import { nowMs } from './stats.js';
 

@@ -3,9 +3,17 @@
  * loop. Every request must answer 200 (goal: 0 failures). The route waits a little before it
  * answers, so requests are in flight on the old instance when the new one takes over (drain).
  */
-import { assertActive, getRoute, removeHome, startBenchKernel, tempHome, tempRoot, type BenchKernel } from './bench-kernel.js';
+import {
+  assertActive,
+  type BenchKernel,
+  getRoute,
+  removeHome,
+  startBenchKernel,
+  tempHome,
+  tempRoot,
+} from './bench-kernel.js';
 import { pluginZip, versionPlugin } from './fixtures.js';
-import { nowMs, result, round, type BenchResult } from './stats.js';
+import { type BenchResult, nowMs, result, round } from './stats.js';
 
 const SWAPS = 100;
 const CLIENTS = 4;
@@ -60,7 +68,9 @@ export async function runSwapUnderLoad(): Promise<BenchResult[]> {
   const home = tempHome();
   const k = await startBenchKernel(home);
   try {
-    const zips = Array.from({ length: SWAPS + 1 }, (_, i) => pluginZip(versionPlugin(NAME, `1.0.${i}`, { delayMs: ROUTE_DELAY_MS })));
+    const zips = Array.from({ length: SWAPS + 1 }, (_, i) =>
+      pluginZip(versionPlugin(NAME, `1.0.${i}`, { delayMs: ROUTE_DELAY_MS })),
+    );
     assertActive(await k.upload(zips[0]!), 'first install');
     const stats: LoadStats = { requests: 0, non200: 0, networkErrors: 0, versionRegressions: 0, statuses: {} };
     const stop = { done: false };
@@ -77,9 +87,22 @@ export async function runSwapUnderLoad(): Promise<BenchResult[]> {
         value: failed,
         unit: 'requests',
         goal: { op: '<=', limit: 0 },
-        summary: { swaps: SWAPS, clients: CLIENTS, requests: stats.requests, non200: stats.non200, networkErrors: stats.networkErrors, versionRegressions: stats.versionRegressions, elapsedMs: round(elapsed, 1), requestsPerSecond: round((stats.requests / elapsed) * 1000, 1) },
+        summary: {
+          swaps: SWAPS,
+          clients: CLIENTS,
+          requests: stats.requests,
+          non200: stats.non200,
+          networkErrors: stats.networkErrors,
+          versionRegressions: stats.versionRegressions,
+          elapsedMs: round(elapsed, 1),
+          requestsPerSecond: round((stats.requests / elapsed) * 1000, 1),
+        },
         raw: { swapMs: swapTimes.map((v) => round(v, 2)) },
-        notes: [`temp root: ${tempRoot()}`, `route answers after a ${ROUTE_DELAY_MS} ms timer`, `non-200 statuses: ${JSON.stringify(stats.statuses)}`],
+        notes: [
+          `temp root: ${tempRoot()}`,
+          `route answers after a ${ROUTE_DELAY_MS} ms timer`,
+          `non-200 statuses: ${JSON.stringify(stats.statuses)}`,
+        ],
       }),
     ];
   } finally {

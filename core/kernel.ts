@@ -16,17 +16,17 @@ import { dispatchRoute, runAction } from './loader/plugin-dispatch.js';
 import type { HostTimeouts, PluginHost } from './loader/plugin-host.js';
 import type { ConfigView } from './plugins/config-changes.js';
 import { PluginDirectory } from './plugins/plugin-directory.js';
-import { PluginLifecycle, type InstallOptions, type InstallResult } from './plugins/plugin-lifecycle.js';
+import { type InstallOptions, type InstallResult, PluginLifecycle } from './plugins/plugin-lifecycle.js';
 import type { PluginView } from './plugins/plugin-view.js';
 import type { KernelRegistries } from './registries/registries.js';
 import type { ClusterStore, ReplicaRecord } from './state/cluster-store.js';
 import type { JobStore } from './state/job-store.js';
 import type { ActivityEntry, ActivityFilter, StateStore } from './state/store.js';
 import type { VolumeStore } from './state/volume-store.js';
-import { ActivityRecorder, type ActivityInput } from './system/activity-recorder.js';
-import { homePaths, type HomePaths } from './system/home-paths.js';
+import { type ActivityInput, ActivityRecorder } from './system/activity-recorder.js';
+import { type HomePaths, homePaths } from './system/home-paths.js';
 import { KernelMetrics } from './system/kernel-metrics.js';
-import { MaintenanceSwitch, type MaintenanceState } from './system/maintenance.js';
+import { type MaintenanceState, MaintenanceSwitch } from './system/maintenance.js';
 import { VolumeService } from './volumes/volume-service.js';
 
 export interface KernelOptions {
@@ -80,7 +80,11 @@ export class Kernel implements KernelApi {
     this.store = store;
     this.cluster = options.cluster;
     this.paths = homePaths(options.home);
-    ({ hooks: this.hooks, registries: this.registries, host: this.host } = createPluginHost({
+    ({
+      hooks: this.hooks,
+      registries: this.registries,
+      host: this.host,
+    } = createPluginHost({
       logger,
       dataRoot: this.paths.data,
       kernelVersion: this.version,
@@ -133,7 +137,12 @@ export class Kernel implements KernelApi {
       replicaId: options.replicaId,
       usersOf: async (name) => [...(await this.jobs.usersOf(name)), ...(await this.volumes.usersOf(name))],
       beforeRemoved: (name, version) => this.jobs.beforePluginRemoved(name, version),
-      afterChange: () => this.jobs.afterPluginChange().catch((error: unknown) => logger.error({ err: describeError(error) }, 'could not reconcile jobs after a plugin change')),
+      afterChange: () =>
+        this.jobs
+          .afterPluginChange()
+          .catch((error: unknown) =>
+            logger.error({ err: describeError(error) }, 'could not reconcile jobs after a plugin change'),
+          ),
     });
   }
 
@@ -168,7 +177,11 @@ export class Kernel implements KernelApi {
     return this.plugins.install(source, options);
   }
 
-  uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }> {
+  uninstall(
+    name: string,
+    version: string | undefined,
+    options: { force?: boolean; actor: string },
+  ): Promise<{ removed: string[] }> {
     return this.plugins.uninstall(name, version, options);
   }
 
@@ -184,7 +197,11 @@ export class Kernel implements KernelApi {
     return this.directory.config(name);
   }
 
-  setConfig(name: string, config: Record<string, unknown>, options: { actor: string; merge?: boolean }): Promise<ConfigView> {
+  setConfig(
+    name: string,
+    config: Record<string, unknown>,
+    options: { actor: string; merge?: boolean },
+  ): Promise<ConfigView> {
     return this.plugins.setConfig(name, config, options);
   }
 

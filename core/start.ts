@@ -4,15 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ensureAdminToken } from './auth/admin-token.js';
-import { installDefaultPlugins } from './plugins/default-plugins.js';
-import { DropInWatcher } from './plugins/drop-in-watcher.js';
 import { describeError } from './errors/kernel-error.js';
-import { homePaths } from './system/home-paths.js';
 import { buildHttpServer } from './http/build-http-server.js';
 import { limitsFromEnv } from './intake/zip-limits.js';
 import { Kernel } from './kernel.js';
-import { kernelVersion } from './system/kernel-version.js';
+import { installDefaultPlugins } from './plugins/default-plugins.js';
+import { DropInWatcher } from './plugins/drop-in-watcher.js';
 import { openState } from './state/open-state.js';
+import { homePaths } from './system/home-paths.js';
+import { kernelVersion } from './system/kernel-version.js';
 
 export interface StartOptions {
   /** State directory (`SPINDLE_HOME`, default `./.spindle`). */
@@ -40,7 +40,8 @@ function numberFromEnv(env: Record<string, string | undefined>, name: string, fa
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -54,7 +55,8 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   const state = await openState({
     databaseUrl: env.SPINDLE_DATABASE_URL || undefined,
     sqliteFile: paths.stateDb,
-    onIdleError: (error) => logger.warn({ err: describeError(error) }, 'an idle PostgreSQL connection failed; it is replaced on next use'),
+    onIdleError: (error) =>
+      logger.warn({ err: describeError(error) }, 'an idle PostgreSQL connection failed; it is replaced on next use'),
   });
   const { store, jobStore, volumeStore, cluster } = state;
   const replicaId = env.SPINDLE_REPLICA_ID || `${os.hostname()}-${process.pid}`;
@@ -86,7 +88,11 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
     await installDefaultPlugins(kernel.plugins, logger);
     kernel.jobs.scheduling.wakeAll();
   }
-  const app = await buildHttpServer(kernel, { logger, bodyLimitBytes: limits.maxZipBytes, proxyTimeoutMs: numberFromEnv(env, 'SPINDLE_PROXY_TIMEOUT_MS', 60_000) });
+  const app = await buildHttpServer(kernel, {
+    logger,
+    bodyLimitBytes: limits.maxZipBytes,
+    proxyTimeoutMs: numberFromEnv(env, 'SPINDLE_PROXY_TIMEOUT_MS', 60_000),
+  });
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -94,7 +100,10 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
   const dropIn = new DropInWatcher(kernel.plugins, kernel.store, kernel.paths.dropIn, logger);
   await dropIn.start();
   await kernel.plugins.sync.start(`http://${host}:${port}`);
-  logger.info({ home: paths.root, url: `http://${host}:${port}`, replica: replicaId, sharedState: cluster.shared }, 'spindle kernel started');
+  logger.info(
+    { home: paths.root, url: `http://${host}:${port}`, replica: replicaId, sharedState: cluster.shared },
+    'spindle kernel started',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -121,9 +130,16 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
 function guardProcess(kernel: Kernel, logger: Logger): () => void {
   const onError = (error: unknown): void => {
     const stack = error instanceof Error ? (error.stack ?? '') : '';
-    const match = stack.match(new RegExp(`${escapeRegExp(kernel.paths.plugins + path.sep)}([^${escapeRegExp(path.sep)}]+)${escapeRegExp(path.sep)}([^${escapeRegExp(path.sep)}]+)`));
+    const match = stack.match(
+      new RegExp(
+        `${escapeRegExp(kernel.paths.plugins + path.sep)}([^${escapeRegExp(path.sep)}]+)${escapeRegExp(path.sep)}([^${escapeRegExp(path.sep)}]+)`,
+      ),
+    );
     if (match) {
-      logger.error({ plugin: match[1], version: match[2], err: describeError(error) }, 'a plugin threw outside any kernel call; taking it out of service');
+      logger.error(
+        { plugin: match[1], version: match[2], err: describeError(error) },
+        'a plugin threw outside any kernel call; taking it out of service',
+      );
       void kernel.plugins.fail(match[1]!, match[2]!, describeError(error)).catch(() => undefined);
     } else {
       logger.error({ err: describeError(error), stack }, 'uncaught error outside any plugin; the kernel keeps running');

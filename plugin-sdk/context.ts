@@ -28,7 +28,13 @@
 import type { HookHandler, TapOptions } from './hook-catalogue.js';
 import type { Principal, SignupEvent } from './hook-types.js';
 import type { PluginManifest } from './manifest.js';
-import type { InfrastructureProvider, JobStateReport, JobTypeProvider, SchedulerProvider, StorageProvider } from './providers.js';
+import type {
+  InfrastructureProvider,
+  JobStateReport,
+  JobTypeProvider,
+  SchedulerProvider,
+  StorageProvider,
+} from './providers.js';
 
 /** A pino-compatible logger, already tagged with `{ plugin, version }`. */
 export interface PluginLogger {

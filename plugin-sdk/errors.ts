@@ -34,7 +34,14 @@ export function isPluginError(value: unknown): value is PluginError {
 }
 
 /** Why a storage backend refused a volume or file operation; the kernel maps each to a `KRN_ERR_VOLUME_*` code. */
-export type VolumeErrorKind = 'not-found' | 'exists' | 'quota-exceeded' | 'invalid-path' | 'file-not-found' | 'file-exists' | 'not-empty';
+export type VolumeErrorKind =
+  | 'not-found'
+  | 'exists'
+  | 'quota-exceeded'
+  | 'invalid-path'
+  | 'file-not-found'
+  | 'file-exists'
+  | 'not-empty';
 
 const VOLUME_STATUS: Record<VolumeErrorKind, number> = {
   'not-found': 404,

@@ -91,9 +91,10 @@ export const HOOK_KINDS = Object.freeze({
 export type HookKindOf<N extends HookName> = (typeof HOOK_KINDS)[N];
 
 /** A tap function as a plugin writes it: sync hooks take sync functions, the rest may be async. */
-export type HookHandler<N extends HookName> = HookKindOf<N> extends 'sync-bail'
-  ? (arg: HookArg<N>) => HookResult<N>
-  : (arg: HookArg<N>) => HookResult<N> | Promise<HookResult<N>>;
+export type HookHandler<N extends HookName> =
+  HookKindOf<N> extends 'sync-bail'
+    ? (arg: HookArg<N>) => HookResult<N>
+    : (arg: HookArg<N>) => HookResult<N> | Promise<HookResult<N>>;
 
 /**
  * Where a tap runs among the taps of one hook (the optional last argument of every tap method,

@@ -13,7 +13,9 @@ interface SchemaObject {
   enum?: unknown[];
 }
 
-const schema = JSON.parse(readFileSync(new URL('../plugin-manifest.schema.json', import.meta.url), 'utf8')) as SchemaObject;
+const schema = JSON.parse(
+  readFileSync(new URL('../plugin-manifest.schema.json', import.meta.url), 'utf8'),
+) as SchemaObject;
 
 /** Resolves to `true` only when `List` names every member of `All`. */
 type Covers<All, List> = [Exclude<All, List>] extends [never] ? true : { missing: Exclude<All, List> };
@@ -36,13 +38,27 @@ const KEYS = [
 ] as const satisfies readonly (keyof PluginManifest)[];
 const keysCovered: Covers<keyof PluginManifest, (typeof KEYS)[number]> = true;
 
-const REQUIRED = ['name', 'version', 'category', 'main', 'engines'] as const satisfies readonly RequiredKeys<PluginManifest>[];
+const REQUIRED = [
+  'name',
+  'version',
+  'category',
+  'main',
+  'engines',
+] as const satisfies readonly RequiredKeys<PluginManifest>[];
 const requiredCovered: Covers<RequiredKeys<PluginManifest>, (typeof REQUIRED)[number]> = true;
 
 const ENGINE_KEYS = ['spindle'] as const satisfies readonly (keyof PluginManifest['engines'])[];
 const engineKeysCovered: Covers<keyof PluginManifest['engines'], (typeof ENGINE_KEYS)[number]> = true;
 
-const CATEGORIES = ['scheduler', 'job-type', 'infrastructure', 'storage', 'auth', 'notification', 'core'] as const satisfies readonly PluginCategory[];
+const CATEGORIES = [
+  'scheduler',
+  'job-type',
+  'infrastructure',
+  'storage',
+  'auth',
+  'notification',
+  'core',
+] as const satisfies readonly PluginCategory[];
 const categoriesCovered: Covers<PluginCategory, (typeof CATEGORIES)[number]> = true;
 
 const ISOLATIONS = ['in-process', 'process'] as const satisfies readonly PluginIsolation[];
@@ -52,7 +68,13 @@ const sorted = (values: readonly unknown[] | undefined): unknown[] => [...(value
 
 describe('PluginManifest and plugin-manifest.schema.json', () => {
   it('cover every list at compile time', () => {
-    expect([keysCovered, requiredCovered, engineKeysCovered, categoriesCovered, isolationsCovered]).toEqual([true, true, true, true, true]);
+    expect([keysCovered, requiredCovered, engineKeysCovered, categoriesCovered, isolationsCovered]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
   });
 
   it('have the same top-level properties', () => {

@@ -6,14 +6,7 @@
  */
 
 /** What a plugin is for. The kernel uses it for listings and docs only; it grants nothing. */
-export type PluginCategory =
-  | 'scheduler'
-  | 'job-type'
-  | 'infrastructure'
-  | 'storage'
-  | 'auth'
-  | 'notification'
-  | 'core';
+export type PluginCategory = 'scheduler' | 'job-type' | 'infrastructure' | 'storage' | 'auth' | 'notification' | 'core';
 
 /** `in-process` (default): loaded with `require` into the kernel. `process`: runs in a child process. */
 export type PluginIsolation = 'in-process' | 'process';

@@ -1,6 +1,6 @@
 import type { Principal } from '../../plugin-sdk/hook-types.js';
-import { authenticateAdminToken } from './admin-token.js';
 import type { StateStore } from '../state/store.js';
+import { authenticateAdminToken } from './admin-token.js';
 
 /**
  * The bootstrap admin token check, with valid tokens remembered for `ttlMs` (every request asks

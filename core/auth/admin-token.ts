@@ -18,13 +18,29 @@ export async function ensureAdminToken(store: StateStore, fromEnv: string | unde
     const hash = hashToken(fromEnv);
     for (const t of admins) if (t.hash !== hash) await store.revokeToken(t.id, now);
     if (!admins.some((t) => t.hash === hash)) {
-      await store.putToken({ id: randomUUID(), name: 'admin', hash, kind: 'admin', createdAt: now, expiresAt: null, revokedAt: null });
+      await store.putToken({
+        id: randomUUID(),
+        name: 'admin',
+        hash,
+        kind: 'admin',
+        createdAt: now,
+        expiresAt: null,
+        revokedAt: null,
+      });
     }
     return null;
   }
   if (admins.length > 0) return null;
   const token = `spx_${randomBytes(32).toString('base64url')}`;
-  await store.putToken({ id: randomUUID(), name: 'admin', hash: hashToken(token), kind: 'admin', createdAt: now, expiresAt: null, revokedAt: null });
+  await store.putToken({
+    id: randomUUID(),
+    name: 'admin',
+    hash: hashToken(token),
+    kind: 'admin',
+    createdAt: now,
+    expiresAt: null,
+    revokedAt: null,
+  });
   return token;
 }
 

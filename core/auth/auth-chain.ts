@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuthOutcome, Principal, RequestInfo, ResourceRef } from '../../plugin-sdk/hook-types.js';
-import { KernelError, describeError, isKernelError } from '../errors/kernel-error.js';
+import { describeError, isKernelError, KernelError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
 
 /** How a resource reads in a refusal: `job adder@1.0.0`, `plugin hello`, `all jobs`. */
@@ -33,23 +33,32 @@ export class AuthChain {
       if (this.hooks[hook].taps.length === 0) continue;
       const outcome = await this.run(hook, () => this.hooks[hook].promise(request));
       if (!outcome) continue;
-      if ('reject' in outcome) throw new KernelError('KRN_ERR_UNAUTHENTICATED', `authentication refused: ${outcome.reject}`);
+      if ('reject' in outcome)
+        throw new KernelError('KRN_ERR_UNAUTHENTICATED', `authentication refused: ${outcome.reject}`);
       void this.notifyAuthenticated(outcome, request);
       return outcome.principal;
     }
-    throw new KernelError('KRN_ERR_UNAUTHENTICATED', token === undefined ? 'this route needs credentials and none were sent' : 'the credentials were not recognised');
+    throw new KernelError(
+      'KRN_ERR_UNAUTHENTICATED',
+      token === undefined ? 'this route needs credentials and none were sent' : 'the credentials were not recognised',
+    );
   }
 
   async authorize(principal: Principal, action: string, resource: ResourceRef): Promise<void> {
     if (principal.kind === 'admin' && principal.provider === 'kernel') return;
-    const decision = this.hooks['auth.authorize'].taps.length === 0
-      ? undefined
-      : await this.run('auth.authorize', () => this.hooks['auth.authorize'].promise({ principal, action, resource }));
+    const decision =
+      this.hooks['auth.authorize'].taps.length === 0
+        ? undefined
+        : await this.run('auth.authorize', () => this.hooks['auth.authorize'].promise({ principal, action, resource }));
     if (decision?.decision === 'allow') return;
     const why = decision ? decision.reason : `no auth plugin allowed it`;
-    throw new KernelError('KRN_ERR_FORBIDDEN', `${principal.name} may not ${action} on ${describeResource(resource)}: ${why}`, {
-      details: { action, resource, principal: principal.name },
-    });
+    throw new KernelError(
+      'KRN_ERR_FORBIDDEN',
+      `${principal.name} may not ${action} on ${describeResource(resource)}: ${why}`,
+      {
+        details: { action, resource, principal: principal.name },
+      },
+    );
   }
 
   /** Run a hook; a tap that throws or times out fails closed with 503 and is logged with its plugin. */
@@ -57,16 +66,25 @@ export class AuthChain {
     try {
       return await call();
     } catch (error) {
-      const failure = isKernelError(error) ? error : new KernelError('KRN_ERR_HOOK_FAILED', `${hook} failed: ${describeError(error)}`);
-      this.logger.error({ hook, plugin: failure.details.plugin, err: failure.message }, 'auth hook failed; refusing the request');
+      const failure = isKernelError(error)
+        ? error
+        : new KernelError('KRN_ERR_HOOK_FAILED', `${hook} failed: ${describeError(error)}`);
+      this.logger.error(
+        { hook, plugin: failure.details.plugin, err: failure.message },
+        'auth hook failed; refusing the request',
+      );
       const plugin = failure.details.plugin as string | undefined;
-      if (failure.code === 'KRN_ERR_PLUGIN_REJECTED') throw new KernelError('KRN_ERR_UNAUTHENTICATED', failure.what, { plugin, details: failure.details });
+      if (failure.code === 'KRN_ERR_PLUGIN_REJECTED')
+        throw new KernelError('KRN_ERR_UNAUTHENTICATED', failure.what, { plugin, details: failure.details });
       if (failure.code === 'KRN_ERR_HOOK_TIMEOUT') throw failure;
       throw new KernelError('KRN_ERR_HOOK_FAILED', failure.what, { plugin, details: failure.details, status: 503 });
     }
   }
 
-  private async notifyAuthenticated(outcome: AuthOutcome & { principal: Principal }, request: RequestInfo): Promise<void> {
+  private async notifyAuthenticated(
+    outcome: AuthOutcome & { principal: Principal },
+    request: RequestInfo,
+  ): Promise<void> {
     await this.hooks['auth.postAuthenticate'].promise({ principal: outcome.principal, request }).catch(() => undefined);
   }
 }

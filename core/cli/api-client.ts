@@ -1,10 +1,11 @@
 /** The kernel's HTTP API (`/api/v1`) as functions, one per endpoint, on global `fetch`. */
-import type { MaintenanceState } from '../system/maintenance.js';
-import type { ActivityEntry, ActivityFilter } from '../state/store.js';
+
+import type { LogChunk, VolumeFile } from '../../plugin-sdk/providers.js';
 import type { ConfigView, HealthView, InstallResult, PluginView } from '../http/kernel-api.js';
 import type { JobDetailView, JobView } from '../jobs/jobs-api.js';
 import type { QueueConfig } from '../state/job-record.js';
-import type { LogChunk, VolumeFile } from '../../plugin-sdk/providers.js';
+import type { ActivityEntry, ActivityFilter } from '../state/store.js';
+import type { MaintenanceState } from '../system/maintenance.js';
 import type { VolumeDetailView, VolumeView } from '../volumes/volume-service.js';
 import { CliError } from './io.js';
 
@@ -98,14 +99,28 @@ export class ApiClient {
 
   installZip(data: Uint8Array, options: { replace?: boolean } = {}): Promise<InstallResult> {
     const raw = { body: data, contentType: 'application/zip' };
-    return this.json({ method: 'POST', path: '/api/v1/plugins', query: { replace: options.replace || undefined }, raw });
+    return this.json({
+      method: 'POST',
+      path: '/api/v1/plugins',
+      query: { replace: options.replace || undefined },
+      raw,
+    });
   }
 
   installUrl(url: string, options: { replace?: boolean } = {}): Promise<InstallResult> {
-    return this.json({ method: 'POST', path: '/api/v1/plugins', query: { replace: options.replace || undefined }, json: { url } });
+    return this.json({
+      method: 'POST',
+      path: '/api/v1/plugins',
+      query: { replace: options.replace || undefined },
+      json: { url },
+    });
   }
 
-  uninstall(name: string, version: string | undefined, options: { force?: boolean } = {}): Promise<{ removed: string[] }> {
+  uninstall(
+    name: string,
+    version: string | undefined,
+    options: { force?: boolean } = {},
+  ): Promise<{ removed: string[] }> {
     const path = version ? `/api/v1/plugins/${enc(name)}/versions/${enc(version)}` : `/api/v1/plugins/${enc(name)}`;
     return this.json({ method: 'DELETE', path, query: { force: options.force || undefined } });
   }
@@ -115,7 +130,11 @@ export class ApiClient {
   }
 
   setEnabled(name: string, enabled: boolean): Promise<PluginView> {
-    return this.json({ method: 'POST', path: `/api/v1/plugins/${enc(name)}/${enabled ? 'enable' : 'disable'}`, json: {} });
+    return this.json({
+      method: 'POST',
+      path: `/api/v1/plugins/${enc(name)}/${enabled ? 'enable' : 'disable'}`,
+      json: {},
+    });
   }
 
   getConfig(name: string): Promise<ConfigView> {
@@ -124,11 +143,17 @@ export class ApiClient {
 
   /** PATCH merges into the stored config; `replace` PUTs it whole. */
   setConfig(name: string, config: Record<string, unknown>, options: { replace?: boolean } = {}): Promise<ConfigView> {
-    return this.json({ method: options.replace ? 'PUT' : 'PATCH', path: `/api/v1/plugins/${enc(name)}/config`, json: config });
+    return this.json({
+      method: options.replace ? 'PUT' : 'PATCH',
+      path: `/api/v1/plugins/${enc(name)}/config`,
+      json: config,
+    });
   }
 
   async listActions(name: string): Promise<ActionView[]> {
-    const body = await this.json<{ actions: ActionView[] } | ActionView[]>({ path: `/api/v1/plugins/${enc(name)}/actions` });
+    const body = await this.json<{ actions: ActionView[] } | ActionView[]>({
+      path: `/api/v1/plugins/${enc(name)}/actions`,
+    });
     return Array.isArray(body) ? body : body.actions;
   }
 
@@ -146,13 +171,24 @@ export class ApiClient {
   }
 
   async listActivity(filter: ActivityFilter = {}): Promise<ActivityEntry[]> {
-    const query: Query = { plugin: filter.plugin, actor: filter.actor, action: filter.action, family: filter.family, job: filter.job, limit: filter.limit };
+    const query: Query = {
+      plugin: filter.plugin,
+      actor: filter.actor,
+      action: filter.action,
+      family: filter.family,
+      job: filter.job,
+      limit: filter.limit,
+    };
     return (await this.json<{ entries: ActivityEntry[] }>({ path: '/api/v1/activity', query })).entries;
   }
 
   /** The auth-token plugin's login: a new API token for the user. */
   async login(username: string, password: string): Promise<string> {
-    const answer = await this.json<{ token: string }>({ method: 'POST', path: '/api/v1/plugins/auth-token/routes/login', json: { username, password } });
+    const answer = await this.json<{ token: string }>({
+      method: 'POST',
+      path: '/api/v1/plugins/auth-token/routes/login',
+      json: { username, password },
+    });
     return answer.token;
   }
 
@@ -161,7 +197,11 @@ export class ApiClient {
   }
 
   setMaintenance(enabled: boolean, message?: string): Promise<MaintenanceState> {
-    return this.json({ method: 'PUT', path: '/api/v1/system/maintenance', json: { enabled, ...(message ? { message } : {}) } });
+    return this.json({
+      method: 'PUT',
+      path: '/api/v1/system/maintenance',
+      json: { enabled, ...(message ? { message } : {}) },
+    });
   }
 
   deployJob(job: JobSubmission, options: { force?: boolean } = {}): Promise<JobView> {
@@ -222,11 +262,19 @@ export class ApiClient {
   }
 
   createVolume(name: string, quotaBytes?: number | null): Promise<VolumeView> {
-    return this.json({ method: 'POST', path: '/api/v1/volumes', json: { name, ...(quotaBytes !== undefined ? { quotaBytes } : {}) } });
+    return this.json({
+      method: 'POST',
+      path: '/api/v1/volumes',
+      json: { name, ...(quotaBytes !== undefined ? { quotaBytes } : {}) },
+    });
   }
 
   cloneVolume(source: string, name: string, quotaBytes?: number | null): Promise<VolumeView> {
-    return this.json({ method: 'POST', path: `/api/v1/volumes/${enc(source)}/clone`, json: { name, ...(quotaBytes !== undefined ? { quotaBytes } : {}) } });
+    return this.json({
+      method: 'POST',
+      path: `/api/v1/volumes/${enc(source)}/clone`,
+      json: { name, ...(quotaBytes !== undefined ? { quotaBytes } : {}) },
+    });
   }
 
   async deleteVolume(volume: string): Promise<void> {
@@ -244,17 +292,32 @@ export class ApiClient {
   }
 
   async listVolumeFiles(volume: string, dir: string): Promise<VolumeFile[]> {
-    return (await this.json<{ files: VolumeFile[] }>({ path: `/api/v1/volumes/${enc(volume)}/files`, query: { path: dir } })).files;
+    return (
+      await this.json<{ files: VolumeFile[] }>({ path: `/api/v1/volumes/${enc(volume)}/files`, query: { path: dir } })
+    ).files;
   }
 
-  uploadFile(volume: string, file: string, body: ReadableStream<Uint8Array>, options: { overwrite?: boolean } = {}): Promise<VolumeFile> {
+  uploadFile(
+    volume: string,
+    file: string,
+    body: ReadableStream<Uint8Array>,
+    options: { overwrite?: boolean } = {},
+  ): Promise<VolumeFile> {
     const path = `/api/v1/volumes/${enc(volume)}/files/${filePath(file)}`;
-    return this.json({ method: 'PUT', path, query: { overwrite: options.overwrite || undefined }, raw: { body, contentType: 'application/octet-stream' } });
+    return this.json({
+      method: 'PUT',
+      path,
+      query: { overwrite: options.overwrite || undefined },
+      raw: { body, contentType: 'application/octet-stream' },
+    });
   }
 
   /** The file's bytes as a stream. */
   async downloadFile(volume: string, file: string): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.send({ path: `/api/v1/volumes/${enc(volume)}/files/${filePath(file)}`, accept: 'application/octet-stream' });
+    const response = await this.send({
+      path: `/api/v1/volumes/${enc(volume)}/files/${filePath(file)}`,
+      accept: 'application/octet-stream',
+    });
     if (!response.body) throw new CliError(`the kernel sent no body for ${file}`);
     return response.body;
   }
@@ -268,15 +331,35 @@ export class ApiClient {
   }
 
   async deleteVolumeFile(volume: string, file: string, options: { recursive?: boolean } = {}): Promise<void> {
-    await this.send({ method: 'DELETE', path: `/api/v1/volumes/${enc(volume)}/files/${filePath(file)}`, query: { recursive: options.recursive || undefined } });
+    await this.send({
+      method: 'DELETE',
+      path: `/api/v1/volumes/${enc(volume)}/files/${filePath(file)}`,
+      query: { recursive: options.recursive || undefined },
+    });
   }
 
   /** Calls a job through the proxy; `path` may carry a query string. */
-  async callJob(name: string, version: string, path: string, request: { method: string; json?: string }): Promise<JobCallResult> {
-    const raw = request.json !== undefined ? { body: Buffer.from(request.json), contentType: 'application/json' } : undefined;
+  async callJob(
+    name: string,
+    version: string,
+    path: string,
+    request: { method: string; json?: string },
+  ): Promise<JobCallResult> {
+    const raw =
+      request.json !== undefined ? { body: Buffer.from(request.json), contentType: 'application/json' } : undefined;
     const target = `/pub/job/${enc(name)}/${enc(version)}/${path.replace(/^\/+/, '')}`;
-    const response = await this.send({ method: request.method, path: target, accept: '*/*', anyStatus: true, ...(raw ? { raw } : {}) });
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
+    const response = await this.send({
+      method: request.method,
+      path: target,
+      accept: '*/*',
+      anyStatus: true,
+      ...(raw ? { raw } : {}),
+    });
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      text: await response.text(),
+    };
   }
 
   private async json<T>(spec: RequestSpec): Promise<T> {
@@ -313,7 +396,12 @@ export class ApiClient {
     let response: Response;
     try {
       // `duplex` is required by fetch for a streamed body.
-      const init: RequestInit & { duplex?: 'half' } = { method: spec.method ?? 'GET', headers, body, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) };
+      const init: RequestInit & { duplex?: 'half' } = {
+        method: spec.method ?? 'GET',
+        headers,
+        body,
+        ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      };
       response = await this.fetchFn(this.buildUrl(spec.path, spec.query), init);
     } catch (error) {
       throw unreachable(this.url, error);

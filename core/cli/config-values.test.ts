@@ -25,7 +25,11 @@ describe('parseScalar', () => {
 
 describe('parseAssignments', () => {
   it('nests dotted keys and keeps values after the first =', () => {
-    expect(parseAssignments(['n=3', 'a.b=x', 'a.c=false', 'q=k=v'])).toEqual({ n: 3, a: { b: 'x', c: false }, q: 'k=v' });
+    expect(parseAssignments(['n=3', 'a.b=x', 'a.c=false', 'q=k=v'])).toEqual({
+      n: 3,
+      a: { b: 'x', c: false },
+      q: 'k=v',
+    });
   });
 
   it('applies on top of a base without changing it', () => {

@@ -1,9 +1,9 @@
 /** What every command action needs: the io and a client for the kernel named by flags/env/config. */
 import type { Command } from 'commander';
 import { ApiClient } from './api-client.js';
+import { toJson } from './format.js';
 import type { CliIo } from './io.js';
 import { resolveRemote } from './remote-config.js';
-import { toJson } from './format.js';
 
 export interface GlobalOptions {
   url?: string;

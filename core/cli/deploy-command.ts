@@ -28,7 +28,8 @@ function collect(value: string, previous: string[]): string[] {
 
 function parseTimeout(value: string): number {
   const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(seconds > 0)) throw new CliError(`--timeout must be a positive number of seconds, got ${JSON.stringify(value)}`);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(seconds > 0))
+    throw new CliError(`--timeout must be a positive number of seconds, got ${JSON.stringify(value)}`);
   return seconds * 1000;
 }
 
@@ -57,7 +58,12 @@ export function registerDeployCommands(program: Command, ctx: CommandContext): v
     program
       .command('deploy [dir]')
       .description('deploy the job in dir (default .) and follow it until it runs')
-      .option('-e, --set <path=value>', 'override a manifest field, e.g. -e replicas=3 -e env.DEBUG=1 (repeatable)', collect, [])
+      .option(
+        '-e, --set <path=value>',
+        'override a manifest field, e.g. -e replicas=3 -e env.DEBUG=1 (repeatable)',
+        collect,
+        [],
+      )
       .option('-f, --file <file>', 'manifest file, relative to dir (default job.yaml, else job.yml)')
       .option('--force', 'replace a deployed job of the same name and version'),
   ).action(async (dir: string | undefined, flags: DeployFlags, cmd: Command) => {

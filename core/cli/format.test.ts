@@ -4,9 +4,15 @@ import { formatError, renderTable } from './format.js';
 
 describe('renderTable', () => {
   it('aligns columns with two spaces and shows missing cells as -', () => {
-    expect(renderTable(['NAME', 'V'], [['a', '1.0.0'], ['longer-name', null]])).toBe(
-      'NAME         V\na            1.0.0\nlonger-name  -\n',
-    );
+    expect(
+      renderTable(
+        ['NAME', 'V'],
+        [
+          ['a', '1.0.0'],
+          ['longer-name', null],
+        ],
+      ),
+    ).toBe('NAME         V\na            1.0.0\nlonger-name  -\n');
   });
 });
 

@@ -19,7 +19,9 @@ export function renderTable(headers: string[], rows: (string | number | null | u
 /** `key: value` lines with the keys aligned. */
 export function renderFields(fields: [string, string | number | boolean | null | undefined][]): string {
   const width = Math.max(...fields.map(([key]) => key.length)) + 1;
-  return fields.map(([key, value]) => `${`${key}:`.padEnd(width)} ${value == null ? '-' : oneLine(String(value))}\n`).join('');
+  return fields
+    .map(([key, value]) => `${`${key}:`.padEnd(width)} ${value == null ? '-' : oneLine(String(value))}\n`)
+    .join('');
 }
 
 /** `512 bytes`, `4.0 KiB`, `1.5 MiB`, `2.0 GiB`. */

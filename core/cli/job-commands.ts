@@ -23,13 +23,15 @@ const LOG_READ_LIMIT = 1024 * 1024;
 const FOLLOW_INTERVAL_MS = 500;
 
 export function checkVersion(version: string): string {
-  if (version.trim() === '') throw new CliError('--version needs a value: a version such as 1.0.0, or an alias such as latest or 1.x');
+  if (version.trim() === '')
+    throw new CliError('--version needs a value: a version such as 1.0.0, or an alias such as latest or 1.x');
   return version;
 }
 
 function parseTail(value: string | undefined): number {
   if (value === undefined) return DEFAULT_TAIL_BYTES;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new CliError(`--tail must be a positive number of bytes, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new CliError(`--tail must be a positive number of bytes, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -124,7 +126,8 @@ function callFailure(result: JobCallResult): string {
   let detail = oneLine(result.text).slice(0, 500);
   try {
     const body = JSON.parse(result.text) as { code?: unknown; message?: unknown };
-    if (typeof body.message === 'string') detail = typeof body.code === 'string' ? `${body.code}: ${oneLine(body.message)}` : oneLine(body.message);
+    if (typeof body.message === 'string')
+      detail = typeof body.code === 'string' ? `${body.code}: ${oneLine(body.message)}` : oneLine(body.message);
   } catch {
     // Not JSON: the text itself says what went wrong.
   }
@@ -137,19 +140,31 @@ function registerCall(program: Command, ctx: CommandContext): void {
     .description('call a job through the kernel: POST json (or GET without it) to /pub/job/<name>/<version>/<path>')
     .option('--version <v>', 'version or alias', LATEST)
     .option('--method <M>', 'HTTP method (default POST with json, GET without)')
-    .action(async (name: string, path: string, json: string | undefined, flags: VersionFlag & { method?: string }, cmd: Command) => {
-      if (json !== undefined) {
-        try {
-          JSON.parse(json);
-        } catch (error) {
-          throw new CliError(`the request body must be JSON (e.g. '{"numbers": [40, 2]}'): ${(error as Error).message}`);
+    .action(
+      async (
+        name: string,
+        path: string,
+        json: string | undefined,
+        flags: VersionFlag & { method?: string },
+        cmd: Command,
+      ) => {
+        if (json !== undefined) {
+          try {
+            JSON.parse(json);
+          } catch (error) {
+            throw new CliError(
+              `the request body must be JSON (e.g. '{"numbers": [40, 2]}'): ${(error as Error).message}`,
+            );
+          }
         }
-      }
-      const method = (flags.method ?? (json !== undefined ? 'POST' : 'GET')).toUpperCase();
-      const result = await ctx.client(cmd).callJob(name, checkVersion(flags.version), path, { method, ...(json !== undefined ? { json } : {}) });
-      if (result.status < 200 || result.status > 299) throw new CliError(callFailure(result));
-      ctx.io.stdout.write(showBody(result));
-    });
+        const method = (flags.method ?? (json !== undefined ? 'POST' : 'GET')).toUpperCase();
+        const result = await ctx
+          .client(cmd)
+          .callJob(name, checkVersion(flags.version), path, { method, ...(json !== undefined ? { json } : {}) });
+        if (result.status < 200 || result.status > 299) throw new CliError(callFailure(result));
+        ctx.io.stdout.write(showBody(result));
+      },
+    );
 }
 
 function registerDelete(program: Command, ctx: CommandContext): void {
@@ -161,10 +176,14 @@ function registerDelete(program: Command, ctx: CommandContext): void {
     .action(async (name: string, flags: { version?: string; all?: boolean }, cmd: Command) => {
       if (flags.all && flags.version !== undefined) throw new CliError('give either --version <v> or --all, not both');
       if (!flags.all && flags.version === undefined) {
-        throw new CliError(`delete needs --version <v> (\`spindle jobs get ${name}\` shows the versions), or --all to delete every version of ${name}`);
+        throw new CliError(
+          `delete needs --version <v> (\`spindle jobs get ${name}\` shows the versions), or --all to delete every version of ${name}`,
+        );
       }
       const client = ctx.client(cmd);
-      const versions = flags.all ? (await client.listJobVersions(name)).map((job) => job.version) : [checkVersion(flags.version!)];
+      const versions = flags.all
+        ? (await client.listJobVersions(name)).map((job) => job.version)
+        : [checkVersion(flags.version!)];
       for (const version of versions) {
         const deleted = await client.deleteJob(name, version);
         ctx.out(`deleted ${deleted.name}@${deleted.version} (was ${deleted.state})`);

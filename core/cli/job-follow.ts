@@ -1,7 +1,7 @@
 /** Follows a job from PENDING to where it settles, printing each phase once, as `deploy` and `redeploy` do. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobEvent, JobState } from '../state/job-record.js';
 import type { JobDetailView, JobView } from '../jobs/jobs-api.js';
+import type { JobEvent, JobState } from '../state/job-record.js';
 import type { ApiClient } from './api-client.js';
 import { CliError } from './io.js';
 
@@ -24,7 +24,8 @@ function subject(job: Pick<JobView, 'name' | 'version'>): string {
 /** `ok` where the job should end up, `failed` where it never leaves, undefined on the way. */
 function outcome(job: JobView): 'ok' | 'failed' | undefined {
   if (job.state === 'SUCCEEDED' || (job.state === 'RUNNING' && job.kind === 'service')) return 'ok';
-  if (job.state === 'FAILED' || job.state === 'LOST' || job.state === 'CANCELLED' || job.state === 'TERMINATED') return 'failed';
+  if (job.state === 'FAILED' || job.state === 'LOST' || job.state === 'CANCELLED' || job.state === 'TERMINATED')
+    return 'failed';
   return undefined;
 }
 
@@ -116,7 +117,11 @@ export async function followJob(client: ApiClient, start: JobView, options: Foll
   for (;;) {
     const result = outcome(job);
     if (result === 'ok') return { job };
-    if (result === 'failed') return { job, failure: `${subject(job)} ${job.state}: ${job.reason}; see its log with \`spindle logs ${job.name} --version ${job.version}\`` };
+    if (result === 'failed')
+      return {
+        job,
+        failure: `${subject(job)} ${job.state}: ${job.reason}; see its log with \`spindle logs ${job.name} --version ${job.version}\``,
+      };
     const left = deadline - Date.now();
     if (left <= 0) {
       const goal = job.kind === 'batch' ? 'finish' : 'start running';
@@ -125,7 +130,8 @@ export async function followJob(client: ApiClient, start: JobView, options: Foll
     }
     await sleep(Math.min(options.intervalMs ?? POLL_INTERVAL_MS, left));
     const detail = await client.getJob(start.name, start.version);
-    if (detail.id !== start.id) throw new CliError(`${subject(start)} was replaced by another deploy while it was followed`);
+    if (detail.id !== start.id)
+      throw new CliError(`${subject(start)} was replaced by another deploy while it was followed`);
     printer.update(detail);
     job = detail;
   }

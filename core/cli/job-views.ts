@@ -31,7 +31,16 @@ function ageAndReason(job: JobView, now: number): string {
 
 export function renderJobList(jobs: JobView[], now: number = Date.now()): string {
   if (jobs.length === 0) return 'No jobs deployed. Deploy one with `spindle deploy <dir>`.\n';
-  const rows = jobs.map((j) => [j.name, j.version, j.state, j.owner, j.queue, j.target, jobtype(j), ageAndReason(j, now)]);
+  const rows = jobs.map((j) => [
+    j.name,
+    j.version,
+    j.state,
+    j.owner,
+    j.queue,
+    j.target,
+    jobtype(j),
+    ageAndReason(j, now),
+  ]);
   return renderTable(['NAME', 'VERSION', 'STATE', 'OWNER', 'QUEUE', 'TARGET', 'JOBTYPE', 'AGE/REASON'], rows);
 }
 
@@ -45,7 +54,12 @@ export function renderJob(job: JobDetailView): string {
     ['owner', job.owner],
     ['queue', job.queue],
     ['target', job.target],
-    ['jobtype', job.jobtypeResolved && job.jobtypeResolved !== job.jobtype ? `${job.jobtypeResolved} (from ${job.jobtype})` : job.jobtype],
+    [
+      'jobtype',
+      job.jobtypeResolved && job.jobtypeResolved !== job.jobtype
+        ? `${job.jobtypeResolved} (from ${job.jobtype})`
+        : job.jobtype,
+    ],
     ['replicas', job.replicas],
     ['resources', `${resources(job) || '-'} (per replica)`],
     ['agent', job.agentId],
@@ -57,10 +71,17 @@ export function renderJob(job: JobDetailView): string {
   ]);
   if (job.notice) text += `\nNotice: ${job.notice}\n`;
   const replicas = job.runtime?.replicas ?? [];
-  if (replicas.length > 0) text += `\nReplicas:\n${renderTable(['ID', 'ADDRESS'], replicas.map((r) => [r.id, r.address]))}`;
+  if (replicas.length > 0)
+    text += `\nReplicas:\n${renderTable(
+      ['ID', 'ADDRESS'],
+      replicas.map((r) => [r.id, r.address]),
+    )}`;
   const events = job.events ?? [];
   if (events.length > 0) {
-    text += `\nEvents:\n${renderTable(['AT', 'FROM', 'TO', 'REASON'], events.map((e) => [e.at, e.from, e.to, e.reason]))}`;
+    text += `\nEvents:\n${renderTable(
+      ['AT', 'FROM', 'TO', 'REASON'],
+      events.map((e) => [e.at, e.from, e.to, e.reason]),
+    )}`;
   }
   return text;
 }

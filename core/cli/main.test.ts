@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -46,7 +46,19 @@ describe('runCli parsing', () => {
   it('lists every plugin subcommand', async () => {
     const io = captureIo();
     expect(await runCli(['plugin', '--help'], io)).toBe(0);
-    for (const sub of ['bundle', 'install', 'uninstall', 'list', 'get', 'pin', 'enable', 'disable', 'config', 'docs', 'action']) {
+    for (const sub of [
+      'bundle',
+      'install',
+      'uninstall',
+      'list',
+      'get',
+      'pin',
+      'enable',
+      'disable',
+      'config',
+      'docs',
+      'action',
+    ]) {
       expect(io.out()).toMatch(new RegExp(`\\n\\s+${sub}\\b`));
     }
   });
@@ -81,7 +93,9 @@ describe('login', () => {
   it('needs both url and token', async () => {
     const io = captureIo({ HOME: tempHome() });
     expect(await runCli(['login', '--url', 'http://k:1'], io)).toBe(1);
-    expect(io.err()).toBe('error: login needs --token <token>, or --username <name> with the password on standard input\n');
+    expect(io.err()).toBe(
+      'error: login needs --token <token>, or --username <name> with the password on standard input\n',
+    );
     const noUrl = captureIo({ HOME: tempHome() });
     expect(await runCli(['login', '--token', 't'], noUrl)).toBe(1);
     expect(noUrl.err()).toBe('error: login needs --url <url> (or SPINDLE_URL)\n');
@@ -102,10 +116,13 @@ describe('start', () => {
   it('starts with flags over env, prints the URL and the one-time token, stops on SIGTERM', async () => {
     const kernel = fakeKernel('tok-123');
     const signals = new EventEmitter() as EventEmitter & SignalSource;
-    const io = captureIo({ SPINDLE_PORT: '9000', SPINDLE_HOST: '0.0.0.0', SPINDLE_HOME: '/env/home' }, {
-      startKernel: kernel.startKernel,
-      signals,
-    });
+    const io = captureIo(
+      { SPINDLE_PORT: '9000', SPINDLE_HOST: '0.0.0.0', SPINDLE_HOME: '/env/home' },
+      {
+        startKernel: kernel.startKernel,
+        signals,
+      },
+    );
     const done = runCli(['start', '--port', '8123', '--home', 'rel-home'], io);
     await vi.waitFor(() => expect(io.out()).toContain('listening'));
     expect(kernel.seen).toEqual([{ port: 8123, host: '0.0.0.0', home: resolve('rel-home') }]);

@@ -1,6 +1,7 @@
 /** `spindle activity` and `spindle login`. */
-import type { MaintenanceState } from '../system/maintenance.js';
+
 import type { Command } from 'commander';
+import type { MaintenanceState } from '../system/maintenance.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { renderTable } from './format.js';
 import { CliError } from './io.js';
@@ -18,7 +19,8 @@ interface ActivityFlags {
 
 function parseLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new CliError(`--limit must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new CliError(`--limit must be a positive integer, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -63,7 +65,9 @@ async function readLine(stdin: NodeJS.ReadableStream): Promise<string> {
 export function registerLoginCommand(program: Command, ctx: CommandContext): void {
   program
     .command('login')
-    .description('save the kernel URL and a token to ~/.spindle/config.json (mode 600): --token <t>, or --username <u> with the password on stdin (auth-token plugin)')
+    .description(
+      'save the kernel URL and a token to ~/.spindle/config.json (mode 600): --token <t>, or --username <u> with the password on stdin (auth-token plugin)',
+    )
     .option('--username <name>', 'log in as this user; the password is read from standard input')
     .action(async (opts: { username?: string }, cmd: Command) => {
       const flags = cmd.optsWithGlobals<GlobalOptions>();
@@ -76,21 +80,32 @@ export function registerLoginCommand(program: Command, ctx: CommandContext): voi
         const password = await readLine(ctx.io.stdin);
         token = await ctx.client(cmd).login(opts.username, password);
       }
-      if (!token) throw new CliError('login needs --token <token>, or --username <name> with the password on standard input');
+      if (!token)
+        throw new CliError('login needs --token <token>, or --username <name> with the password on standard input');
       const file = writeConfigFile(ctx.io.env, { url: normaliseUrl(url), token });
-      ctx.out(`saved ${normaliseUrl(url)} and ${opts.username ? `a token for ${opts.username}` : 'its token'} to ${file}`);
+      ctx.out(
+        `saved ${normaliseUrl(url)} and ${opts.username ? `a token for ${opts.username}` : 'its token'} to ${file}`,
+      );
     });
 }
 
 export function registerMaintenanceCommand(program: Command, ctx: CommandContext): void {
   const show = (state: MaintenanceState): void =>
-    ctx.out(state.enabled ? `maintenance mode is ON since ${state.since} by ${state.by}${state.message ? `: ${state.message}` : ''}` : 'maintenance mode is off');
-  const maintenance = program.command('maintenance').description('maintenance mode: while on, changes are refused (503); reads and job calls work');
+    ctx.out(
+      state.enabled
+        ? `maintenance mode is ON since ${state.since} by ${state.by}${state.message ? `: ${state.message}` : ''}`
+        : 'maintenance mode is off',
+    );
+  const maintenance = program
+    .command('maintenance')
+    .description('maintenance mode: while on, changes are refused (503); reads and job calls work');
   maintenance
     .command('on')
     .description('refuse deploys, deletes, plugin installs, uninstalls and config changes')
     .option('--message <text>', 'shown to whoever is refused')
-    .action(async (flags: { message?: string }, cmd: Command) => show(await ctx.client(cmd).setMaintenance(true, flags.message)));
+    .action(async (flags: { message?: string }, cmd: Command) =>
+      show(await ctx.client(cmd).setMaintenance(true, flags.message)),
+    );
   maintenance
     .command('off')
     .description('accept changes again')

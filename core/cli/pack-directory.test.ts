@@ -58,7 +58,9 @@ describe('packDirectory', () => {
     const outside = tree({ 'secret.txt': 's' });
     const dir = tree({ 'job.yaml': 'j' });
     symlinkSync(path.join(outside, 'secret.txt'), path.join(dir, 'leak.txt'));
-    await expect(packDirectory(dir)).rejects.toThrow(/leak\.txt in .* is a symbolic link to .*secret\.txt, outside the job directory/);
+    await expect(packDirectory(dir)).rejects.toThrow(
+      /leak\.txt in .* is a symbolic link to .*secret\.txt, outside the job directory/,
+    );
     writeFileSync(path.join(dir, '.spindleignore'), 'leak.txt\n');
     expect((await packDirectory(dir)).files).toEqual(['.spindleignore', 'job.yaml']);
     symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
@@ -67,10 +69,17 @@ describe('packDirectory', () => {
 
   it('leaves out the excluded files and refuses an archive over the limit', async () => {
     const dir = tree({ 'job.yaml': 'j', 'secrets.env': 'K=v', 'blob.bin': 'z'.repeat(4096) });
-    expect((await packDirectory(dir, { exclude: [path.join(dir, 'secrets.env')] })).files).toEqual(['blob.bin', 'job.yaml']);
-    await expect(packDirectory(dir, { maxBytes: 1000 })).rejects.toThrow(/blob\.bin is 4\.0 KiB, over the 1000 bytes upload limit/);
+    expect((await packDirectory(dir, { exclude: [path.join(dir, 'secrets.env')] })).files).toEqual([
+      'blob.bin',
+      'job.yaml',
+    ]);
+    await expect(packDirectory(dir, { maxBytes: 1000 })).rejects.toThrow(
+      /blob\.bin is 4\.0 KiB, over the 1000 bytes upload limit/,
+    );
     // Random bytes do not compress: the archive outgrows the limit though no file does.
     writeFileSync(path.join(dir, 'blob.bin'), randomBytes(900));
-    await expect(packDirectory(dir, { maxBytes: 1000 })).rejects.toThrow(/packs to .* over the .* limit; largest files: blob\.bin/);
+    await expect(packDirectory(dir, { maxBytes: 1000 })).rejects.toThrow(
+      /packs to .* over the .* limit; largest files: blob\.bin/,
+    );
   });
 });

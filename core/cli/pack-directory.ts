@@ -57,7 +57,10 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
   for (const entry of walk.found) zip.addFile(entry.rel, await readFile(entry.file), '', entry.mode & 0o777);
   const buffer = zip.toBuffer();
   if (buffer.length > walk.maxBytes) {
-    const largest = [...walk.found].sort((a, b) => b.size - a.size).slice(0, 3).map((f) => `${f.rel} (${formatBytes(f.size)})`);
+    const largest = [...walk.found]
+      .sort((a, b) => b.size - a.size)
+      .slice(0, 3)
+      .map((f) => `${f.rel} (${formatBytes(f.size)})`);
     throw new CliError(
       `the job directory ${dir} packs to ${formatBytes(buffer.length)}, over the ${formatBytes(walk.maxBytes)} limit; largest files: ${largest.join(', ')}; list what the job does not need in ${path.join(dir, '.spindleignore')}`,
     );
@@ -83,7 +86,9 @@ async function walkDir(walk: Walk, absDir: string, relDir: string): Promise<void
       if (walk.ignored(rel)) continue;
       info = await stat(abs);
       if (info.size > walk.maxBytes) {
-        throw new CliError(`${path.join(walk.root, rel)} is ${formatBytes(info.size)}, over the ${formatBytes(walk.maxBytes)} upload limit; add it to .spindleignore if the job does not need it`);
+        throw new CliError(
+          `${path.join(walk.root, rel)} is ${formatBytes(info.size)}, over the ${formatBytes(walk.maxBytes)} upload limit; add it to .spindleignore if the job does not need it`,
+        );
       }
       walk.found.push({ rel, file: abs, mode: info.mode, size: info.size });
     }
@@ -98,8 +103,9 @@ async function followLink(walk: Walk, abs: string, rel: string): Promise<Awaited
   });
   const inside = path.relative(walk.realRoot, target);
   if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
-    throw new CliError(`${rel} in ${walk.root} is a symbolic link to ${target}, outside the job directory; copy what the job needs into it`);
+    throw new CliError(
+      `${rel} in ${walk.root} is a symbolic link to ${target}, outside the job directory; copy what the job needs into it`,
+    );
   }
   return stat(target);
 }
-

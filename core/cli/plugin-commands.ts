@@ -110,7 +110,10 @@ function registerLifecycle(plugin: Command, ctx: CommandContext): void {
       ctx.out(`${name}: pinned ${view.pinnedVersion ?? 'none'}, active ${view.activeVersion ?? 'none'}`);
     });
 
-  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     plugin
       .command(`${verb} <name>`)
       .description(enabled ? 'activate a disabled plugin' : 'deactivate a plugin, keeping it installed')
@@ -138,16 +141,23 @@ function registerDocsAndActions(plugin: Command, ctx: CommandContext): void {
     .command('action <name> [action] [input]')
     .description("run a plugin's action with JSON input (without an action: list them)")
     .option('--json', 'print raw JSON (action list)')
-    .action(async (name: string, action: string | undefined, input: string | undefined, opts: JsonFlag, cmd: Command) => {
-      const client = ctx.client(cmd);
-      if (!action) {
-        const actions = await client.listActions(name);
-        if (opts.json) return ctx.json({ actions });
-        return ctx.out(renderTable(['NAME', 'DESCRIPTION'], actions.map((a) => [a.name, a.description])));
-      }
-      const result = await client.runAction(name, action, parseJsonInput(input));
-      return ctx.out(typeof result === 'string' ? result : toJson(result));
-    });
+    .action(
+      async (name: string, action: string | undefined, input: string | undefined, opts: JsonFlag, cmd: Command) => {
+        const client = ctx.client(cmd);
+        if (!action) {
+          const actions = await client.listActions(name);
+          if (opts.json) return ctx.json({ actions });
+          return ctx.out(
+            renderTable(
+              ['NAME', 'DESCRIPTION'],
+              actions.map((a) => [a.name, a.description]),
+            ),
+          );
+        }
+        const result = await client.runAction(name, action, parseJsonInput(input));
+        return ctx.out(typeof result === 'string' ? result : toJson(result));
+      },
+    );
 }
 
 export function parseJsonInput(input: string | undefined): unknown {

@@ -33,7 +33,12 @@ export function registerPluginConfigCommands(plugin: Command, ctx: CommandContex
     .option('--replace', 'replace the whole config instead of merging')
     .option('--json', 'print raw JSON')
     .action(
-      async (name: string, assignments: string[], opts: { file?: string; replace?: boolean; json?: boolean }, cmd: Command) => {
+      async (
+        name: string,
+        assignments: string[],
+        opts: { file?: string; replace?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
         if (assignments.length === 0 && !opts.file) {
           throw new CliError('nothing to set: give key=value pairs or --file <path>');
         }

@@ -35,13 +35,26 @@ export function renderPlugin(p: PluginView): string {
     ['pinned version', p.pinnedVersion],
     ['enabled', p.enabled ? 'yes' : 'no'],
   ]);
-  const versionRows = p.versions.map((v) => [v.version, v.state, v.active ? 'yes' : '', v.installedAt, v.source, v.error]);
+  const versionRows = p.versions.map((v) => [
+    v.version,
+    v.state,
+    v.active ? 'yes' : '',
+    v.installedAt,
+    v.source,
+    v.error,
+  ]);
   text += `\nVersions:\n${renderTable(['VERSION', 'STATE', 'ACTIVE', 'INSTALLED', 'SOURCE', 'ERROR'], versionRows)}`;
   if (p.actions.length > 0) {
-    text += `\nActions:\n${renderTable(['NAME', 'DESCRIPTION'], p.actions.map((a) => [a.name, a.description]))}`;
+    text += `\nActions:\n${renderTable(
+      ['NAME', 'DESCRIPTION'],
+      p.actions.map((a) => [a.name, a.description]),
+    )}`;
   }
   if (p.routes.length > 0) {
-    text += `\nRoutes:\n${renderTable(['METHOD', 'PATH'], p.routes.map((r) => [r.method, r.path]))}`;
+    text += `\nRoutes:\n${renderTable(
+      ['METHOD', 'PATH'],
+      p.routes.map((r) => [r.method, r.path]),
+    )}`;
   }
   if (p.docs.length > 0) text += `\nDocs: ${p.docs.join(', ')}\n`;
   return text;

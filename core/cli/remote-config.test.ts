@@ -16,7 +16,12 @@ function home(): Record<string, string> {
 }
 
 function sink(): { write(text: string): void; text: string } {
-  return { text: '', write(text) { this.text += text; } };
+  return {
+    text: '',
+    write(text) {
+      this.text += text;
+    },
+  };
 }
 
 describe('config file', () => {

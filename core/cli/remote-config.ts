@@ -35,7 +35,9 @@ export function readConfigFile(env: Record<string, string | undefined>, stderr: 
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CliError(`${file} is not valid JSON (${(error as Error).message}); fix it or run \`spindle login\` again`);
+    throw new CliError(
+      `${file} is not valid JSON (${(error as Error).message}); fix it or run \`spindle login\` again`,
+    );
   }
   if (!parsed || typeof parsed !== 'object') throw new CliError(`${file} must hold a JSON object {url, token}`);
   const { url, token } = parsed as Record<string, unknown>;

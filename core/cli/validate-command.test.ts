@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CommandContext } from './context.js';
 import type { CliIo } from './io.js';
-import { SECRET_MASK, registerValidateCommand } from './validate-command.js';
+import { registerValidateCommand, SECRET_MASK } from './validate-command.js';
 
 const roots: string[] = [];
 afterEach(() => {
@@ -27,7 +27,11 @@ function tree(files: Record<string, string>): string {
 async function run(argv: string[]): Promise<{ out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIo = { stdout: { write: (text: string) => (out += text) }, stderr: { write: (text: string) => (err += text) }, env: {} };
+  const io: CliIo = {
+    stdout: { write: (text: string) => (out += text) },
+    stderr: { write: (text: string) => (err += text) },
+    env: {},
+  };
   const program = new Command('spindle')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
@@ -53,7 +57,9 @@ describe('spindle validate', () => {
       resources: { cpu: 1, memory: 256 },
       env: { DEBUG: '1' },
     });
-    expect(err).toBe(`adder@1.2.0 is valid; read from ${path.join(root, 'job/job.yaml')}, ${path.join(root, 'base.yaml')}\n`);
+    expect(err).toBe(
+      `adder@1.2.0 is valid; read from ${path.join(root, 'job/job.yaml')}, ${path.join(root, 'base.yaml')}\n`,
+    );
   });
 
   it('prints JSON with --json and reads --file', async () => {
@@ -63,7 +69,10 @@ describe('spindle validate', () => {
   });
 
   it('shows secret names, never their values', async () => {
-    const root = tree({ 'job.yaml': `${JOB}secretEnv: {TOKEN: hunter2}\nsecretEnvFile: .env\n`, '.env': 'DB_PASSWORD=s3cret\n' });
+    const root = tree({
+      'job.yaml': `${JOB}secretEnv: {TOKEN: hunter2}\nsecretEnvFile: .env\n`,
+      '.env': 'DB_PASSWORD=s3cret\n',
+    });
     for (const flags of [[], ['--json']]) {
       const { out, err } = await run(['validate', root, '-e', 'secretEnv.API_KEY=k3y', ...flags]);
       expect(`${out}${err}`).not.toMatch(/hunter2|s3cret|k3y/);
@@ -76,6 +85,8 @@ describe('spindle validate', () => {
   it('fails with the manifest problems', async () => {
     const root = tree({ 'job.yaml': JOB });
     await expect(run(['validate', root, '-e', 'replicas=0'])).rejects.toThrow(/\/replicas: must be >= 1/);
-    await expect(run(['validate', root, '-e', 'replicas'])).rejects.toThrow(/override "replicas" is not key\.path=value/);
+    await expect(run(['validate', root, '-e', 'replicas'])).rejects.toThrow(
+      /override "replicas" is not key\.path=value/,
+    );
   });
 });

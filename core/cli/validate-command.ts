@@ -26,7 +26,12 @@ export function registerValidateCommand(program: Command, ctx: CommandContext): 
   program
     .command('validate [dir]')
     .description('check the job manifest in dir (default .): extends, overrides and defaults applied, secrets masked')
-    .option('-e, --set <path=value>', 'override a field, e.g. -e replicas=3 -e env.DEBUG=1 -e volumes.0.readOnly=true (repeatable)', collect, [])
+    .option(
+      '-e, --set <path=value>',
+      'override a field, e.g. -e replicas=3 -e env.DEBUG=1 -e volumes.0.readOnly=true (repeatable)',
+      collect,
+      [],
+    )
     .option('-f, --file <file>', 'manifest file, relative to dir (default job.yaml, else job.yml)')
     .option('--json', 'print JSON instead of YAML')
     .action(async (dir: string | undefined, flags: ValidateFlags) => {
@@ -37,7 +42,10 @@ export function registerValidateCommand(program: Command, ctx: CommandContext): 
         ...(flags.file ? { file: flags.file } : {}),
       });
       const names = Object.keys(secretEnv);
-      const shown = names.length > 0 ? { ...manifest, secretEnv: Object.fromEntries(names.map((name) => [name, SECRET_MASK])) } : manifest;
+      const shown =
+        names.length > 0
+          ? { ...manifest, secretEnv: Object.fromEntries(names.map((name) => [name, SECRET_MASK])) }
+          : manifest;
       const from = sources.map(shortPath).join(', ');
       ctx.err(`${manifest.name}@${manifest.version} is valid; read from ${from}`);
       if (flags.json) ctx.json(shown);

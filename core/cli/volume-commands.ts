@@ -15,14 +15,32 @@ interface JsonFlag {
   json?: boolean;
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
 
 /** `10G`, `512MiB`, `1.5g`, `2048` (bytes), or `none` for no limit. Units are binary (1K = 1024). */
 export function parseSize(text: string): number | null {
   if (text.trim().toLowerCase() === 'none') return null;
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = UNITS[match?.[2]?.toLowerCase() ?? 'x'];
-  if (!match || unit === undefined) throw new CliError(`"${text}" is not a size: use a number with an optional unit (K, M, G, T; 1K = 1024 bytes), or "none"`);
+  if (!match || unit === undefined)
+    throw new CliError(
+      `"${text}" is not a size: use a number with an optional unit (K, M, G, T; 1K = 1024 bytes), or "none"`,
+    );
   return Math.round(Number(match[1]) * unit);
 }
 
@@ -43,10 +61,22 @@ function renderVolume(view: VolumeDetailView): string {
 }
 
 const renderFiles = (files: VolumeFile[]): string =>
-  files.length === 0 ? 'empty directory\n' : renderTable(['PATH', 'TYPE', 'SIZE', 'MODIFIED'], files.map((f) => [f.type === 'directory' ? `${f.path}/` : f.path, f.type, f.type === 'file' ? formatBytes(f.size) : '-', f.modifiedAt]));
+  files.length === 0
+    ? 'empty directory\n'
+    : renderTable(
+        ['PATH', 'TYPE', 'SIZE', 'MODIFIED'],
+        files.map((f) => [
+          f.type === 'directory' ? `${f.path}/` : f.path,
+          f.type,
+          f.type === 'file' ? formatBytes(f.size) : '-',
+          f.modifiedAt,
+        ]),
+      );
 
 export function registerVolumeCommands(program: Command, ctx: CommandContext): void {
-  const volume = program.command('volume').description('volumes on storage backends (addressed backend:name, or name when one backend is active)');
+  const volume = program
+    .command('volume')
+    .description('volumes on storage backends (addressed backend:name, or name when one backend is active)');
 
   volume
     .command('ls')
@@ -55,16 +85,25 @@ export function registerVolumeCommands(program: Command, ctx: CommandContext): v
     .action(async (flags: JsonFlag, cmd: Command) => {
       const list = await ctx.client(cmd).listVolumes();
       if (flags.json) return ctx.json({ volumes: list });
-      ctx.out(list.length === 0 ? 'no volumes (create one with `spindle volume create <name>`)' : renderTable(['VOLUME', 'OWNER', 'USED', 'QUOTA', 'ACCESS'], list.map((v) => [v.volume, v.owner, formatBytes(v.usedBytes), quota(v.quotaBytes), access(v)])));
+      ctx.out(
+        list.length === 0
+          ? 'no volumes (create one with `spindle volume create <name>`)'
+          : renderTable(
+              ['VOLUME', 'OWNER', 'USED', 'QUOTA', 'ACCESS'],
+              list.map((v) => [v.volume, v.owner, formatBytes(v.usedBytes), quota(v.quotaBytes), access(v)]),
+            ),
+      );
     });
 
   volume
     .command('create <name>')
     .description('create a volume you own')
-    .option('--quota <size>', 'most it may hold, e.g. 10G (default: the backend\'s)')
+    .option('--quota <size>', "most it may hold, e.g. 10G (default: the backend's)")
     .option('--json', 'print raw JSON')
     .action(async (name: string, flags: { quota?: string } & JsonFlag, cmd: Command) => {
-      const created = await ctx.client(cmd).createVolume(name, flags.quota === undefined ? undefined : parseSize(flags.quota));
+      const created = await ctx
+        .client(cmd)
+        .createVolume(name, flags.quota === undefined ? undefined : parseSize(flags.quota));
       if (flags.json) ctx.json(created);
       else ctx.out(`created volume ${created.volume} (quota ${quota(created.quotaBytes)})`);
     });
@@ -92,7 +131,9 @@ export function registerVolumeCommands(program: Command, ctx: CommandContext): v
     .description('copy a volume into a new one you own, on the same backend')
     .option('--quota <size>', 'quota of the copy')
     .action(async (source: string, name: string, flags: { quota?: string }, cmd: Command) => {
-      const created = await ctx.client(cmd).cloneVolume(source, name, flags.quota === undefined ? undefined : parseSize(flags.quota));
+      const created = await ctx
+        .client(cmd)
+        .cloneVolume(source, name, flags.quota === undefined ? undefined : parseSize(flags.quota));
       ctx.out(`cloned ${source} to ${created.volume} (${formatBytes(created.usedBytes)})`);
     });
 
@@ -135,33 +176,41 @@ export function registerVolumeCommands(program: Command, ctx: CommandContext): v
     .command('upload <volume> <file> [path]')
     .description('upload a local file to path in the volume (default: the file name at the root)')
     .option('--overwrite', 'replace a file that exists')
-    .action(async (name: string, file: string, remote: string | undefined, flags: { overwrite?: boolean }, cmd: Command) => {
-      const info = await stat(file).catch(() => undefined);
-      if (!info?.isFile()) throw new CliError(`${file} is not a file${info ? '' : ' (it does not exist)'}; upload one file at a time`);
-      const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
-      const stored = await ctx.client(cmd).uploadFile(name, remote ?? path.basename(file), body, { overwrite: flags.overwrite });
-      ctx.out(`uploaded ${file} to ${name}:${stored.path} (${formatBytes(stored.size)})`);
-    });
+    .action(
+      async (name: string, file: string, remote: string | undefined, flags: { overwrite?: boolean }, cmd: Command) => {
+        const info = await stat(file).catch(() => undefined);
+        if (!info?.isFile())
+          throw new CliError(`${file} is not a file${info ? '' : ' (it does not exist)'}; upload one file at a time`);
+        const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+        const stored = await ctx
+          .client(cmd)
+          .uploadFile(name, remote ?? path.basename(file), body, { overwrite: flags.overwrite });
+        ctx.out(`uploaded ${file} to ${name}:${stored.path} (${formatBytes(stored.size)})`);
+      },
+    );
 
   volume
     .command('download <volume> <path> [file]')
     .description('download a file from the volume (default: its name, in the current directory)')
     .option('--force', 'replace a local file that exists')
-    .action(async (name: string, remote: string, local: string | undefined, flags: { force?: boolean }, cmd: Command) => {
-      const target = local ?? path.basename(remote);
-      if (!flags.force && (await stat(target).catch(() => undefined))) throw new CliError(`${target} exists; pass --force to replace it, or name another file`);
-      const body = await ctx.client(cmd).downloadFile(name, remote);
-      // Written beside the target and renamed into place, so a failed download leaves no half file.
-      const partial = `${target}.spindle-partial`;
-      try {
-        await pipeline(Readable.fromWeb(body as never), createWriteStream(partial));
-        await rename(partial, target);
-      } catch (error) {
-        await rm(partial, { force: true });
-        throw error;
-      }
-      ctx.out(`downloaded ${name}:${remote} to ${target} (${formatBytes((await stat(target)).size)})`);
-    });
+    .action(
+      async (name: string, remote: string, local: string | undefined, flags: { force?: boolean }, cmd: Command) => {
+        const target = local ?? path.basename(remote);
+        if (!flags.force && (await stat(target).catch(() => undefined)))
+          throw new CliError(`${target} exists; pass --force to replace it, or name another file`);
+        const body = await ctx.client(cmd).downloadFile(name, remote);
+        // Written beside the target and renamed into place, so a failed download leaves no half file.
+        const partial = `${target}.spindle-partial`;
+        try {
+          await pipeline(Readable.fromWeb(body as never), createWriteStream(partial));
+          await rename(partial, target);
+        } catch (error) {
+          await rm(partial, { force: true });
+          throw error;
+        }
+        ctx.out(`downloaded ${name}:${remote} to ${target} (${formatBytes((await stat(target)).size)})`);
+      },
+    );
 
   volume
     .command('mkdir <volume> <dir>')

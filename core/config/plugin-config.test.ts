@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { SECRET_MASK, maskSecrets, secretValues, unmaskSecrets } from './plugin-config.js';
+import { maskSecrets, SECRET_MASK, secretValues, unmaskSecrets } from './plugin-config.js';
 
 const schema = {
   type: 'object',
   properties: {
     token: { type: 'string', 'x-secret': true },
-    nested: { type: 'object', properties: { password: { type: 'string', 'x-secret': true }, user: { type: 'string' } } },
-    endpoints: { type: 'array', items: { type: 'object', properties: { url: { type: 'string' }, secret: { type: 'string', 'x-secret': true } } } },
+    nested: {
+      type: 'object',
+      properties: { password: { type: 'string', 'x-secret': true }, user: { type: 'string' } },
+    },
+    endpoints: {
+      type: 'array',
+      items: { type: 'object', properties: { url: { type: 'string' }, secret: { type: 'string', 'x-secret': true } } },
+    },
     keys: { type: 'array', items: { type: 'string', 'x-secret': true } },
   },
 };
@@ -35,6 +41,12 @@ describe('x-secret fields', () => {
   it('puts stored secrets back where the mask was sent, and keeps new values', () => {
     const incoming = maskSecrets(schema, config);
     (incoming.endpoints as { secret?: string }[])[1]!.secret = 'secret-b';
-    expect(unmaskSecrets(schema, incoming, config)).toEqual({ ...config, endpoints: [{ url: 'https://a', secret: 'secret-a' }, { url: 'https://b', secret: 'secret-b' }] });
+    expect(unmaskSecrets(schema, incoming, config)).toEqual({
+      ...config,
+      endpoints: [
+        { url: 'https://a', secret: 'secret-a' },
+        { url: 'https://b', secret: 'secret-b' },
+      ],
+    });
   });
 });

@@ -41,18 +41,26 @@ export function resolveConfig(manifest: PluginManifest, stored: Json | undefined
     try {
       validate = ajv.compile(schema);
     } catch (error) {
-      throw new KernelError('KRN_ERR_MANIFEST_INVALID', `configSchema is not a valid JSON Schema: ${(error as Error).message}`, {
-        plugin: manifest.name,
-      });
+      throw new KernelError(
+        'KRN_ERR_MANIFEST_INVALID',
+        `configSchema is not a valid JSON Schema: ${(error as Error).message}`,
+        {
+          plugin: manifest.name,
+        },
+      );
     }
     compiled.set(schema, validate);
   }
   if (!validate(config)) {
     const errors = formatErrors(validate.errors ?? []);
-    throw new KernelError('KRN_ERR_CONFIG_INVALID', `config is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, {
-      plugin: manifest.name,
-      details: { errors },
-    });
+    throw new KernelError(
+      'KRN_ERR_CONFIG_INVALID',
+      `config is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      {
+        plugin: manifest.name,
+        details: { errors },
+      },
+    );
   }
   return config;
 }
@@ -63,7 +71,12 @@ type Container = Record<string, unknown> | unknown[];
  * Call `visit(container, key, stored)` for every `x-secret` field present in `value`, following
  * `properties` and array `items`; `stored` is the value at the same place in `twin`, if given.
  */
-function eachSecret(schema: unknown, value: unknown, visit: (container: Container, key: string | number, stored: unknown) => void, twin?: unknown): void {
+function eachSecret(
+  schema: unknown,
+  value: unknown,
+  visit: (container: Container, key: string | number, stored: unknown) => void,
+  twin?: unknown,
+): void {
   if (!isObject(schema)) return;
   if (Array.isArray(value) && isObject(schema.items)) {
     const items = schema.items;
@@ -83,7 +96,8 @@ function eachSecret(schema: unknown, value: unknown, visit: (container: Containe
   }
 }
 
-const read = (container: Container, key: string | number): unknown => (container as Record<string | number, unknown>)[key];
+const read = (container: Container, key: string | number): unknown =>
+  (container as Record<string | number, unknown>)[key];
 const write = (container: Container, key: string | number, value: unknown): void => {
   (container as Record<string | number, unknown>)[key] = value;
 };

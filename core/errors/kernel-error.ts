@@ -25,7 +25,13 @@ export class KernelError extends Error {
 
   constructor(code: ErrorCode, what: string, options: KernelErrorOptions = {}) {
     const spec = ERROR_CATALOGUE[code];
-    const subject = options.plugin ? `plugin ${options.plugin}: ` : options.job ? `job ${options.job}: ` : options.volume ? `volume ${options.volume}: ` : '';
+    const subject = options.plugin
+      ? `plugin ${options.plugin}: `
+      : options.job
+        ? `job ${options.job}: `
+        : options.volume
+          ? `volume ${options.volume}: `
+          : '';
     super(`${subject}${what}. ${spec.hint}`, { cause: options.cause });
     this.name = 'KernelError';
     this.code = code;

@@ -37,7 +37,8 @@ export class HookTaps {
   /** Remove every tap of `removeInstanceId` on `name` (if given) and add `add`. */
   replace(name: HookName, removeInstanceId: string | undefined, add: readonly OwnedTap[]): void {
     const current = this.placed.get(name) ?? [];
-    const kept = removeInstanceId === undefined ? current : current.filter((t) => t.owner.instanceId !== removeInstanceId);
+    const kept =
+      removeInstanceId === undefined ? current : current.filter((t) => t.owner.instanceId !== removeInstanceId);
     if (kept.length === current.length && add.length === 0) return;
     const next = orderTaps([...kept, ...add.map((t) => ({ ...t, seq: ++nextSeq }))]);
     this.placed.set(name, next);
@@ -48,7 +49,9 @@ export class HookTaps {
 
   /** The hooks `instanceId` has taps on. */
   hooksOf(instanceId: string): HookName[] {
-    return [...this.placed].filter(([, taps]) => taps.some((t) => t.owner.instanceId === instanceId)).map(([name]) => name);
+    return [...this.placed]
+      .filter(([, taps]) => taps.some((t) => t.owner.instanceId === instanceId))
+      .map(([name]) => name);
   }
 
   /** Untap one instance everywhere (unload). */
@@ -70,11 +73,18 @@ function beforeOf(options: TapOptions): readonly string[] {
 /** Stage, then plugin name and registration order, then each `before` moves a tap up within its stage. */
 export function orderTaps<T extends OwnedTap & { seq: number }>(taps: T[]): T[] {
   const stage = (t: T) => t.options.stage ?? 0;
-  const sorted = [...taps].sort((a, b) => stage(a) - stage(b) || (a.owner.plugin < b.owner.plugin ? -1 : a.owner.plugin > b.owner.plugin ? 1 : a.seq - b.seq));
+  const sorted = [...taps].sort(
+    (a, b) =>
+      stage(a) - stage(b) ||
+      (a.owner.plugin < b.owner.plugin ? -1 : a.owner.plugin > b.owner.plugin ? 1 : a.seq - b.seq),
+  );
   const result: T[] = [];
   for (const tap of sorted) {
     const before = beforeOf(tap.options);
-    const at = before.length === 0 ? -1 : result.findIndex((other) => stage(other) === stage(tap) && before.includes(other.owner.plugin));
+    const at =
+      before.length === 0
+        ? -1
+        : result.findIndex((other) => stage(other) === stage(tap) && before.includes(other.owner.plugin));
     if (at === -1) result.push(tap);
     else result.splice(at, 0, tap);
   }

@@ -11,13 +11,21 @@ afterEach(() => {
   proto._resetCompilation = original;
 });
 
-const req = { principal: { id: 'u', name: 'u', kind: 'user' as const, provider: 't' }, action: 'a', resource: { kind: 'job' as const } };
+const req = {
+  principal: { id: 'u', name: 'u', kind: 'user' as const, provider: 't' },
+  action: 'a',
+  resource: { kind: 'job' as const },
+};
 
 function owned(plugin: string, instanceId: string, fn: () => unknown, options: OwnedTap['options'] = {}): OwnedTap {
   return {
     owner: { plugin, instanceId },
     options,
-    tap: { name: plugin, type: 'async', fn: (_arg, callback) => void Promise.resolve(fn()).then((v) => callback(null, v), callback) },
+    tap: {
+      name: plugin,
+      type: 'async',
+      fn: (_arg, callback) => void Promise.resolve(fn()).then((v) => callback(null, v), callback),
+    },
   };
 }
 
@@ -26,8 +34,14 @@ describe('kernel hooks', () => {
     const hooks = createKernelHooks();
     expect(Object.keys(hooks).sort()).toEqual(Object.keys(HOOK_KINDS).sort());
     expect(Object.isFrozen(hooks)).toBe(true);
-    const classes = { 'series-bail': 'AsyncSeriesBailHook', 'series-waterfall': 'AsyncSeriesWaterfallHook', 'sync-bail': 'SyncBailHook', 'parallel-notify': 'AsyncParallelHook' };
-    for (const [name, kind] of Object.entries(HOOK_KINDS)) expect(hooks[name as keyof typeof hooks].constructor.name, name).toBe(classes[kind]);
+    const classes = {
+      'series-bail': 'AsyncSeriesBailHook',
+      'series-waterfall': 'AsyncSeriesWaterfallHook',
+      'sync-bail': 'SyncBailHook',
+      'parallel-notify': 'AsyncParallelHook',
+    };
+    for (const [name, kind] of Object.entries(HOOK_KINDS))
+      expect(hooks[name as keyof typeof hooks].constructor.name, name).toBe(classes[kind]);
   });
 
   it('passes the boot check with the pinned tapable', () => {
@@ -58,13 +72,16 @@ describe('kernel hooks', () => {
     taps.replace('auth.authenticate', undefined, [owned('alpha', 'a1', noop)]);
     taps.replace('auth.authenticate', undefined, [owned('mid', 'm1', noop)]);
     expect(taps.order('auth.authenticate')).toEqual(['alpha', 'mid', 'zeta']);
-    taps.replace('auth.authenticate', undefined, [owned('late', 'l1', noop, { stage: 10 }), owned('early', 'e1', noop, { stage: -1 })]);
+    taps.replace('auth.authenticate', undefined, [
+      owned('late', 'l1', noop, { stage: 10 }),
+      owned('early', 'e1', noop, { stage: -1 }),
+    ]);
     expect(taps.order('auth.authenticate')).toEqual(['early', 'alpha', 'mid', 'zeta', 'late']);
     taps.replace('auth.authenticate', undefined, [owned('sso', 's1', noop, { before: ['alpha'] })]);
     expect(taps.order('auth.authenticate')).toEqual(['early', 'sso', 'alpha', 'mid', 'zeta', 'late']);
   });
 
-  it('a swap keeps the plugin\'s place', () => {
+  it("a swap keeps the plugin's place", () => {
     const hooks = createKernelHooks();
     const taps = new HookTaps(hooks);
     taps.replace('auth.preAuth', undefined, [owned('a', 'a1', () => undefined)]);

@@ -39,14 +39,35 @@ export type AnyKernelHook = KernelHooks[HookName];
 
 export function createKernelHooks(): KernelHooks {
   return Object.freeze({
-    'auth.preAuth': new AsyncSeriesBailHook<[HookArg<'auth.preAuth'>], HookResult<'auth.preAuth'>>(['arg'], 'auth.preAuth'),
-    'auth.authenticate': new AsyncSeriesBailHook<[HookArg<'auth.authenticate'>], HookResult<'auth.authenticate'>>(['arg'], 'auth.authenticate'),
-    'auth.authorize': new AsyncSeriesBailHook<[HookArg<'auth.authorize'>], HookResult<'auth.authorize'>>(['arg'], 'auth.authorize'),
-    'auth.postAuthenticate': new AsyncParallelHook<[HookArg<'auth.postAuthenticate'>]>(['arg'], 'auth.postAuthenticate'),
+    'auth.preAuth': new AsyncSeriesBailHook<[HookArg<'auth.preAuth'>], HookResult<'auth.preAuth'>>(
+      ['arg'],
+      'auth.preAuth',
+    ),
+    'auth.authenticate': new AsyncSeriesBailHook<[HookArg<'auth.authenticate'>], HookResult<'auth.authenticate'>>(
+      ['arg'],
+      'auth.authenticate',
+    ),
+    'auth.authorize': new AsyncSeriesBailHook<[HookArg<'auth.authorize'>], HookResult<'auth.authorize'>>(
+      ['arg'],
+      'auth.authorize',
+    ),
+    'auth.postAuthenticate': new AsyncParallelHook<[HookArg<'auth.postAuthenticate'>]>(
+      ['arg'],
+      'auth.postAuthenticate',
+    ),
     'auth.postSignup': new AsyncParallelHook<[HookArg<'auth.postSignup'>]>(['arg'], 'auth.postSignup'),
-    'jobs.validateManifest': new AsyncSeriesWaterfallHook<[HookArg<'jobs.validateManifest'>]>(['arg'], 'jobs.validateManifest'),
-    'scheduling.admit': new AsyncSeriesBailHook<[HookArg<'scheduling.admit'>], HookResult<'scheduling.admit'>>(['arg'], 'scheduling.admit'),
-    'scheduling.filter': new SyncBailHook<[HookArg<'scheduling.filter'>], HookResult<'scheduling.filter'>>(['arg'], 'scheduling.filter'),
+    'jobs.validateManifest': new AsyncSeriesWaterfallHook<[HookArg<'jobs.validateManifest'>]>(
+      ['arg'],
+      'jobs.validateManifest',
+    ),
+    'scheduling.admit': new AsyncSeriesBailHook<[HookArg<'scheduling.admit'>], HookResult<'scheduling.admit'>>(
+      ['arg'],
+      'scheduling.admit',
+    ),
+    'scheduling.filter': new SyncBailHook<[HookArg<'scheduling.filter'>], HookResult<'scheduling.filter'>>(
+      ['arg'],
+      'scheduling.filter',
+    ),
     'plugins.inUse': new AsyncSeriesWaterfallHook<[HookArg<'plugins.inUse'>]>(['arg'], 'plugins.inUse'),
     'events.job': new AsyncParallelHook<[HookArg<'events.job'>]>(['arg'], 'events.job'),
     'events.plugin': new AsyncParallelHook<[HookArg<'events.plugin'>]>(['arg'], 'events.plugin'),

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { KernelApi } from './kernel-api.js';
 import type { ActivityFilter } from '../state/store.js';
 import { actorOf } from './admin-auth.js';
+import type { KernelApi } from './kernel-api.js';
 import { ref, responses } from './schemas.js';
 
 interface ActivityQuery {
@@ -58,15 +58,31 @@ export function registerActivityRoutes(app: FastifyInstance, kernel: KernelApi):
 
 /** Maintenance mode: read it, and switch it (an admin action; toggling is in the activity log). */
 export function registerMaintenanceRoutes(app: FastifyInstance, kernel: KernelApi): void {
-  app.get('/api/v1/system/replicas', { schema: { summary: 'The kernel replicas sharing this database, with the plugin-set generation each runs', tags: ['system'] } }, async () => ({
-    replicas: await kernel.listReplicas(),
-  }));
+  app.get(
+    '/api/v1/system/replicas',
+    {
+      schema: {
+        summary: 'The kernel replicas sharing this database, with the plugin-set generation each runs',
+        tags: ['system'],
+      },
+    },
+    async () => ({
+      replicas: await kernel.listReplicas(),
+    }),
+  );
   const state = {
     type: 'object',
-    properties: { enabled: { type: 'boolean' }, message: { type: ['string', 'null'] }, since: { type: ['string', 'null'] }, by: { type: ['string', 'null'] } },
+    properties: {
+      enabled: { type: 'boolean' },
+      message: { type: ['string', 'null'] },
+      since: { type: ['string', 'null'] },
+      by: { type: ['string', 'null'] },
+    },
   } as const;
-  app.get('/api/v1/system/maintenance', { schema: { summary: 'Maintenance mode', tags: ['system'], response: responses({ 200: state }) } }, async () =>
-    kernel.getMaintenance(),
+  app.get(
+    '/api/v1/system/maintenance',
+    { schema: { summary: 'Maintenance mode', tags: ['system'], response: responses({ 200: state }) } },
+    async () => kernel.getMaintenance(),
   );
   app.put<{ Body: { enabled: boolean; message?: string } }>(
     '/api/v1/system/maintenance',
@@ -74,7 +90,12 @@ export function registerMaintenanceRoutes(app: FastifyInstance, kernel: KernelAp
       schema: {
         summary: 'Turn maintenance mode on or off (while on, changes answer 503; reads and job calls work)',
         tags: ['system'],
-        body: { type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean' }, message: { type: 'string', maxLength: 500 } } },
+        body: {
+          type: 'object',
+          required: ['enabled'],
+          additionalProperties: false,
+          properties: { enabled: { type: 'boolean' }, message: { type: 'string', maxLength: 500 } },
+        },
         response: responses({ 200: state }),
       },
     },

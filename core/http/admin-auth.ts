@@ -40,7 +40,8 @@ export function tokenFromHeaders(headers: IncomingHttpHeaders): string | undefin
 /** The parts of the request auth plugins may look at, as plain data (header names lower-case). */
 export function requestInfo(request: FastifyRequest): RequestInfo {
   const headers: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(request.headers)) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [key, value] of Object.entries(request.headers))
+    headers[key] = Array.isArray(value) ? value.join(', ') : value;
   return { method: request.method, url: request.url, headers, cookies: parseCookies(headers.cookie), ip: request.ip };
 }
 
@@ -76,9 +77,13 @@ export function registerAdminAuth(app: FastifyInstance, kernel: KernelApi, optio
     request.principal = await kernel.authenticateRequest(requestInfo(request), tokenFromHeaders(request.headers));
     const permission = permissionOf(request.method, request.routeOptions.url);
     if (!permission) {
-      throw new KernelError('KRN_ERR_INTERNAL', `route ${request.method} ${request.routeOptions.url} declares no permission, so it is refused`);
+      throw new KernelError(
+        'KRN_ERR_INTERNAL',
+        `route ${request.method} ${request.routeOptions.url} declares no permission, so it is refused`,
+      );
     }
-    if (permission !== 'in-handler') await kernel.authorize(request.principal, permission.action, permission.resource(request));
+    if (permission !== 'in-handler')
+      await kernel.authorize(request.principal, permission.action, permission.resource(request));
   });
 }
 

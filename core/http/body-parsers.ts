@@ -2,7 +2,11 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 
 /** Media types read as a raw ZIP (a Buffer). */
-export const ZIP_MEDIA_TYPES: readonly string[] = ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'];
+export const ZIP_MEDIA_TYPES: readonly string[] = [
+  'application/zip',
+  'application/x-zip-compressed',
+  'application/octet-stream',
+];
 
 /**
  * Raw ZIP bodies become Buffers, multipart is left for the route to stream (`request.file()`), and

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelError } from '../errors/kernel-error.js';
 import { buildHttpServer } from './build-http-server.js';
@@ -44,7 +44,12 @@ describe('authentication', () => {
 
   it('leaves only /health and the docs public', async () => {
     const server = await serve();
-    const publicUrls = new Set(server.spindleRoutes().filter((route) => route.public).map((route) => route.url));
+    const publicUrls = new Set(
+      server
+        .spindleRoutes()
+        .filter((route) => route.public)
+        .map((route) => route.url),
+    );
     for (const url of publicUrls) expect(url === '/health' || url === '/docs' || url.startsWith('/docs/')).toBe(true);
     expect(publicUrls).toContain('/health');
     expect(publicUrls).toContain('/docs/json');
@@ -62,7 +67,9 @@ describe('authentication', () => {
     expect(basic.statusCode).toBe(401);
 
     expect((await server.inject({ url: '/api/v1/plugins', headers: auth })).statusCode).toBe(200);
-    expect((await server.inject({ url: '/api/v1/plugins', headers: { 'x-spindle-auth': ADMIN_TOKEN } })).statusCode).toBe(200);
+    expect(
+      (await server.inject({ url: '/api/v1/plugins', headers: { 'x-spindle-auth': ADMIN_TOKEN } })).statusCode,
+    ).toBe(200);
     expect(kernel.argsOf('authenticateRequest').map((args) => args[1])).toEqual(['nope', ADMIN_TOKEN, ADMIN_TOKEN]);
   });
 
@@ -97,7 +104,9 @@ describe('system routes', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toContain(`# TYPE ${HTTP_DURATION_METRIC} histogram`);
-    expect(res.body).toContain(`${HTTP_DURATION_METRIC}_count{method="GET",route="/api/v1/plugins/:name",status="200"} 1`);
+    expect(res.body).toContain(
+      `${HTTP_DURATION_METRIC}_count{method="GET",route="/api/v1/plugins/:name",status="200"} 1`,
+    );
     expect(res.body).toContain('route="unmatched",status="404"');
     expect(res.body).not.toContain('some-plugin');
   });
@@ -158,11 +167,23 @@ describe('errors', () => {
   });
 
   it('keeps a KernelError status override', async () => {
-    const error = new KernelError('KRN_ERR_ACTIVATION_FAILED', 'activate threw', { plugin: 'p', details: { result: { state: 'failed' } } });
+    const error = new KernelError('KRN_ERR_ACTIVATION_FAILED', 'activate threw', {
+      plugin: 'p',
+      details: { result: { state: 'failed' } },
+    });
     const server = await serve(createFakeKernel({ install: async () => Promise.reject(error) }));
-    const res = await server.inject({ method: 'POST', url: '/api/v1/plugins', headers: auth, payload: { path: '/tmp/p.zip' } });
+    const res = await server.inject({
+      method: 'POST',
+      url: '/api/v1/plugins',
+      headers: auth,
+      payload: { path: '/tmp/p.zip' },
+    });
     expect(res.statusCode).toBe(422);
-    expect(res.json()).toEqual({ code: 'KRN_ERR_ACTIVATION_FAILED', message: error.message, details: { plugin: 'p', result: { state: 'failed' } } });
+    expect(res.json()).toEqual({
+      code: 'KRN_ERR_ACTIVATION_FAILED',
+      message: error.message,
+      details: { plugin: 'p', result: { state: 'failed' } },
+    });
   });
 
   it('turns an unknown error into a logged 500 KRN_ERR_INTERNAL without leaking its message', async () => {
@@ -182,7 +203,9 @@ describe('errors', () => {
     expect(res.json().details).toEqual({ requestId: 'req-500' });
     expect(res.headers['x-request-id']).toBe('req-500');
     const logged = lines.map((line) => JSON.parse(line) as { err?: { stack?: string }; requestId?: string });
-    expect(logged.some((entry) => entry.requestId === 'req-500' && entry.err?.stack?.includes('database exploded'))).toBe(true);
+    expect(
+      logged.some((entry) => entry.requestId === 'req-500' && entry.err?.stack?.includes('database exploded')),
+    ).toBe(true);
   });
 
   it('maps schema validation failures to 400 KRN_ERR_BAD_REQUEST', async () => {

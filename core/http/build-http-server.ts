@@ -1,23 +1,23 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { KernelApi } from './kernel-api.js';
 import { registerActivityRoutes, registerMaintenanceRoutes } from './activity-routes.js';
 import { registerAdminAuth } from './admin-auth.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerHttpMetrics } from './http-metrics.js';
+import { registerJobProxy } from './job-proxy.js';
+import { registerJobRoutes } from './job-routes.js';
+import type { KernelApi } from './kernel-api.js';
 import { registerOpenApi } from './openapi.js';
 import { registerPluginDispatchRoute } from './plugin-dispatch-route.js';
 import { registerPluginExtraRoutes } from './plugin-extra-routes.js';
 import { registerPluginRoutes } from './plugin-routes.js';
+import { recordRefusals } from './refusal-activity.js';
 import { echoRequestId, requestIdFor } from './request-id.js';
 import { collectRoutes } from './route-table.js';
 import { registerSharedSchemas } from './schemas.js';
 import { registerSystemRoutes } from './system-routes.js';
-import { registerJobRoutes } from './job-routes.js';
 import { registerVolumeRoutes } from './volume-routes.js';
-import { recordRefusals } from './refusal-activity.js';
-import { registerJobProxy } from './job-proxy.js';
 
 export interface HttpServerOptions {
   /** pino logger for request logs and errors, or false for none. */

@@ -10,7 +10,8 @@ const TOO_LARGE_CODES = new Set([
   'FST_FIELDS_LIMIT',
 ]);
 
-const ACCEPTED_MEDIA_TYPES = 'application/json, application/zip, application/octet-stream, multipart/form-data, text/plain';
+const ACCEPTED_MEDIA_TYPES =
+  'application/json, application/zip, application/octet-stream, multipart/form-data, text/plain';
 
 interface FrameworkError {
   code?: unknown;

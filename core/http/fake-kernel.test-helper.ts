@@ -1,18 +1,21 @@
 /** A scripted KernelApi for the HTTP tests: records every call, answers with canned views. */
-import { KernelError } from '../errors/kernel-error.js';
+
 import { Readable } from 'node:stream';
-import type { JobView, JobsApi } from '../jobs/jobs-api.js';
-import type { VolumeView, VolumesApi } from '../volumes/volume-service.js';
-import type { VolumeFile } from '../../plugin-sdk/providers.js';
 import { Registry } from 'prom-client';
 import type { Principal } from '../../plugin-sdk/hook-types.js';
-import type { ConfigView, HealthView, InstallResult, KernelApi, PluginView } from './kernel-api.js';
+import type { VolumeFile } from '../../plugin-sdk/providers.js';
+import { KernelError } from '../errors/kernel-error.js';
+import type { JobsApi, JobView } from '../jobs/jobs-api.js';
 import type { ActivityEntry } from '../state/store.js';
+import type { VolumesApi, VolumeView } from '../volumes/volume-service.js';
+import type { ConfigView, HealthView, InstallResult, KernelApi, PluginView } from './kernel-api.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 export const ADMIN: Principal = { id: 'admin', name: 'admin', kind: 'admin', provider: 'bootstrap-token' };
 
-type Methods = { [K in keyof KernelApi as KernelApi[K] extends (...args: never[]) => unknown ? K : never]: KernelApi[K] };
+type Methods = {
+  [K in keyof KernelApi as KernelApi[K] extends (...args: never[]) => unknown ? K : never]: KernelApi[K];
+};
 export type MethodName = keyof Methods;
 
 export interface KernelCall {
@@ -96,12 +99,20 @@ function defaults(): Methods {
     health: async () => healthView,
     authenticateRequest: async (_request, token) => {
       if (token === ADMIN_TOKEN) return ADMIN;
-      throw new KernelError('KRN_ERR_UNAUTHENTICATED', token === undefined ? 'this route needs credentials and none were sent' : 'the credentials were not recognised');
+      throw new KernelError(
+        'KRN_ERR_UNAUTHENTICATED',
+        token === undefined ? 'this route needs credentials and none were sent' : 'the credentials were not recognised',
+      );
     },
     authorize: async () => undefined,
     getMaintenance: () => ({ enabled: false, message: null, since: null, by: null }),
     listReplicas: async () => [],
-    setMaintenance: async (enabled, message, actor) => ({ enabled, message, since: enabled ? '2026-01-01T00:00:00.000Z' : null, by: enabled ? actor : null }),
+    setMaintenance: async (enabled, message, actor) => ({
+      enabled,
+      message,
+      since: enabled ? '2026-01-01T00:00:00.000Z' : null,
+      by: enabled ? actor : null,
+    }),
   };
 }
 
@@ -132,10 +143,12 @@ export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` } as const;
 
 /** Job routes in the fake: every call recorded as `jobs.<method>`, answering with empty data. */
 function fakeJobs(calls: KernelCall[]): JobsApi {
-  const record = <T>(method: string, result: T) => (...args: unknown[]) => {
-    calls.push({ method: `jobs.${method}` as MethodName, args });
-    return Promise.resolve(result);
-  };
+  const record =
+    <T>(method: string, result: T) =>
+    (...args: unknown[]) => {
+      calls.push({ method: `jobs.${method}` as MethodName, args });
+      return Promise.resolve(result);
+    };
   const job = { name: 'adder', version: '1.0.0', state: 'RUNNING' } as unknown as JobView;
   return {
     deploy: record('deploy', job),
@@ -153,11 +166,23 @@ function fakeJobs(calls: KernelCall[]): JobsApi {
 
 /** Volume routes in the fake: every call recorded as `volumes.<method>`. */
 function fakeVolumes(calls: KernelCall[]): VolumesApi {
-  const record = <T>(method: string, result: T) => (...args: unknown[]) => {
-    calls.push({ method: `volumes.${method}` as MethodName, args });
-    return Promise.resolve(result);
+  const record =
+    <T>(method: string, result: T) =>
+    (...args: unknown[]) => {
+      calls.push({ method: `volumes.${method}` as MethodName, args });
+      return Promise.resolve(result);
+    };
+  const volume: VolumeView = {
+    volume: 'local:data',
+    backend: 'local',
+    name: 'data',
+    owner: 'ada',
+    usedBytes: 0,
+    quotaBytes: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    shares: [],
+    access: 'owner',
   };
-  const volume: VolumeView = { volume: 'local:data', backend: 'local', name: 'data', owner: 'ada', usedBytes: 0, quotaBytes: null, createdAt: '2026-01-01T00:00:00.000Z', shares: [], access: 'owner' };
   const file: VolumeFile = { path: 'a.txt', type: 'file', size: 2, modifiedAt: '2026-01-01T00:00:00.000Z' };
   return {
     list: record('list', [volume]),

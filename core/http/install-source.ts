@@ -2,7 +2,8 @@ import type { FastifyRequest, FastifySchema } from 'fastify';
 import { KernelError } from '../errors/kernel-error.js';
 import type { InstallSource } from './kernel-api.js';
 
-const HOW = 'send the ZIP as the body (Content-Type: application/zip), as a multipart/form-data file, or JSON {"url": "https://..."} or {"path": "/abs/file.zip"}';
+const HOW =
+  'send the ZIP as the body (Content-Type: application/zip), as a multipart/form-data file, or JSON {"url": "https://..."} or {"path": "/abs/file.zip"}';
 
 function badRequest(what: string): KernelError {
   return new KernelError('KRN_ERR_BAD_REQUEST', `${what}; ${HOW}`);
@@ -16,7 +17,8 @@ async function fromMultipart(request: FastifyRequest): Promise<InstallSource> {
 }
 
 function fromJson(body: unknown): InstallSource {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the JSON body must be an object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('the JSON body must be an object');
   const { url, path } = body as { url?: unknown; path?: unknown };
   if (url !== undefined && path !== undefined) throw badRequest('give either "url" or "path", not both');
   if (typeof url === 'string' && url !== '') return { kind: 'url', url };
@@ -44,8 +46,18 @@ export const installJsonBody = {
       schema: {
         type: 'object',
         properties: {
-          url: { type: 'string', minLength: 1, maxLength: 4096, description: 'Where the kernel downloads the ZIP from' },
-          path: { type: 'string', minLength: 1, maxLength: 4096, description: 'Absolute path of a ZIP on the kernel host' },
+          url: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 4096,
+            description: 'Where the kernel downloads the ZIP from',
+          },
+          path: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 4096,
+            description: 'Absolute path of a ZIP on the kernel host',
+          },
         },
       },
     },
@@ -58,7 +70,10 @@ const binary = { schema: { type: 'string', format: 'binary' } };
  * Adds the ZIP and multipart bodies to the install route's OpenAPI entry. They are not in the route
  * schema itself because fastify would validate a Buffer against `type: string` and refuse it.
  */
-export function installDocsTransform({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
+export function installDocsTransform({ schema, url }: { schema: FastifySchema; url: string }): {
+  schema: FastifySchema;
+  url: string;
+} {
   const body = schema.body as { content?: Record<string, unknown> } | undefined;
   return {
     url,

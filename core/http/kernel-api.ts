@@ -6,15 +6,15 @@ import type { Registry as PromRegistry } from 'prom-client';
 import type { PluginHttpRequest, PluginHttpResponse } from '../../plugin-sdk/context.js';
 import type { Principal, RequestInfo, ResourceRef } from '../../plugin-sdk/hook-types.js';
 import type { InstallSource } from '../intake/read-install-source.js';
+import type { JobsApi } from '../jobs/jobs-api.js';
 import type { ConfigView } from '../plugins/config-changes.js';
 import type { InstallOptions, InstallResult } from '../plugins/plugin-lifecycle.js';
 import type { PluginView } from '../plugins/plugin-view.js';
-import type { JobsApi } from '../jobs/jobs-api.js';
-import type { VolumesApi } from '../volumes/volume-service.js';
-import type { ActivityInput } from '../system/activity-recorder.js';
 import type { ReplicaRecord } from '../state/cluster-store.js';
-import type { MaintenanceState } from '../system/maintenance.js';
 import type { ActivityEntry, ActivityFilter, PluginState } from '../state/store.js';
+import type { ActivityInput } from '../system/activity-recorder.js';
+import type { MaintenanceState } from '../system/maintenance.js';
+import type { VolumesApi } from '../volumes/volume-service.js';
 
 export type { InstallSource } from '../intake/read-install-source.js';
 export type { ConfigView } from '../plugins/config-changes.js';
@@ -44,13 +44,21 @@ export interface KernelApi {
   getPlugin(name: string): Promise<PluginView>;
   install(source: InstallSource, options: InstallOptions): Promise<InstallResult>;
   /** Without `version`, removes every version of the plugin. Returns the versions removed. */
-  uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }>;
+  uninstall(
+    name: string,
+    version: string | undefined,
+    options: { force?: boolean; actor: string },
+  ): Promise<{ removed: string[] }>;
   /** Pin a version (it becomes active) or unpin with null (the highest becomes active). */
   pin(name: string, version: string | null, actor: string): Promise<PluginView>;
   setEnabled(name: string, enabled: boolean, actor: string): Promise<PluginView>;
   getConfig(name: string): Promise<ConfigView>;
   /** Replace the config (or merge into it); validated, then the plugin is re-activated with it. */
-  setConfig(name: string, config: Record<string, unknown>, options: { actor: string; merge?: boolean }): Promise<ConfigView>;
+  setConfig(
+    name: string,
+    config: Record<string, unknown>,
+    options: { actor: string; merge?: boolean },
+  ): Promise<ConfigView>;
   runAction(name: string, action: string, input: unknown, actor: string): Promise<unknown>;
   listDocs(name: string): Promise<string[]>;
   getDoc(name: string, page: string): Promise<string>;

@@ -27,7 +27,11 @@ async function serveAnswering(answer: (req: PluginHttpRequest) => PluginHttpResp
 
 describe('plugin route dispatch', () => {
   it('passes method, path, query, headers and body, and returns status, headers and body', async () => {
-    const { server, seen } = await serveAnswering(() => ({ status: 202, headers: { 'x-plugin': 'yes' }, body: { accepted: true } }));
+    const { server, seen } = await serveAnswering(() => ({
+      status: 202,
+      headers: { 'x-plugin': 'yes' },
+      body: { accepted: true },
+    }));
     const res = await server.inject({
       method: 'POST',
       url: '/api/v1/plugins/hello-plugin/routes/items/42?verbose=1&tag=a&tag=b',

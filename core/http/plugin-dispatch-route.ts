@@ -1,9 +1,9 @@
-import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifySchema } from 'fastify';
 import type { PluginHttpResponse } from '../../plugin-sdk/context.js';
 import { KernelError } from '../errors/kernel-error.js';
-import type { KernelApi } from './kernel-api.js';
 import { CREDENTIAL_HEADERS } from './admin-auth.js';
+import type { KernelApi } from './kernel-api.js';
 import { paramsWith } from './schemas.js';
 
 export const PLUGIN_ROUTES_URL = '/api/v1/plugins/:name/routes/*';
@@ -40,7 +40,11 @@ function setPluginHeaders(reply: FastifyReply, plugin: string, headers: Record<s
       validateHeaderName(name);
       validateHeaderValue(name, value);
     } catch {
-      throw new KernelError('KRN_ERR_PLUGIN_FAILED', `its route returned an invalid response header "${name.slice(0, 100)}"`, { plugin });
+      throw new KernelError(
+        'KRN_ERR_PLUGIN_FAILED',
+        `its route returned an invalid response header "${name.slice(0, 100)}"`,
+        { plugin },
+      );
     }
     reply.header(name, value);
   }
@@ -50,7 +54,9 @@ function setPluginHeaders(reply: FastifyReply, plugin: string, headers: Record<s
 export function sendPluginResponse(reply: FastifyReply, plugin: string, response: PluginHttpResponse): FastifyReply {
   const status = response.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw new KernelError('KRN_ERR_PLUGIN_FAILED', `its route returned an invalid HTTP status ${String(status)}`, { plugin });
+    throw new KernelError('KRN_ERR_PLUGIN_FAILED', `its route returned an invalid HTTP status ${String(status)}`, {
+      plugin,
+    });
   }
   setPluginHeaders(reply, plugin, response.headers ?? {});
   reply.code(status);
@@ -62,14 +68,21 @@ export function sendPluginResponse(reply: FastifyReply, plugin: string, response
 }
 
 /** OpenAPI has no wildcard parameter: document `*` as a `{path}` parameter. */
-function namedWildcard({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
+function namedWildcard({ schema, url }: { schema: FastifySchema; url: string }): {
+  schema: FastifySchema;
+  url: string;
+} {
   const params = schema.params as { properties: Record<string, unknown>; required: string[] };
   const { '*': wildcard, ...named } = params.properties;
   return {
     url: url.replace(/\*$/, '{path}'),
     schema: {
       ...schema,
-      params: { ...params, properties: { ...named, path: wildcard }, required: params.required.map((key) => (key === '*' ? 'path' : key)) },
+      params: {
+        ...params,
+        properties: { ...named, path: wildcard },
+        required: params.required.map((key) => (key === '*' ? 'path' : key)),
+      },
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { KernelApi } from './kernel-api.js';
 import { actorOf } from './admin-auth.js';
+import type { KernelApi } from './kernel-api.js';
 import { paramsWith, pluginNameParams, ref, responses } from './schemas.js';
 
 const BASE = '/api/v1/plugins/:name';
@@ -34,13 +34,16 @@ function registerConfig(app: FastifyInstance, kernel: KernelApi): void {
       method,
       url: `${BASE}/config`,
       schema: {
-        summary: merge ? 'Merge into the plugin config (re-activates the plugin)' : 'Replace the plugin config (re-activates the plugin)',
+        summary: merge
+          ? 'Merge into the plugin config (re-activates the plugin)'
+          : 'Replace the plugin config (re-activates the plugin)',
         tags: ['config'],
         params: pluginNameParams,
         body: { type: 'object', additionalProperties: true },
         response: responses({ 200: ref('ConfigView') }),
       },
-      handler: async (request) => kernel.setConfig(request.params.name, request.body, { actor: actorOf(request), merge }),
+      handler: async (request) =>
+        kernel.setConfig(request.params.name, request.body, { actor: actorOf(request), merge }),
     });
   }
 }
@@ -53,7 +56,9 @@ function registerActions(app: FastifyInstance, kernel: KernelApi): void {
         summary: "The plugin's actions",
         tags: ['actions'],
         params: pluginNameParams,
-        response: responses({ 200: { type: 'object', properties: { actions: { type: 'array', items: ref('PluginAction') } } } }),
+        response: responses({
+          200: { type: 'object', properties: { actions: { type: 'array', items: ref('PluginAction') } } },
+        }),
       },
     },
     async (request) => ({ actions: (await kernel.getPlugin(request.params.name)).actions }),
@@ -86,7 +91,9 @@ function registerDocs(app: FastifyInstance, kernel: KernelApi): void {
         summary: "The plugin's documentation pages",
         tags: ['docs'],
         params: pluginNameParams,
-        response: responses({ 200: { type: 'object', properties: { pages: { type: 'array', items: { type: 'string' } } } } }),
+        response: responses({
+          200: { type: 'object', properties: { pages: { type: 'array', items: { type: 'string' } } } },
+        }),
       },
     },
     async (request) => ({ pages: await kernel.listDocs(request.params.name) }),
@@ -99,7 +106,9 @@ function registerDocs(app: FastifyInstance, kernel: KernelApi): void {
         summary: 'One documentation page, as Markdown',
         tags: ['docs'],
         params: paramsWith({ page: { type: 'string', maxLength: 256, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } }),
-        response: responses({ 200: { description: 'Markdown', content: { 'text/markdown': { schema: { type: 'string' } } } } }),
+        response: responses({
+          200: { description: 'Markdown', content: { 'text/markdown': { schema: { type: 'string' } } } },
+        }),
       },
     },
     async (request, reply) => {

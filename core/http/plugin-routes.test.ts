@@ -1,7 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHttpServer } from './build-http-server.js';
-import { auth, configView, createFakeKernel, installResult, pluginView, type FakeKernel } from './fake-kernel.test-helper.js';
+import {
+  auth,
+  configView,
+  createFakeKernel,
+  type FakeKernel,
+  installResult,
+  pluginView,
+} from './fake-kernel.test-helper.js';
 
 let app: FastifyInstance | undefined;
 
@@ -19,12 +26,19 @@ afterEach(async () => {
 // Not a real ZIP: the HTTP layer must pass the bytes through untouched, including non-UTF-8 ones.
 const zipBytes = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x2d, 0x2d, 0x80, 0x01]);
 
-function multipartBody(boundary: string, parts: { name: string; filename?: string; type?: string; data: Buffer }[]): Buffer {
+function multipartBody(
+  boundary: string,
+  parts: { name: string; filename?: string; type?: string; data: Buffer }[],
+): Buffer {
   const chunks: Buffer[] = [];
   for (const part of parts) {
     const disposition = `form-data; name="${part.name}"${part.filename ? `; filename="${part.filename}"` : ''}`;
     const type = part.type ? `Content-Type: ${part.type}\r\n` : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`), part.data, Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`),
+      part.data,
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
@@ -103,8 +117,18 @@ describe('POST /api/v1/plugins (install)', () => {
   it('installs from a JSON url or path', async () => {
     const kernel = createFakeKernel();
     const server = await serve(kernel);
-    const byUrl = await server.inject({ method: 'POST', url: '/api/v1/plugins', headers: auth, payload: { url: 'https://example.com/p.zip' } });
-    const byPath = await server.inject({ method: 'POST', url: '/api/v1/plugins', headers: auth, payload: { path: '/srv/p.zip' } });
+    const byUrl = await server.inject({
+      method: 'POST',
+      url: '/api/v1/plugins',
+      headers: auth,
+      payload: { url: 'https://example.com/p.zip' },
+    });
+    const byPath = await server.inject({
+      method: 'POST',
+      url: '/api/v1/plugins',
+      headers: auth,
+      payload: { path: '/srv/p.zip' },
+    });
     expect([byUrl.statusCode, byPath.statusCode]).toEqual([201, 201]);
     expect(kernel.argsOf('install').map(([source]) => source)).toEqual([
       { kind: 'url', url: 'https://example.com/p.zip' },
@@ -114,14 +138,24 @@ describe('POST /api/v1/plugins (install)', () => {
 
   it.each([
     ['an empty JSON object', { 'content-type': 'application/json' }, '{}', /neither/],
-    ['both url and path', { 'content-type': 'application/json' }, '{"url":"https://x/p.zip","path":"/p.zip"}', /not both/],
+    [
+      'both url and path',
+      { 'content-type': 'application/json' },
+      '{"url":"https://x/p.zip","path":"/p.zip"}',
+      /not both/,
+    ],
     ['no body', {}, undefined, /no body/],
     ['a text body', { 'content-type': 'text/plain' }, 'hello', /text body/],
     ['an empty ZIP', { 'content-type': 'application/zip' }, '', /empty/],
   ])('refuses %s with 400 KRN_ERR_BAD_REQUEST', async (_label, headers, payload, message) => {
     const kernel = createFakeKernel();
     const server = await serve(kernel);
-    const res = await server.inject({ method: 'POST', url: '/api/v1/plugins', headers: { ...auth, ...headers }, ...(payload !== undefined ? { payload } : {}) });
+    const res = await server.inject({
+      method: 'POST',
+      url: '/api/v1/plugins',
+      headers: { ...auth, ...headers },
+      ...(payload !== undefined ? { payload } : {}),
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('KRN_ERR_BAD_REQUEST');
     expect(res.json().message).toMatch(message);
@@ -229,8 +263,18 @@ describe('plugin management routes', () => {
     const server = await serve(kernel);
     expect((await server.inject({ url: '/api/v1/plugins/p/config', headers: auth })).json()).toEqual(configView);
     await server.inject({ method: 'PUT', url: '/api/v1/plugins/p/config', headers: auth, payload: { a: 1 } });
-    await server.inject({ method: 'PATCH', url: '/api/v1/plugins/p/config', headers: auth, payload: { b: { c: true } } });
-    const notObject = await server.inject({ method: 'PUT', url: '/api/v1/plugins/p/config', headers: auth, payload: [1, 2] });
+    await server.inject({
+      method: 'PATCH',
+      url: '/api/v1/plugins/p/config',
+      headers: auth,
+      payload: { b: { c: true } },
+    });
+    const notObject = await server.inject({
+      method: 'PUT',
+      url: '/api/v1/plugins/p/config',
+      headers: auth,
+      payload: [1, 2],
+    });
     expect(notObject.statusCode).toBe(400);
     expect(kernel.argsOf('setConfig')).toEqual([
       ['p', { a: 1 }, { actor: 'admin', merge: false }],
@@ -243,7 +287,12 @@ describe('plugin management routes', () => {
     const server = await serve(kernel);
     const actions = await server.inject({ url: '/api/v1/plugins/p/actions', headers: auth });
     expect(actions.json()).toEqual({ actions: pluginView().actions });
-    const run = await server.inject({ method: 'POST', url: '/api/v1/plugins/p/actions/greet', headers: auth, payload: { who: 'x' } });
+    const run = await server.inject({
+      method: 'POST',
+      url: '/api/v1/plugins/p/actions/greet',
+      headers: auth,
+      payload: { who: 'x' },
+    });
     expect(run.json()).toEqual({ result: { greeted: true } });
     await server.inject({ method: 'POST', url: '/api/v1/plugins/p/actions/greet', headers: auth });
     expect(kernel.argsOf('runAction')).toEqual([
@@ -255,7 +304,9 @@ describe('plugin management routes', () => {
   it('lists docs and serves a page as Markdown', async () => {
     const kernel = createFakeKernel();
     const server = await serve(kernel);
-    expect((await server.inject({ url: '/api/v1/plugins/p/docs', headers: auth })).json()).toEqual({ pages: ['index'] });
+    expect((await server.inject({ url: '/api/v1/plugins/p/docs', headers: auth })).json()).toEqual({
+      pages: ['index'],
+    });
     const page = await server.inject({ url: '/api/v1/plugins/p/docs/index', headers: auth });
     expect(page.headers['content-type']).toMatch(/^text\/markdown/);
     expect(page.body).toBe('# Hello\n');
@@ -267,7 +318,10 @@ describe('plugin management routes', () => {
   it('filters the activity log', async () => {
     const kernel = createFakeKernel();
     const server = await serve(kernel);
-    const res = await server.inject({ url: '/api/v1/activity?plugin=p&actor=admin&action=plugin.installed&limit=5&before=9', headers: auth });
+    const res = await server.inject({
+      url: '/api/v1/activity?plugin=p&actor=admin&action=plugin.installed&limit=5&before=9',
+      headers: auth,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().entries).toHaveLength(1);
     await server.inject({ url: '/api/v1/activity', headers: auth });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { KernelApi } from './kernel-api.js';
 import { actorOf } from './admin-auth.js';
 import { installDocsTransform, installJsonBody, readInstallSource } from './install-source.js';
+import type { KernelApi } from './kernel-api.js';
 import { paramsWith, pluginNameParams, ref, responses } from './schemas.js';
 
 const BASE = '/api/v1/plugins';
@@ -12,7 +12,10 @@ const forceQuery = {
   type: 'object',
   properties: { force: { type: 'boolean', default: false, description: 'Remove even if in use or depended on' } },
 } as const;
-const removedResponse = { type: 'object', properties: { removed: { type: 'array', items: { type: 'string' } } } } as const;
+const removedResponse = {
+  type: 'object',
+  properties: { removed: { type: 'array', items: { type: 'string' } } },
+} as const;
 
 type NameParams = { Params: { name: string } };
 
@@ -24,7 +27,9 @@ export function registerPluginRoutes(app: FastifyInstance, kernel: KernelApi): v
       schema: {
         summary: 'List installed plugins',
         tags: TAGS,
-        response: responses({ 200: { type: 'object', properties: { plugins: { type: 'array', items: ref('PluginView') } } } }),
+        response: responses({
+          200: { type: 'object', properties: { plugins: { type: 'array', items: ref('PluginView') } } },
+        }),
       },
     },
     async () => ({ plugins: await kernel.listPlugins() }),
@@ -40,7 +45,13 @@ export function registerPluginRoutes(app: FastifyInstance, kernel: KernelApi): v
         tags: TAGS,
         querystring: {
           type: 'object',
-          properties: { replace: { type: 'boolean', default: false, description: 'Remove the other versions once this one is active' } },
+          properties: {
+            replace: {
+              type: 'boolean',
+              default: false,
+              description: 'Remove the other versions once this one is active',
+            },
+          },
         },
         body: installJsonBody,
         response: responses({ 201: ref('InstallResult') }),
@@ -55,7 +66,14 @@ export function registerPluginRoutes(app: FastifyInstance, kernel: KernelApi): v
 
   app.get<NameParams>(
     `${BASE}/:name`,
-    { schema: { summary: 'One plugin, all its versions', tags: TAGS, params: pluginNameParams, response: responses({ 200: ref('PluginView') }) } },
+    {
+      schema: {
+        summary: 'One plugin, all its versions',
+        tags: TAGS,
+        params: pluginNameParams,
+        response: responses({ 200: ref('PluginView') }),
+      },
+    },
     async (request) => kernel.getPlugin(request.params.name),
   );
 
@@ -76,7 +94,10 @@ function registerRemoval(app: FastifyInstance, kernel: KernelApi): void {
       },
     },
     async (request) =>
-      kernel.uninstall(request.params.name, undefined, { force: request.query.force === true, actor: actorOf(request) }),
+      kernel.uninstall(request.params.name, undefined, {
+        force: request.query.force === true,
+        actor: actorOf(request),
+      }),
   );
 
   app.delete<{ Params: { name: string; version: string }; Querystring: { force?: boolean } }>(
@@ -117,12 +138,17 @@ function registerPinAndToggle(app: FastifyInstance, kernel: KernelApi): void {
     async (request) => kernel.pin(request.params.name, request.body.version, actorOf(request)),
   );
 
-  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     app.post<NameParams>(
       `${BASE}/:name/${verb}`,
       {
         schema: {
-          summary: enabled ? 'Enable a plugin (activate its chosen version)' : 'Disable a plugin (deactivate it, keep it installed)',
+          summary: enabled
+            ? 'Enable a plugin (activate its chosen version)'
+            : 'Disable a plugin (deactivate it, keep it installed)',
           tags: TAGS,
           params: pluginNameParams,
           response: responses({ 200: ref('PluginView') }),

@@ -5,17 +5,34 @@ import type { KernelApi } from './kernel-api.js';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** What a refused change was about, as the activity log files it (so its filters find it). */
-export function refusalEntry(request: FastifyRequest, error: FastifyError & { details?: Record<string, unknown> }): Omit<ActivityInput, 'actor'> {
+export function refusalEntry(
+  request: FastifyRequest,
+  error: FastifyError & { details?: Record<string, unknown> },
+): Omit<ActivityInput, 'actor'> {
   const params = (request.params ?? {}) as Record<string, string | undefined>;
   const details = error.details ?? {};
   const route = request.routeOptions.url ?? request.url;
-  const base = { outcome: 'error' as const, details: { method: request.method, url: request.url, status: error.statusCode ?? 500, code: error.code, error: error.message } };
-  const job = (details.job as string | undefined) ?? (route.startsWith('/api/v1/jobs/') && params.name ? `${params.name}@${params.version ?? ''}` : undefined);
+  const base = {
+    outcome: 'error' as const,
+    details: {
+      method: request.method,
+      url: request.url,
+      status: error.statusCode ?? 500,
+      code: error.code,
+      error: error.message,
+    },
+  };
+  const job =
+    (details.job as string | undefined) ??
+    (route.startsWith('/api/v1/jobs/') && params.name ? `${params.name}@${params.version ?? ''}` : undefined);
   if (job) return { ...base, action: 'job.refused', subject: job };
-  const plugin = (details.plugin as string | undefined) ?? (route.startsWith('/api/v1/plugins/') ? params.name : undefined);
+  const plugin =
+    (details.plugin as string | undefined) ?? (route.startsWith('/api/v1/plugins/') ? params.name : undefined);
   const created = (request.body as { name?: unknown } | undefined)?.name;
-  const volume = (details.volume as string | undefined) ?? params.volume ?? (typeof created === 'string' ? created : undefined);
-  if (volume && route.startsWith('/api/v1/volumes')) return { ...base, action: 'volume.refused', subject: `volume ${volume}`, plugin: plugin ?? null };
+  const volume =
+    (details.volume as string | undefined) ?? params.volume ?? (typeof created === 'string' ? created : undefined);
+  if (volume && route.startsWith('/api/v1/volumes'))
+    return { ...base, action: 'volume.refused', subject: `volume ${volume}`, plugin: plugin ?? null };
   if (plugin) return { ...base, action: 'plugin.refused', subject: plugin, plugin };
   return { ...base, action: 'system.refused', subject: `${request.method} ${route}` };
 }

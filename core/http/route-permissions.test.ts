@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildHttpServer } from './build-http-server.js';
 import { createFakeKernel } from './fake-kernel.test-helper.js';
-import { ROUTE_PERMISSIONS, permissionOf } from './route-permissions.js';
+import { permissionOf, ROUTE_PERMISSIONS } from './route-permissions.js';
 
 describe('route permissions', () => {
   it('every route is public or declares the permission it checks (table-driven over the route list)', async () => {
@@ -13,7 +13,10 @@ describe('route permissions', () => {
       .filter((route) => permissionOf(route.method, route.url) === undefined)
       .map((route) => `${route.method} ${route.url}`);
     expect(unchecked).toEqual([]);
-    const publicRoutes = app.spindleRoutes().filter((route) => route.public).map((route) => route.url);
+    const publicRoutes = app
+      .spindleRoutes()
+      .filter((route) => route.public)
+      .map((route) => route.url);
     expect(publicRoutes.every((url) => url === '/health' || url.startsWith('/docs'))).toBe(true);
     await app.close();
   });

@@ -35,7 +35,12 @@ const call = (kind: 'job' | 'plugin', action: string): RoutePermission => ({
   action,
   resource: (r) => {
     const p = params(r);
-    return { kind, name: p.name, ...(kind === 'job' ? { family: p.name, version: p.version } : {}), endpoint: `/${p['*'] ?? ''}` };
+    return {
+      kind,
+      name: p.name,
+      ...(kind === 'job' ? { family: p.name, version: p.version } : {}),
+      endpoint: `/${p['*'] ?? ''}`,
+    };
   },
 });
 

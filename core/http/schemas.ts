@@ -49,7 +49,10 @@ const SHARED_SCHEMAS = [
       enabled: { type: 'boolean' },
       versions: { type: 'array', items: { $ref: 'PluginVersionView#' } },
       actions: { type: 'array', items: { $ref: 'PluginAction#' } },
-      routes: { type: 'array', items: { ...open, properties: { method: { type: 'string' }, path: { type: 'string' } } } },
+      routes: {
+        type: 'array',
+        items: { ...open, properties: { method: { type: 'string' }, path: { type: 'string' } } },
+      },
       docs: { type: 'array', items: { type: 'string' } },
     },
   },
@@ -115,7 +118,9 @@ export const pluginNameParams = {
   properties: { name: { type: 'string', minLength: 1, maxLength: 128, description: 'Plugin name' } },
 } as const;
 
-export function paramsWith(extra: Record<string, { type: 'string'; maxLength: number; pattern?: string; description?: string }>) {
+export function paramsWith(
+  extra: Record<string, { type: 'string'; maxLength: number; pattern?: string; description?: string }>,
+) {
   return {
     type: 'object',
     required: ['name', ...Object.keys(extra)],

@@ -37,7 +37,9 @@ describe('checkDependencies', () => {
   const installedVersions = (name: string): string[] => versions[name] ?? [];
 
   it('accepts an installed version in range', () => {
-    expect(() => checkDependencies(manifest({ dependsOn: { 'auth-basic': '^1.2.0' } }), installedVersions)).not.toThrow();
+    expect(() =>
+      checkDependencies(manifest({ dependsOn: { 'auth-basic': '^1.2.0' } }), installedVersions),
+    ).not.toThrow();
   });
 
   it('names the dependency, the range and what is installed', () => {
@@ -72,7 +74,9 @@ describe('checkMain and checkCompat', () => {
   });
 
   it('refuses isolation "process"', async () => {
-    await expect(checkCompat(manifest({ isolation: 'process' }), dir, { installedVersions: () => [] })).rejects.toMatchObject({
+    await expect(
+      checkCompat(manifest({ isolation: 'process' }), dir, { installedVersions: () => [] }),
+    ).rejects.toMatchObject({
       code: 'KRN_ERR_ISOLATION_UNSUPPORTED',
     });
   });

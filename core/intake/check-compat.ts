@@ -32,10 +32,14 @@ export async function checkCompat(manifest: PluginManifest, dir: string, options
 export function checkEngine(manifest: PluginManifest, apiVersion: string = PLUGIN_API_VERSION): void {
   const range = manifest.engines.spindle;
   if (semver.validRange(range) === null) {
-    throw new KernelError('KRN_ERR_MANIFEST_INVALID', `engines.spindle ${JSON.stringify(range)} is not a semver range`, {
-      plugin: manifest.name,
-      details: { range },
-    });
+    throw new KernelError(
+      'KRN_ERR_MANIFEST_INVALID',
+      `engines.spindle ${JSON.stringify(range)} is not a semver range`,
+      {
+        plugin: manifest.name,
+        details: { range },
+      },
+    );
   }
   if (!semver.satisfies(apiVersion, range)) {
     throw new KernelError(
@@ -48,9 +52,13 @@ export function checkEngine(manifest: PluginManifest, apiVersion: string = PLUGI
 
 export function checkIsolation(manifest: PluginManifest): void {
   if (manifest.isolation === 'process') {
-    throw new KernelError('KRN_ERR_ISOLATION_UNSUPPORTED', 'asks for isolation "process", which this kernel does not support yet', {
-      plugin: manifest.name,
-    });
+    throw new KernelError(
+      'KRN_ERR_ISOLATION_UNSUPPORTED',
+      'asks for isolation "process", which this kernel does not support yet',
+      {
+        plugin: manifest.name,
+      },
+    );
   }
 }
 
@@ -59,13 +67,23 @@ export async function checkMain(manifest: PluginManifest, dir: string): Promise<
   const root = path.resolve(dir);
   const file = path.resolve(root, manifest.main);
   const relative = path.relative(root, file);
-  const inside = relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
-  const isFile = inside && (await lstat(file).then((stats) => stats.isFile(), () => false));
+  const inside =
+    relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+  const isFile =
+    inside &&
+    (await lstat(file).then(
+      (stats) => stats.isFile(),
+      () => false,
+    ));
   if (!isFile) {
-    throw new KernelError('KRN_ERR_MANIFEST_INVALID', `main ${JSON.stringify(manifest.main)} is not a file in the bundle`, {
-      plugin: manifest.name,
-      details: { main: manifest.main },
-    });
+    throw new KernelError(
+      'KRN_ERR_MANIFEST_INVALID',
+      `main ${JSON.stringify(manifest.main)} is not a file in the bundle`,
+      {
+        plugin: manifest.name,
+        details: { main: manifest.main },
+      },
+    );
   }
 }
 
@@ -74,13 +92,20 @@ export function checkDependencies(manifest: PluginManifest, installedVersions: (
   const missing: MissingDependency[] = [];
   for (const [name, range] of Object.entries(manifest.dependsOn ?? {})) {
     if (name === manifest.name) {
-      throw new KernelError('KRN_ERR_DEPENDENCY_CYCLE', 'lists itself in dependsOn', { plugin: manifest.name, details: { dependency: name } });
+      throw new KernelError('KRN_ERR_DEPENDENCY_CYCLE', 'lists itself in dependsOn', {
+        plugin: manifest.name,
+        details: { dependency: name },
+      });
     }
     if (semver.validRange(range) === null) {
-      throw new KernelError('KRN_ERR_MANIFEST_INVALID', `dependsOn.${name} ${JSON.stringify(range)} is not a semver range`, {
-        plugin: manifest.name,
-        details: { dependency: name, range },
-      });
+      throw new KernelError(
+        'KRN_ERR_MANIFEST_INVALID',
+        `dependsOn.${name} ${JSON.stringify(range)} is not a semver range`,
+        {
+          plugin: manifest.name,
+          details: { dependency: name, range },
+        },
+      );
     }
     const installed = installedVersions(name);
     if (!installed.some((version) => semver.satisfies(version, range))) missing.push({ name, range, installed });

@@ -1,9 +1,9 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeHome, tempHome } from '../../tests/hostile/bundle.js';
 import { rawZip } from '../../tests/hostile/raw-zip.js';
-import { DIR_MODE, FILE_MODE, createStagingDir, extractZip } from './extract-zip.js';
+import { createStagingDir, DIR_MODE, extractZip, FILE_MODE } from './extract-zip.js';
 import { inspectZip } from './inspect-zip.js';
 import { DEFAULT_ZIP_LIMITS } from './zip-limits.js';
 
@@ -39,12 +39,17 @@ describe('extractZip', () => {
     await extractZip(inspectZip(zip, DEFAULT_ZIP_LIMITS), dir);
     expect(await readFile(path.join(dir, 'bin/tool'), 'utf8')).toBe('#!/bin/sh\necho hi');
     expect(await readFile(path.join(dir, 'empty.txt'), 'utf8')).toBe('');
-    for (const file of ['bin/tool', 'deep/a/b/c.txt', 'empty.txt']) expect(await mode(path.join(dir, file))).toBe(FILE_MODE);
-    for (const sub of ['bin', 'deep', 'deep/a', 'deep/a/b', 'open']) expect(await mode(path.join(dir, sub))).toBe(DIR_MODE);
+    for (const file of ['bin/tool', 'deep/a/b/c.txt', 'empty.txt'])
+      expect(await mode(path.join(dir, file))).toBe(FILE_MODE);
+    for (const sub of ['bin', 'deep', 'deep/a', 'deep/a/b', 'open'])
+      expect(await mode(path.join(dir, sub))).toBe(DIR_MODE);
   });
 
   it('handles a directory entry listed after its contents', async () => {
-    const zip = rawZip([{ name: 'assets/x.txt', data: 'x' }, { name: 'assets/', mode: 0o040755 }]);
+    const zip = rawZip([
+      { name: 'assets/x.txt', data: 'x' },
+      { name: 'assets/', mode: 0o040755 },
+    ]);
     const dir = await createStagingDir(home);
     await extractZip(inspectZip(zip, DEFAULT_ZIP_LIMITS), dir);
     expect(await readdir(path.join(dir, 'assets'))).toEqual(['x.txt']);

@@ -64,9 +64,13 @@ function insideRoot(root: string, item: InspectedEntry): string {
   const target = path.resolve(root, item.path);
   const relative = path.relative(root, target);
   if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
-    throw new KernelError('KRN_ERR_ZIP_UNSAFE_ENTRY', `ZIP entry ${JSON.stringify(item.name)} resolves outside the bundle`, {
-      details: { entry: item.name },
-    });
+    throw new KernelError(
+      'KRN_ERR_ZIP_UNSAFE_ENTRY',
+      `ZIP entry ${JSON.stringify(item.name)} resolves outside the bundle`,
+      {
+        details: { entry: item.name },
+      },
+    );
   }
   return target;
 }

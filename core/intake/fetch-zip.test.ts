@@ -61,7 +61,9 @@ describe('fetchZip', () => {
   });
 
   it('refuses a declared length over the cap before reading the body', async () => {
-    await expect(fetchZip(`${base}/declared-huge`, { maxBytes: 1000 })).rejects.toMatchObject({ code: 'KRN_ERR_ZIP_TOO_LARGE' });
+    await expect(fetchZip(`${base}/declared-huge`, { maxBytes: 1000 })).rejects.toMatchObject({
+      code: 'KRN_ERR_ZIP_TOO_LARGE',
+    });
   });
 
   it('stops reading once the body passes the cap', async () => {
@@ -93,7 +95,9 @@ describe('fetchZip', () => {
   );
 
   it('sends credentials in the URL as Basic auth', async () => {
-    expect(await fetchZip(`${base.replace('http://', 'http://user:s3cret@')}/private.zip`, { maxBytes: 1000 })).toEqual(ZIP);
+    expect(await fetchZip(`${base.replace('http://', 'http://user:s3cret@')}/private.zip`, { maxBytes: 1000 })).toEqual(
+      ZIP,
+    );
   });
 
   it('keeps credentials out of messages', async () => {

@@ -1,4 +1,4 @@
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import { formatBytes } from './zip-limits.js';
 
 export interface FetchZipOptions {
@@ -23,9 +23,14 @@ export async function fetchZip(url: string, options: FetchZipOptions): Promise<B
   const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const signal = AbortSignal.timeout(timeoutMs);
   const failed = (what: string, cause?: unknown, details: Record<string, unknown> = {}): KernelError =>
-    new KernelError('KRN_ERR_DOWNLOAD_FAILED', `download of ${shown} ${what}`, { details: { url: shown, ...details }, cause });
+    new KernelError('KRN_ERR_DOWNLOAD_FAILED', `download of ${shown} ${what}`, {
+      details: { url: shown, ...details },
+      cause,
+    });
   const explain = (error: unknown): string =>
-    signal.aborted ? `timed out after ${timeoutMs} ms` : `failed (${describeError((error as { cause?: unknown }).cause ?? error)})`;
+    signal.aborted
+      ? `timed out after ${timeoutMs} ms`
+      : `failed (${describeError((error as { cause?: unknown }).cause ?? error)})`;
 
   let response: Response;
   try {
@@ -40,9 +45,13 @@ export async function fetchZip(url: string, options: FetchZipOptions): Promise<B
     });
   }
   const tooLarge = (): KernelError =>
-    new KernelError('KRN_ERR_ZIP_TOO_LARGE', `download of ${shown} is larger than the limit of ${formatBytes(options.maxBytes)}`, {
-      details: { url: shown, limit: options.maxBytes },
-    });
+    new KernelError(
+      'KRN_ERR_ZIP_TOO_LARGE',
+      `download of ${shown} is larger than the limit of ${formatBytes(options.maxBytes)}`,
+      {
+        details: { url: shown, limit: options.maxBytes },
+      },
+    );
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > options.maxBytes) {
     await response.body?.cancel().catch(() => undefined);
@@ -82,9 +91,13 @@ function parseUrl(url: string): URL {
     throw new KernelError('KRN_ERR_BAD_REQUEST', `${JSON.stringify(url)} is not a valid URL`, { details: { url } });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new KernelError('KRN_ERR_BAD_REQUEST', `plugins can be downloaded over http or https only, not ${parsed.protocol.replace(/:$/, '')}`, {
-      details: { url: redact(parsed) },
-    });
+    throw new KernelError(
+      'KRN_ERR_BAD_REQUEST',
+      `plugins can be downloaded over http or https only, not ${parsed.protocol.replace(/:$/, '')}`,
+      {
+        details: { url: redact(parsed) },
+      },
+    );
   }
   return parsed;
 }

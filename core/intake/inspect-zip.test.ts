@@ -7,7 +7,11 @@ import { DEFAULT_ZIP_LIMITS } from './zip-limits.js';
 
 describe('inspectZip', () => {
   it('lists files and directories from the central directory', () => {
-    const zip = rawZip([{ name: 'plugin.json', data: '{}' }, { name: 'assets/', mode: 0o040755 }, { name: 'assets/a.txt', data: 'abc' }]);
+    const zip = rawZip([
+      { name: 'plugin.json', data: '{}' },
+      { name: 'assets/', mode: 0o040755 },
+      { name: 'assets/a.txt', data: 'abc' },
+    ]);
     const entries = inspectZip(zip, DEFAULT_ZIP_LIMITS);
     expect(entries.map(({ name, path, isDirectory, size }) => ({ name, path, isDirectory, size }))).toEqual([
       { name: 'plugin.json', path: 'plugin.json', isDirectory: false, size: 2 },
@@ -29,7 +33,10 @@ describe('inspectZip', () => {
     corrupt[corrupt.indexOf('MARKER') + 2] ^= 0xff;
     const [item] = inspectZip(corrupt, DEFAULT_ZIP_LIMITS);
     expect(() => readEntryData(item!)).toThrow(
-      expect.objectContaining({ code: 'KRN_ERR_ZIP_INVALID', message: expect.stringContaining('"data.txt" could not be inflated (CRC32 checksum failed)') }),
+      expect.objectContaining({
+        code: 'KRN_ERR_ZIP_INVALID',
+        message: expect.stringContaining('"data.txt" could not be inflated (CRC32 checksum failed)'),
+      }),
     );
     const liar = rawZip([{ name: 'lie.bin', data: Buffer.alloc(100_000), declaredSize: 100 }]);
     expect(inspectZip(liar, DEFAULT_ZIP_LIMITS)).toHaveLength(1);
@@ -45,7 +52,10 @@ describe('inspectZip', () => {
   it('counts entries before reading them', () => {
     const zip = rawZip([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
     expect(() => inspectZip(zip, { ...DEFAULT_ZIP_LIMITS, maxEntries: 2 })).toThrow(
-      expect.objectContaining({ code: 'KRN_ERR_ZIP_TOO_MANY_ENTRIES', message: expect.stringContaining('3 entries, over the limit of 2') }),
+      expect.objectContaining({
+        code: 'KRN_ERR_ZIP_TOO_MANY_ENTRIES',
+        message: expect.stringContaining('3 entries, over the limit of 2'),
+      }),
     );
     expect(inspectZip(zip, { ...DEFAULT_ZIP_LIMITS, maxEntries: 3 })).toHaveLength(3);
   });

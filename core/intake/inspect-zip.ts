@@ -1,6 +1,6 @@
 import AdmZip from 'adm-zip';
-import { KernelError, describeError } from '../errors/kernel-error.js';
 import type { ErrorCode } from '../errors/catalogue.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import { unsafePathReason } from './unsafe-path-reason.js';
 import { formatBytes, type ZipLimits } from './zip-limits.js';
 
@@ -52,9 +52,13 @@ export function inspectZip(zip: Buffer, limits: ZipLimits): InspectedEntry[] {
   // The end-of-central-directory count, read before a single entry header is parsed.
   const count = archive.getEntryCount();
   if (count > limits.maxEntries) {
-    throw new KernelError('KRN_ERR_ZIP_TOO_MANY_ENTRIES', `the ZIP has ${count} entries, over the limit of ${limits.maxEntries}`, {
-      details: { entries: count, limit: limits.maxEntries },
-    });
+    throw new KernelError(
+      'KRN_ERR_ZIP_TOO_MANY_ENTRIES',
+      `the ZIP has ${count} entries, over the limit of ${limits.maxEntries}`,
+      {
+        details: { entries: count, limit: limits.maxEntries },
+      },
+    );
   }
   const entries = readEntries(archive).map((entry) => inspectEntry(entry, limits));
   checkCollisions(entries);
@@ -67,7 +71,9 @@ function openArchive(zip: Buffer): AdmZip {
   try {
     return new AdmZip(zip);
   } catch (error) {
-    throw new KernelError('KRN_ERR_ZIP_INVALID', `the upload is not a readable ZIP archive (${stripPrefix(error)})`, { cause: error });
+    throw new KernelError('KRN_ERR_ZIP_INVALID', `the upload is not a readable ZIP archive (${stripPrefix(error)})`, {
+      cause: error,
+    });
   }
 }
 
@@ -77,8 +83,11 @@ function readEntries(archive: AdmZip): AdmZip.IZipEntry[] {
   } catch (error) {
     // adm-zip refuses duplicate names itself while reading the central directory.
     const duplicate = /^ADM-ZIP: Duplicate entry name "(.*)"$/s.exec(describeError(error));
-    if (duplicate?.[1] !== undefined) throw refuse('KRN_ERR_ZIP_UNSAFE_ENTRY', duplicate[1], 'appears more than once in the archive');
-    throw new KernelError('KRN_ERR_ZIP_INVALID', `the ZIP's central directory is corrupt (${stripPrefix(error)})`, { cause: error });
+    if (duplicate?.[1] !== undefined)
+      throw refuse('KRN_ERR_ZIP_UNSAFE_ENTRY', duplicate[1], 'appears more than once in the archive');
+    throw new KernelError('KRN_ERR_ZIP_INVALID', `the ZIP's central directory is corrupt (${stripPrefix(error)})`, {
+      cause: error,
+    });
   }
 }
 
@@ -94,13 +103,18 @@ function inspectEntry(entry: AdmZip.IZipEntry, limits: ZipLimits): InspectedEntr
   // Unix mode in the high 16 bits of the external attributes; checked whatever host wrote it.
   const type = (header.attr >>> 16) & S_IFMT;
   const refusedType = REFUSED_TYPES[type];
-  if (refusedType) throw refuse('KRN_ERR_ZIP_UNSAFE_ENTRY', name, `is ${refusedType}; only plain files and directories are allowed`);
+  if (refusedType)
+    throw refuse('KRN_ERR_ZIP_UNSAFE_ENTRY', name, `is ${refusedType}; only plain files and directories are allowed`);
   if (type === S_IFDIR && !entry.isDirectory) {
     throw refuse('KRN_ERR_ZIP_UNSAFE_ENTRY', name, "is marked as a directory but its name does not end with '/'");
   }
   if (header.encrypted) throw refuse('KRN_ERR_ZIP_INVALID', name, 'is encrypted; bundles must not be encrypted');
   if (header.method !== 0 && header.method !== 8) {
-    throw refuse('KRN_ERR_ZIP_INVALID', name, `uses compression method ${header.method}; only stored (0) and deflate (8) are supported`);
+    throw refuse(
+      'KRN_ERR_ZIP_INVALID',
+      name,
+      `uses compression method ${header.method}; only stored (0) and deflate (8) are supported`,
+    );
   }
   if (entry.isDirectory && header.size > 0) {
     throw refuse('KRN_ERR_ZIP_INVALID', name, 'is a directory entry that carries data');
@@ -114,10 +128,15 @@ function inspectEntry(entry: AdmZip.IZipEntry, limits: ZipLimits): InspectedEntr
     );
   }
   if (header.size >= RATIO_MIN_ENTRY_BYTES && header.size > header.compressedSize * limits.maxRatio) {
-    throw refuse('KRN_ERR_ZIP_RATIO', name, `would inflate ${ratioText(header.compressedSize, header.size, limits.maxRatio)}`, {
-      size: header.size,
-      compressedSize: header.compressedSize,
-    });
+    throw refuse(
+      'KRN_ERR_ZIP_RATIO',
+      name,
+      `would inflate ${ratioText(header.compressedSize, header.size, limits.maxRatio)}`,
+      {
+        size: header.size,
+        compressedSize: header.compressedSize,
+      },
+    );
   }
   const path = entry.isDirectory ? name.slice(0, -1) : name;
   return { name, path, isDirectory: entry.isDirectory, size: header.size, entry };
@@ -138,7 +157,11 @@ function checkCollisions(entries: readonly InspectedEntry[]): void {
     const key = foldPath(item.path);
     const other = seen.get(key);
     if (other) {
-      throw refuse('KRN_ERR_ZIP_UNSAFE_ENTRY', item.name, `collides with entry ${JSON.stringify(other.name)} (same path, ignoring case)`);
+      throw refuse(
+        'KRN_ERR_ZIP_UNSAFE_ENTRY',
+        item.name,
+        `collides with entry ${JSON.stringify(other.name)} (same path, ignoring case)`,
+      );
     }
     seen.set(key, item);
   }
@@ -147,7 +170,11 @@ function checkCollisions(entries: readonly InspectedEntry[]): void {
     for (let i = 1; i < segments.length; i++) {
       const parent = seen.get(segments.slice(0, i).join('/'));
       if (parent && !parent.isDirectory) {
-        throw refuse('KRN_ERR_ZIP_UNSAFE_ENTRY', item.name, `lies inside ${JSON.stringify(parent.name)}, which is a file`);
+        throw refuse(
+          'KRN_ERR_ZIP_UNSAFE_ENTRY',
+          item.name,
+          `lies inside ${JSON.stringify(parent.name)}, which is a file`,
+        );
       }
     }
   }

@@ -11,12 +11,23 @@ describe('readEntryData', () => {
   });
 
   it('refuses a stored entry holding fewer bytes than declared', () => {
-    const [item] = inspectZip(rawZip([{ name: 'short.txt', data: 'abc', method: 0, declaredSize: 30 }]), DEFAULT_ZIP_LIMITS);
-    expect(() => readEntryData(item!)).toThrow(expect.objectContaining({ code: 'KRN_ERR_ZIP_INVALID', details: { entry: 'short.txt', declared: 30, actual: 3 } }));
+    const [item] = inspectZip(
+      rawZip([{ name: 'short.txt', data: 'abc', method: 0, declaredSize: 30 }]),
+      DEFAULT_ZIP_LIMITS,
+    );
+    expect(() => readEntryData(item!)).toThrow(
+      expect.objectContaining({
+        code: 'KRN_ERR_ZIP_INVALID',
+        details: { entry: 'short.txt', declared: 30, actual: 3 },
+      }),
+    );
   });
 
   it('refuses data that inflates past the declared size', () => {
-    const [item] = inspectZip(rawZip([{ name: 'lie.bin', data: Buffer.alloc(100_000), declaredSize: 100 }]), DEFAULT_ZIP_LIMITS);
+    const [item] = inspectZip(
+      rawZip([{ name: 'lie.bin', data: Buffer.alloc(100_000), declaredSize: 100 }]),
+      DEFAULT_ZIP_LIMITS,
+    );
     expect(() => readEntryData(item!)).toThrow(
       expect.objectContaining({ code: 'KRN_ERR_ZIP_TOO_LARGE', details: { entry: 'lie.bin', declared: 100 } }),
     );

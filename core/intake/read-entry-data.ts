@@ -1,4 +1,4 @@
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import type { InspectedEntry } from './inspect-zip.js';
 import { formatBytes } from './zip-limits.js';
 
@@ -14,11 +14,17 @@ export function readEntryData(item: InspectedEntry): Buffer {
   } catch (error) {
     if (isOutputCapError(error)) throw lyingSize(item);
     // adm-zip leaves unfilled `{0}` placeholders in some of its messages.
-    const reason = describeError(error).replace(/^ADM-ZIP: /, '').replace(/\s*\{\d\}/g, '');
-    throw new KernelError('KRN_ERR_ZIP_INVALID', `ZIP entry ${JSON.stringify(item.name)} could not be inflated (${reason})`, {
-      details: { entry: item.name },
-      cause: error,
-    });
+    const reason = describeError(error)
+      .replace(/^ADM-ZIP: /, '')
+      .replace(/\s*\{\d\}/g, '');
+    throw new KernelError(
+      'KRN_ERR_ZIP_INVALID',
+      `ZIP entry ${JSON.stringify(item.name)} could not be inflated (${reason})`,
+      {
+        details: { entry: item.name },
+        cause: error,
+      },
+    );
   }
   if (data.length > item.size) throw lyingSize(item);
   if (data.length < item.size) {

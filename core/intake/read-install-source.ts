@@ -15,7 +15,10 @@ export type InstallSource =
  * The ZIP's bytes and the label its version records as `source` (a URL without credentials).
  * Runs before the lifecycle queue, so a slow download never holds up other plugin changes.
  */
-export async function readInstallSource(source: InstallSource, limits: { maxZipBytes: number }): Promise<{ zip: Buffer; label: string }> {
+export async function readInstallSource(
+  source: InstallSource,
+  limits: { maxZipBytes: number },
+): Promise<{ zip: Buffer; label: string }> {
   switch (source.kind) {
     case 'upload':
       return { zip: source.data, label: source.filename ? `upload:${source.filename}` : 'upload' };
@@ -24,7 +27,10 @@ export async function readInstallSource(source: InstallSource, limits: { maxZipB
     case 'drop-in':
       return { zip: source.data ?? (await readZipFile(source.file)), label: `drop-in:${path.basename(source.file)}` };
     case 'url':
-      return { zip: await fetchZip(source.url, { maxBytes: limits.maxZipBytes }), label: `url:${withoutCredentials(source.url)}` };
+      return {
+        zip: await fetchZip(source.url, { maxBytes: limits.maxZipBytes }),
+        label: `url:${withoutCredentials(source.url)}`,
+      };
   }
 }
 

@@ -1,16 +1,20 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAIN_SOURCE, bundle, listDir, manifest, removeHome, sha256, tempHome } from '../../tests/hostile/bundle.js';
-import { rawZip } from '../../tests/hostile/raw-zip.js';
 import { PLUGIN_API_VERSION } from '../../plugin-sdk/version.js';
+import { bundle, listDir, MAIN_SOURCE, manifest, removeHome, sha256, tempHome } from '../../tests/hostile/bundle.js';
+import { rawZip } from '../../tests/hostile/raw-zip.js';
 import { KernelError } from '../errors/kernel-error.js';
-import { cleanStaging, commitStaged, stagePlugin, type StageOptions } from './stage-plugin.js';
+import { cleanStaging, commitStaged, type StageOptions, stagePlugin } from './stage-plugin.js';
 import { DEFAULT_ZIP_LIMITS } from './zip-limits.js';
 
 let home: string;
 let installed: Record<string, string[]>;
-const options = (): StageOptions => ({ home, limits: DEFAULT_ZIP_LIMITS, installedVersions: (name) => installed[name] ?? [] });
+const options = (): StageOptions => ({
+  home,
+  limits: DEFAULT_ZIP_LIMITS,
+  installedVersions: (name) => installed[name] ?? [],
+});
 
 beforeEach(async () => {
   home = await tempHome();
@@ -35,7 +39,10 @@ const mode = async (file: string): Promise<number> => (await stat(file)).mode & 
 
 describe('stagePlugin and commitStaged', () => {
   it('stages a valid bundle, then commits it to plugins/<name>/<version>', async () => {
-    const zip = bundle({ description: 'hi' }, [{ name: 'assets/', mode: 0o040777 }, { name: 'assets/run.sh', data: '#!/bin/sh', mode: 0o104755 }]);
+    const zip = bundle({ description: 'hi' }, [
+      { name: 'assets/', mode: 0o040777 },
+      { name: 'assets/run.sh', data: '#!/bin/sh', mode: 0o104755 },
+    ]);
     const staged = await stagePlugin(zip, options());
     expect(staged.manifest).toEqual(manifest({ description: 'hi' }));
     expect(staged.sha256).toBe(sha256(zip));
@@ -57,7 +64,10 @@ describe('stagePlugin and commitStaged', () => {
     await commitStaged(first.stagingDir, home, first.manifest);
     const second = await stagePlugin(bundle(), options());
     const error = await commitStaged(second.stagingDir, home, second.manifest).catch((thrown: unknown) => thrown);
-    expect(error).toMatchObject({ code: 'KRN_ERR_ALREADY_INSTALLED', details: { plugin: 'hello-plugin', version: '1.0.0' } });
+    expect(error).toMatchObject({
+      code: 'KRN_ERR_ALREADY_INSTALLED',
+      details: { plugin: 'hello-plugin', version: '1.0.0' },
+    });
     expect((error as Error).message).toContain('plugin hello-plugin: version 1.0.0 is already installed');
     expect(await listDir(home, 'staging')).toEqual([]);
     expect(await listDir(home, 'plugins/hello-plugin')).toEqual(['1.0.0']);
@@ -66,7 +76,9 @@ describe('stagePlugin and commitStaged', () => {
   it('refuses to commit over an existing empty version dir (rename would replace it)', async () => {
     await mkdir(path.join(home, 'plugins', 'hello-plugin', '1.0.0'), { recursive: true });
     const staged = await stagePlugin(bundle(), options());
-    await expect(commitStaged(staged.stagingDir, home, staged.manifest)).rejects.toMatchObject({ code: 'KRN_ERR_ALREADY_INSTALLED' });
+    await expect(commitStaged(staged.stagingDir, home, staged.manifest)).rejects.toMatchObject({
+      code: 'KRN_ERR_ALREADY_INSTALLED',
+    });
     expect(await listDir(home, 'staging')).toEqual([]);
   });
 
@@ -96,7 +108,9 @@ describe('stagePlugin and commitStaged', () => {
   it('refuses an engines.spindle range the kernel does not satisfy', async () => {
     const error = await refusal(bundle({ engines: { spindle: '^2.0.0' } }));
     expect(error.code).toBe('KRN_ERR_ENGINE_MISMATCH');
-    expect(error.message).toContain(`plugin hello-plugin: needs kernel plugin API "^2.0.0" (engines.spindle), but this kernel provides ${PLUGIN_API_VERSION}`);
+    expect(error.message).toContain(
+      `plugin hello-plugin: needs kernel plugin API "^2.0.0" (engines.spindle), but this kernel provides ${PLUGIN_API_VERSION}`,
+    );
   });
 
   it('refuses a missing dependency, saying what is installed', async () => {

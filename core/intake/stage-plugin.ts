@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import { validateManifest } from '../manifest/validate-manifest.js';
 import { checkCompat } from './check-compat.js';
-import { DIR_MODE, createStagingDir, extractZip } from './extract-zip.js';
-import { inspectZip, type InspectedEntry } from './inspect-zip.js';
+import { createStagingDir, DIR_MODE, extractZip } from './extract-zip.js';
+import { type InspectedEntry, inspectZip } from './inspect-zip.js';
 import { verifyFiles } from './verify-files.js';
 import type { ZipLimits } from './zip-limits.js';
 
@@ -61,7 +61,9 @@ async function readManifest(dir: string, entries: readonly InspectedEntry[]): Pr
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new KernelError('KRN_ERR_MANIFEST_INVALID', `plugin.json is not valid JSON (${describeError(error)})`, { cause: error });
+    throw new KernelError('KRN_ERR_MANIFEST_INVALID', `plugin.json is not valid JSON (${describeError(error)})`, {
+      cause: error,
+    });
   }
   return validateManifest(data, nameHint(data));
 }
@@ -111,14 +113,21 @@ function assertStagingDir(stagingDir: string, home: string): void {
   const relative = path.relative(path.resolve(home, 'staging'), path.resolve(stagingDir));
   if (relative === '' || relative.includes(path.sep) || relative.startsWith('..') || path.isAbsolute(relative)) {
     // Not ours to remove: a caller bug, not a bad bundle.
-    throw new KernelError('KRN_ERR_INTERNAL', `commitStaged was given ${stagingDir}, which is not a staging dir of ${home}`);
+    throw new KernelError(
+      'KRN_ERR_INTERNAL',
+      `commitStaged was given ${stagingDir}, which is not a staging dir of ${home}`,
+    );
   }
 }
 
 function assertSegment(value: string, field: string, plugin: string): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this refuses
   if (value === '' || value === '.' || value === '..' || /[/\\\u0000]/.test(value)) {
-    throw new KernelError('KRN_ERR_MANIFEST_INVALID', `${field} ${JSON.stringify(value)} cannot be used as a directory name`, { plugin });
+    throw new KernelError(
+      'KRN_ERR_MANIFEST_INVALID',
+      `${field} ${JSON.stringify(value)} cannot be used as a directory name`,
+      { plugin },
+    );
   }
 }
 

@@ -28,7 +28,8 @@ export function unsafePathReason(name: string, options: { allowDirectory?: boole
     if (segment === '') return 'has an empty path segment (a doubled or trailing slash)';
     if (segment === '..') return "has a '..' segment that points outside the bundle";
     if (segment === '.') return "has a '.' segment";
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) return `has a path segment longer than ${MAX_SEGMENT_BYTES} bytes`;
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)
+      return `has a path segment longer than ${MAX_SEGMENT_BYTES} bytes`;
   }
   return undefined;
 }

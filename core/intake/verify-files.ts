@@ -19,7 +19,11 @@ export interface FileMismatch {
  * every listed file must exist with that hash; all mismatches are reported together
  * (KRN_ERR_HASH_MISMATCH). Files not listed are not checked.
  */
-export async function verifyFiles(dir: string, files: Readonly<Record<string, string>>, plugin?: string): Promise<void> {
+export async function verifyFiles(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+  plugin?: string,
+): Promise<void> {
   const subject = plugin ? { plugin } : {};
   for (const file of Object.keys(files)) {
     const reason = unsafePathReason(file);
@@ -51,7 +55,8 @@ async function hashFile(file: string): Promise<string | null> {
   try {
     if (!(await lstat(file)).isFile()) return null;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return null;
     throw error;
   }
   const hash = createHash('sha256');

@@ -22,7 +22,13 @@ describe('limitsFromEnv', () => {
       SPINDLE_ZIP_MAX_RATIO: '12.5',
       SPINDLE_ZIP_MAX_OTHER: 'ignored',
     });
-    expect(limits).toEqual({ maxZipBytes: 1000, maxEntries: 20, maxEntryBytes: 300, maxTotalBytes: 4000, maxRatio: 12.5 });
+    expect(limits).toEqual({
+      maxZipBytes: 1000,
+      maxEntries: 20,
+      maxEntryBytes: 300,
+      maxTotalBytes: 4000,
+      maxRatio: 12.5,
+    });
   });
 
   it('treats an empty variable as unset', () => {

@@ -1,7 +1,7 @@
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
 import { addInto } from '../scheduling/scheduling-snapshot.js';
-import { FINAL_STATES, totalResources, type JobRecord, type QueueConfig } from '../state/job-record.js';
+import { FINAL_STATES, type JobRecord, type QueueConfig, totalResources } from '../state/job-record.js';
 import type { JobStore } from '../state/job-store.js';
 import { jobSubject } from './job-transitions.js';
 
@@ -9,10 +9,17 @@ import { jobSubject } from './job-transitions.js';
  * Admission at enqueue: the queue's per-owner limits, then the `scheduling.admit` taps. A refusal
  * goes back to the caller with its reason (KRN_ERR_JOB_REJECTED); a failing tap refuses too.
  */
-export async function admitJob(deps: { store: JobStore; hooks: KernelHooks }, queue: QueueConfig, job: Omit<JobRecord, 'seq'>): Promise<void> {
+export async function admitJob(
+  deps: { store: JobStore; hooks: KernelHooks },
+  queue: QueueConfig,
+  job: Omit<JobRecord, 'seq'>,
+): Promise<void> {
   const subject = jobSubject(job);
   const reject = (reason: string): never => {
-    throw new KernelError('KRN_ERR_JOB_REJECTED', `queue ${queue.name} refused the job: ${reason}`, { job: subject, details: { reason } });
+    throw new KernelError('KRN_ERR_JOB_REJECTED', `queue ${queue.name} refused the job: ${reason}`, {
+      job: subject,
+      details: { reason },
+    });
   };
   if (queue.maxJobsPerOwner !== undefined || queue.quotaPerOwner) {
     const live = (await deps.store.listJobs({ owner: job.owner, queue: queue.name })).filter(
@@ -25,7 +32,8 @@ export async function admitJob(deps: { store: JobStore; hooks: KernelHooks }, qu
     for (const other of live) addInto(used, totalResources(other));
     for (const [slot, limit] of Object.entries(queue.quotaPerOwner ?? {})) {
       const want = totalResources(job)[slot] ?? 0;
-      if ((used[slot] ?? 0) + want > limit) reject(`${slot} quota of ${job.owner} is ${limit}; in use ${used[slot] ?? 0}, this job asks ${want}`);
+      if ((used[slot] ?? 0) + want > limit)
+        reject(`${slot} quota of ${job.owner} is ${limit}; in use ${used[slot] ?? 0}, this job asks ${want}`);
     }
   }
   let verdict;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../../plugin-sdk/hook-types.js';
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
 import type { KernelRegistries } from '../registries/registries.js';
 import type { JobRecord, QueueConfig } from '../state/job-record.js';
@@ -44,24 +44,42 @@ export interface CheckedDeploy {
  * an existing version, and admission (queue limits, `scheduling.admit`).
  */
 export async function checkDeploy(deps: DeployCheckDeps, input: DeployInput): Promise<CheckedDeploy> {
-  const { secretEnv: inlineSecrets, secretEnvFile, extends: base, ...plain } = (input.manifest ?? {}) as Record<string, unknown>;
+  const {
+    secretEnv: inlineSecrets,
+    secretEnvFile,
+    extends: base,
+    ...plain
+  } = (input.manifest ?? {}) as Record<string, unknown>;
   if (secretEnvFile !== undefined || base !== undefined) {
-    throw new KernelError('KRN_ERR_JOB_MANIFEST_INVALID', `${secretEnvFile !== undefined ? 'secretEnvFile' : 'extends'} must be resolved before upload (spindle deploy does it); send the final manifest and the secrets apart`);
+    throw new KernelError(
+      'KRN_ERR_JOB_MANIFEST_INVALID',
+      `${secretEnvFile !== undefined ? 'secretEnvFile' : 'extends'} must be resolved before upload (spindle deploy does it); send the final manifest and the secrets apart`,
+    );
   }
   // Secrets never stay in the stored manifest: inline ones join the others and reach the job as env only.
   const secretEnv = { ...(inlineSecrets as Record<string, string> | undefined), ...input.secretEnv };
   const notText = Object.entries(secretEnv).find(([, value]) => typeof value !== 'string');
-  if (notText) throw new KernelError('KRN_ERR_JOB_MANIFEST_INVALID', `secretEnv.${notText[0]} must be a string (quote it in YAML)`);
+  if (notText)
+    throw new KernelError(
+      'KRN_ERR_JOB_MANIFEST_INVALID',
+      `secretEnv.${notText[0]} must be a string (quote it in YAML)`,
+    );
   const parsed = validateJobManifest(plain);
   let manifest;
   try {
-    manifest = validateJobManifest(await deps.hooks['jobs.validateManifest'].promise({ ...parsed, owner: parsed.owner ?? input.actor }));
+    manifest = validateJobManifest(
+      await deps.hooks['jobs.validateManifest'].promise({ ...parsed, owner: parsed.owner ?? input.actor }),
+    );
   } catch (error) {
     if (error instanceof KernelError && error.code !== 'KRN_ERR_PLUGIN_REJECTED') throw error;
-    throw new KernelError('KRN_ERR_JOB_MANIFEST_INVALID', `${parsed.name}@${parsed.version}: ${(error as KernelError).what ?? describeError(error)}`, {
-      job: `${parsed.name}@${parsed.version}`,
-      details: (error as KernelError).details,
-    });
+    throw new KernelError(
+      'KRN_ERR_JOB_MANIFEST_INVALID',
+      `${parsed.name}@${parsed.version}: ${(error as KernelError).what ?? describeError(error)}`,
+      {
+        job: `${parsed.name}@${parsed.version}`,
+        details: (error as KernelError).details,
+      },
+    );
   }
   const subject = jobSubject(manifest);
   // Stored as `backend:name`, so a backend added later cannot change which volume a job mounts.
@@ -70,11 +88,17 @@ export async function checkDeploy(deps: DeployCheckDeps, input: DeployInput): Pr
   const target = resolveTarget(deps.registries, manifest.infrastructure, subject);
   const queue = await deps.queueConfig(manifest.queue);
   if (!deps.registries.schedulers.has(queue.scheduler)) {
-    throw new KernelError('KRN_ERR_SCHEDULER_NOT_FOUND', `queue ${queue.name} uses scheduler "${queue.scheduler}", which no active plugin provides`, { job: subject });
+    throw new KernelError(
+      'KRN_ERR_SCHEDULER_NOT_FOUND',
+      `queue ${queue.name} uses scheduler "${queue.scheduler}", which no active plugin provides`,
+      { job: subject },
+    );
   }
   const existing = await deps.store.findJob(manifest.name, manifest.version);
   if (existing && !input.force) {
-    throw new KernelError('KRN_ERR_JOB_EXISTS', `${subject} is already deployed (state ${existing.state})`, { job: subject });
+    throw new KernelError('KRN_ERR_JOB_EXISTS', `${subject} is already deployed (state ${existing.state})`, {
+      job: subject,
+    });
   }
   const now = new Date().toISOString();
   const job: Omit<JobRecord, 'seq'> = {

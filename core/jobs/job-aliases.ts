@@ -26,10 +26,14 @@ export function pickJobVersion(name: string, jobs: JobRecord[], alias: string, p
   else if (semver.validRange(alias) && /[x*]/.test(alias)) version = semver.maxSatisfying(versions, alias);
   const job = jobs.find((j) => j.version === version);
   if (!job) {
-    throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no deployed version of ${name} matches "${alias}" (deployed: ${versions.join(', ') || 'none'})`, {
-      job: name,
-      details: { alias, deployed: versions },
-    });
+    throw new KernelError(
+      'KRN_ERR_JOB_NOT_FOUND',
+      `no deployed version of ${name} matches "${alias}" (deployed: ${versions.join(', ') || 'none'})`,
+      {
+        job: name,
+        details: { alias, deployed: versions },
+      },
+    );
   }
   return job;
 }

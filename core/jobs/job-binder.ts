@@ -2,13 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { JobSpec } from '../../plugin-sdk/providers.js';
 import { describeError } from '../errors/kernel-error.js';
-import type { HomePaths } from '../system/home-paths.js';
 import type { KernelRegistries } from '../registries/registries.js';
 import type { JobRecord } from '../state/job-record.js';
-import { jobPaths } from './job-paths.js';
 import type { JobStore } from '../state/job-store.js';
-import type { JobTransitions } from './job-transitions.js';
+import type { HomePaths } from '../system/home-paths.js';
 import type { VolumeService } from '../volumes/volume-service.js';
+import { jobPaths } from './job-paths.js';
+import type { JobTransitions } from './job-transitions.js';
 
 export function jobSpec(job: JobRecord): JobSpec {
   return {
@@ -68,7 +68,12 @@ export class JobBinder {
     const { registries, transitions } = this.deps;
     const jobType = registries.jobTypes.get(scheduled.jobtypeResolved);
     const target = registries.targets.get(scheduled.target);
-    const job = await transitions.move(scheduled.id, ['SCHEDULED'], 'PREPARING', `preparing with job type ${scheduled.jobtypeResolved} on ${scheduled.target}`);
+    const job = await transitions.move(
+      scheduled.id,
+      ['SCHEDULED'],
+      'PREPARING',
+      `preparing with job type ${scheduled.jobtypeResolved} on ${scheduled.target}`,
+    );
     if (!job) return;
     const fail = async (reason: string): Promise<void> => {
       await transitions.move(job.id, ['PREPARING'], 'FAILED', reason);
@@ -82,7 +87,12 @@ export class JobBinder {
     try {
       await mkdir(dirs.work, { recursive: true });
       await mkdir(dirs.logs, { recursive: true });
-      run = await jobType.prepare({ job: spec, sourceDir: dirs.source, workDir: dirs.work, kernelVersion: this.deps.kernelVersion });
+      run = await jobType.prepare({
+        job: spec,
+        sourceDir: dirs.source,
+        workDir: dirs.work,
+        kernelVersion: this.deps.kernelVersion,
+      });
     } catch (error) {
       return fail(`job type ${job.jobtypeResolved} could not prepare the job: ${describeError(error)}`);
     }
@@ -94,8 +104,23 @@ export class JobBinder {
     }
     const env = { ...(job.manifest.env ?? {}), ...(await this.deps.store.getSecrets(job.id)) };
     try {
-      const result = await target.deploy({ job: spec, run, agentId: job.agentId ?? '', env, sourceDir: dirs.source, workDir: dirs.work, logDir: dirs.logs, mounts });
-      const running = await transitions.move(job.id, ['PREPARING'], 'RUNNING', job.kind === 'batch' ? 'started' : 'healthy', { runtime: { replicas: result.replicas, boundBy: this.deps.replicaId } });
+      const result = await target.deploy({
+        job: spec,
+        run,
+        agentId: job.agentId ?? '',
+        env,
+        sourceDir: dirs.source,
+        workDir: dirs.work,
+        logDir: dirs.logs,
+        mounts,
+      });
+      const running = await transitions.move(
+        job.id,
+        ['PREPARING'],
+        'RUNNING',
+        job.kind === 'batch' ? 'started' : 'healthy',
+        { runtime: { replicas: result.replicas, boundBy: this.deps.replicaId } },
+      );
       // Deleted or cancelled while deploying: do not leave it running.
       if (!running) await target.stop(job.id, { graceMs: 5_000 }).catch(() => undefined);
     } catch (error) {

@@ -43,7 +43,8 @@ const KEYS = [
   'extends',
 ] as const satisfies readonly (keyof JobManifestDocument)[];
 const keysCovered: Covers<keyof JobManifestDocument, (typeof KEYS)[number]> = true;
-const sameKeys: Covers<keyof JobManifest, keyof JobManifestDocument> & Covers<keyof JobManifestDocument, keyof JobManifest> = true;
+const sameKeys: Covers<keyof JobManifest, keyof JobManifestDocument> &
+  Covers<keyof JobManifestDocument, keyof JobManifest> = true;
 
 const REQUIRED = ['name', 'version', 'jobtype'] as const satisfies readonly RequiredKeys<JobManifestDocument>[];
 const requiredCovered: Covers<RequiredKeys<JobManifestDocument>, (typeof REQUIRED)[number]> = true;
@@ -57,7 +58,9 @@ const kindsCovered: Covers<JobManifest['kind'], (typeof KINDS)[number]> = true;
 
 const VOLUME_KEYS = ['name', 'mountPath', 'readOnly'] as const satisfies readonly (keyof JobVolume)[];
 const volumeKeysCovered: Covers<keyof JobVolume, (typeof VOLUME_KEYS)[number]> = true;
-const VOLUME_REQUIRED = ['name', 'mountPath'] as const satisfies readonly RequiredKeys<NonNullable<JobManifestDocument['volumes']>[number]>[];
+const VOLUME_REQUIRED = ['name', 'mountPath'] as const satisfies readonly RequiredKeys<
+  NonNullable<JobManifestDocument['volumes']>[number]
+>[];
 
 const RESOURCE_DEFAULTS = ['cpu', 'memory'] as const satisfies readonly (keyof JobResources)[];
 const resourcesCovered: Covers<KnownKeys<JobResources>, (typeof RESOURCE_DEFAULTS)[number]> = true;
@@ -70,7 +73,15 @@ const withDefault = (properties: Record<string, SchemaObject> | undefined): stri
 
 describe('the job manifest types and job-manifest.schema.json', () => {
   it('cover every list at compile time', () => {
-    const covered = [keysCovered, sameKeys, requiredCovered, defaultedCovered, kindsCovered, volumeKeysCovered, resourcesCovered];
+    const covered = [
+      keysCovered,
+      sameKeys,
+      requiredCovered,
+      defaultedCovered,
+      kindsCovered,
+      volumeKeysCovered,
+      resourcesCovered,
+    ];
     expect(covered).toEqual(covered.map(() => true));
   });
 

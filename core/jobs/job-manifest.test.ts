@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { JobManifestData } from '../../plugin-sdk/hook-types.js';
 import { KernelError } from '../errors/kernel-error.js';
 import {
+  type JobManifestProblem,
   kernelCodeFor,
   parseJobtype,
   resolveJobtypeVersion,
   validateJobManifest,
-  type JobManifestProblem,
 } from './job-manifest.js';
 
 const minimal = { name: 'adder', version: '1.2.0', jobtype: 'python3:1.x' };
@@ -38,14 +38,34 @@ describe('validateJobManifest', () => {
       replicas: 1,
       resources: { cpu: 1, memory: 256 },
     });
-    const manifest = validateJobManifest({ labels: { tier: 'web' }, ...minimal, volumes: [{ name: 'data', mountPath: '/data' }] });
-    expect(Object.keys(manifest)).toEqual(['name', 'version', 'jobtype', 'queue', 'kind', 'replicas', 'resources', 'volumes', 'labels']);
+    const manifest = validateJobManifest({
+      labels: { tier: 'web' },
+      ...minimal,
+      volumes: [{ name: 'data', mountPath: '/data' }],
+    });
+    expect(Object.keys(manifest)).toEqual([
+      'name',
+      'version',
+      'jobtype',
+      'queue',
+      'kind',
+      'replicas',
+      'resources',
+      'volumes',
+      'labels',
+    ]);
     expect(manifest.volumes).toEqual([{ name: 'data', mountPath: '/data', readOnly: false }]);
-    expect(validateJobManifest({ ...minimal, volumes: [{ name: 'local:data', mountPath: '/data' }] }).volumes?.[0]?.name).toBe('local:data');
+    expect(
+      validateJobManifest({ ...minimal, volumes: [{ name: 'local:data', mountPath: '/data' }] }).volumes?.[0]?.name,
+    ).toBe('local:data');
   });
 
   it('fills cpu and memory into partial resources', () => {
-    expect(validateJobManifest({ ...minimal, resources: { gpu: 2, memory: 1024 } }).resources).toEqual({ gpu: 2, cpu: 1, memory: 1024 });
+    expect(validateJobManifest({ ...minimal, resources: { gpu: 2, memory: 1024 } }).resources).toEqual({
+      gpu: 2,
+      cpu: 1,
+      memory: 1024,
+    });
   });
 
   it('does not change its input', () => {
@@ -81,7 +101,9 @@ describe('validateJobManifest', () => {
       { path: '/', message: "must have required property 'jobtype'" },
     ]);
     expect(problems('name: x')).toEqual([{ path: '/', message: 'must be object' }]);
-    expect(problems({ ...minimal, fn: () => 1 })).toEqual([{ path: '/', message: expect.stringMatching(/must be plain data/) }]);
+    expect(problems({ ...minimal, fn: () => 1 })).toEqual([
+      { path: '/', message: expect.stringMatching(/must be plain data/) },
+    ]);
   });
 
   it('checks name and version', () => {
@@ -95,11 +117,32 @@ describe('validateJobManifest', () => {
   });
 
   it('checks jobtype', () => {
-    for (const good of ['python3:1.2.0', 'python3:latest', 'python3:1.x', 'python3:1.*', 'python3:1.2.x', 'py-http:1.2.*', 'python3:2.0.0-beta.1']) {
+    for (const good of [
+      'python3:1.2.0',
+      'python3:latest',
+      'python3:1.x',
+      'python3:1.*',
+      'python3:1.2.x',
+      'py-http:1.2.*',
+      'python3:2.0.0-beta.1',
+    ]) {
       expect(validateJobManifest({ ...minimal, jobtype: good }).jobtype).toBe(good);
     }
-    for (const bad of ['python3', 'python3:', 'python3:1', 'python3:1.2', 'python3:x', 'python3:1.x.x', 'python3:01.x', 'Python3:1.0.0', ':1.0.0', 'python3:^1.0.0']) {
-      expect(problem({ jobtype: bad }), bad).toMatch(/^\/jobtype: must be name:version, where version is an exact semver/);
+    for (const bad of [
+      'python3',
+      'python3:',
+      'python3:1',
+      'python3:1.2',
+      'python3:x',
+      'python3:1.x.x',
+      'python3:01.x',
+      'Python3:1.0.0',
+      ':1.0.0',
+      'python3:^1.0.0',
+    ]) {
+      expect(problem({ jobtype: bad }), bad).toMatch(
+        /^\/jobtype: must be name:version, where version is an exact semver/,
+      );
     }
   });
 
@@ -124,7 +167,9 @@ describe('validateJobManifest', () => {
   });
 
   it('checks env, secretEnv and labels', () => {
-    expect(problem({ env: { '1BAD': 'x' } })).toMatch(/^\/env: property name "1BAD" must be an environment variable name/);
+    expect(problem({ env: { '1BAD': 'x' } })).toMatch(
+      /^\/env: property name "1BAD" must be an environment variable name/,
+    );
     expect(problem({ env: { 'A-B': 'x' } })).toMatch(/^\/env: property name "A-B"/);
     expect(problem({ env: { PORT: 8080 } })).toBe('/env/PORT: must be string');
     expect(problem({ secretEnv: { 'X.Y': 'x' } })).toMatch(/^\/secretEnv: property name "X.Y"/);
@@ -134,15 +179,21 @@ describe('validateJobManifest', () => {
 
   it('checks relative paths', () => {
     for (const bad of ['/etc/secrets', '\\\\share\\x', 'C:\\secrets.env', '']) {
-      expect(problems({ ...minimal, secretEnvFile: bad, extends: bad }).map((p) => p.path), bad).toEqual(['/secretEnvFile', '/extends']);
+      expect(
+        problems({ ...minimal, secretEnvFile: bad, extends: bad }).map((p) => p.path),
+        bad,
+      ).toEqual(['/secretEnvFile', '/extends']);
     }
     expect(problem({ extends: '/base.yaml' })).toBe('/extends: must be a relative path');
   });
 
   it('checks volumes', () => {
-    const volume = (patch: Record<string, unknown>) => problem({ volumes: [{ name: 'data', mountPath: '/data', ...patch }] });
+    const volume = (patch: Record<string, unknown>) =>
+      problem({ volumes: [{ name: 'data', mountPath: '/data', ...patch }] });
     expect(volume({ mountPath: 'data' })).toBe("/volumes/0/mountPath: must be an absolute path without '..' segments");
-    expect(volume({ mountPath: '/data/../etc' })).toBe("/volumes/0/mountPath: must be an absolute path without '..' segments");
+    expect(volume({ mountPath: '/data/../etc' })).toBe(
+      "/volumes/0/mountPath: must be an absolute path without '..' segments",
+    );
     expect(volume({ name: '-x' })).toMatch(/^\/volumes\/0\/name: must be a volume name/);
     expect(volume({ name: 'Local:data' })).toMatch(/^\/volumes\/0\/name: must be a volume name/);
     expect(volume({ readOnly: 'yes' })).toBe('/volumes/0/readOnly: must be boolean');
@@ -167,7 +218,9 @@ describe('validateJobManifest', () => {
       throw new Error('expected a throw');
     } catch (error) {
       const kernelError = error as KernelError;
-      expect(kernelError.message).toMatch(/^job adder: jobs\/adder\/job\.yaml does not match the job manifest schema: /);
+      expect(kernelError.message).toMatch(
+        /^job adder: jobs\/adder\/job\.yaml does not match the job manifest schema: /,
+      );
       expect(kernelError.message).toContain('/kind: must be one of "service", "batch"; /resources/cpu: must be >= 0');
       expect(kernelError.details).toMatchObject({ job: 'adder', file: 'jobs/adder/job.yaml' });
       expect(kernelError.details.errors).toHaveLength(2);
@@ -196,7 +249,9 @@ describe('parseJobtype', () => {
       parseJobtype('python3:^1');
     } catch (error) {
       expect((error as KernelError).code).toBe(kernelCodeFor('KRN_ERR_JOB_MANIFEST_INVALID'));
-      expect((error as KernelError).details.errors).toEqual([{ path: '/jobtype', message: expect.stringMatching(/^must be name:version/) }]);
+      expect((error as KernelError).details.errors).toEqual([
+        { path: '/jobtype', message: expect.stringMatching(/^must be name:version/) },
+      ]);
     }
   });
 });

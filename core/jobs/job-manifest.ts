@@ -5,11 +5,11 @@
  * mirror it and `job-manifest.test.ts` fails when the two drift apart.
  */
 import { Ajv } from 'ajv';
-import { MESSAGE_KEYWORDS, describeSchemaErrors } from '../errors/schema-problems.js';
 import semver from 'semver';
 import type { JobManifestData } from '../../plugin-sdk/hook-types.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import { KernelError, type KernelErrorOptions } from '../errors/kernel-error.js';
+import { describeSchemaErrors, MESSAGE_KEYWORDS } from '../errors/schema-problems.js';
 import schemaJson from './job-manifest.schema.json' with { type: 'json' };
 
 export const JOB_MANIFEST_SCHEMA: Readonly<Record<string, unknown>> = schemaJson;
@@ -40,7 +40,8 @@ export interface JobManifestDocument extends JobManifestData {
 }
 
 /** A valid job manifest with the schema's defaults applied. */
-export interface JobManifest extends Omit<JobManifestDocument, 'queue' | 'kind' | 'replicas' | 'resources' | 'volumes'> {
+export interface JobManifest
+  extends Omit<JobManifestDocument, 'queue' | 'kind' | 'replicas' | 'resources' | 'volumes'> {
   queue: string;
   kind: 'service' | 'batch';
   replicas: number;
@@ -86,21 +87,29 @@ export function validateJobManifest(data: unknown, source?: string): JobManifest
   try {
     copy = structuredClone(data);
   } catch {
-    throw invalid(source, data, [{ path: '/', message: 'must be plain data (objects, arrays, strings, numbers, booleans)' }]);
+    throw invalid(source, data, [
+      { path: '/', message: 'must be plain data (objects, arrays, strings, numbers, booleans)' },
+    ]);
   }
   const problems = validate(copy) ? duplicateMounts(copy) : describeSchemaErrors(validate.errors ?? []);
   if (problems.length > 0) throw invalid(source, data, problems);
   const record = copy as unknown as Record<string, unknown>;
-  return Object.fromEntries(PROPERTY_ORDER.filter((key) => key in record).map((key) => [key, record[key]])) as unknown as JobManifest;
+  return Object.fromEntries(
+    PROPERTY_ORDER.filter((key) => key in record).map((key) => [key, record[key]]),
+  ) as unknown as JobManifest;
 }
 
 function invalid(source: string | undefined, data: unknown, errors: JobManifestProblem[]): KernelError {
   const listed = errors.map((error) => `${error.path}: ${error.message}`).join('; ');
   const name = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).name : undefined;
-  return jobManifestError('KRN_ERR_JOB_MANIFEST_INVALID', `${source ?? 'job.yaml'} does not match the job manifest schema: ${listed}`, {
-    ...(typeof name === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(name) ? { job: name } : {}),
-    details: { errors, ...(source ? { file: source } : {}) },
-  });
+  return jobManifestError(
+    'KRN_ERR_JOB_MANIFEST_INVALID',
+    `${source ?? 'job.yaml'} does not match the job manifest schema: ${listed}`,
+    {
+      ...(typeof name === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(name) ? { job: name } : {}),
+      details: { errors, ...(source ? { file: source } : {}) },
+    },
+  );
 }
 
 /** Two volumes on one mount path cannot both be mounted; the schema cannot say so. */

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Principal } from '../../plugin-sdk/hook-types.js';
 import type { JobStateReport, LogChunk } from '../../plugin-sdk/providers.js';
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
 import { extractZip } from '../intake/extract-zip.js';
 import { inspectZip } from '../intake/inspect-zip.js';
@@ -19,10 +19,10 @@ import { checkDeploy, type DeployInput } from './deploy-check.js';
 import { JobBinder } from './job-binder.js';
 import { jobPaths } from './job-paths.js';
 import { recoverJobs } from './job-recovery.js';
-import { JobResolver } from './job-resolver.js';
 import { resolveJobType } from './job-resolution.js';
+import { JobResolver } from './job-resolver.js';
 import { JobTransitions, jobSubject } from './job-transitions.js';
-import type { JobDetailView, JobView, JobsApi } from './jobs-api.js';
+import type { JobDetailView, JobsApi, JobView } from './jobs-api.js';
 import { jobUsersOf, markJobsOfRemovedPlugin } from './plugin-users.js';
 import { TargetFollower } from './target-follower.js';
 
@@ -65,7 +65,11 @@ export class JobOrchestrator implements JobsApi {
 
   constructor(private readonly deps: JobOrchestratorDeps) {
     this.transitions = new JobTransitions(deps.store, deps.activity, deps.logger);
-    this.binder = new JobBinder({ ...deps, transitions: this.transitions, onFreed: (queue) => this.scheduling.wake(queue) });
+    this.binder = new JobBinder({
+      ...deps,
+      transitions: this.transitions,
+      onFreed: (queue) => this.scheduling.wake(queue),
+    });
     this.scheduling = new SchedulingLoop({
       ...deps,
       tickMs: deps.schedulerTickMs,
@@ -78,16 +82,27 @@ export class JobOrchestrator implements JobsApi {
       },
     });
     this.resolver = new JobResolver(deps.store, deps.sharedState);
-    this.targets = new TargetFollower({ ...deps, transitions: this.transitions, requeue: (job, reason) => this.requeue(job, reason) });
+    this.targets = new TargetFollower({
+      ...deps,
+      transitions: this.transitions,
+      requeue: (job, reason) => this.requeue(job, reason),
+    });
   }
 
   /** After plugins are active: re-attach or requeue what a previous run left, then schedule. */
   async start(): Promise<void> {
     this.targets.start();
     const { store, registries, logger, sharedState, replicaId } = this.deps;
-    const lost = await recoverJobs({ store, registries, transitions: this.transitions, logger, ...(sharedState ? { shared: { replicaId } } : {}) });
+    const lost = await recoverJobs({
+      store,
+      registries,
+      transitions: this.transitions,
+      logger,
+      ...(sharedState ? { shared: { replicaId } } : {}),
+    });
     // A service is meant to be up: one its target no longer runs after the restart starts again.
-    for (const job of lost.filter((j) => j.kind === 'service')) await this.requeue(job, 'requeued after the kernel restarted');
+    for (const job of lost.filter((j) => j.kind === 'service'))
+      await this.requeue(job, 'requeued after the kernel restarted');
     this.scheduling.start();
     this.scheduling.wakeAll();
   }
@@ -117,7 +132,15 @@ export class JobOrchestrator implements JobsApi {
     for (const state of ['SCHEDULED', 'PREPARING'] as const) {
       for (const job of await this.deps.store.listJobs({ queue, state })) {
         if (this.binder.isBinding(job.id)) continue;
-        const ready = state === 'SCHEDULED' ? job : await this.transitions.move(job.id, ['PREPARING'], 'SCHEDULED', `the replica binding it was lost; ${this.deps.replicaId} binds it again`);
+        const ready =
+          state === 'SCHEDULED'
+            ? job
+            : await this.transitions.move(
+                job.id,
+                ['PREPARING'],
+                'SCHEDULED',
+                `the replica binding it was lost; ${this.deps.replicaId} binds it again`,
+              );
         if (ready) this.binder.bind(ready);
       }
     }
@@ -125,7 +148,10 @@ export class JobOrchestrator implements JobsApi {
 
   async deploy(input: DeployInput): Promise<JobView> {
     this.deps.maintenance.assertWritable('deploying a job');
-    const { job, secretEnv, replaces } = await checkDeploy({ ...this.deps, queueConfig: (q) => this.scheduling.queueConfig(q) }, input);
+    const { job, secretEnv, replaces } = await checkDeploy(
+      { ...this.deps, queueConfig: (q) => this.scheduling.queueConfig(q) },
+      input,
+    );
     if (replaces) await this.remove(replaces, input.actor, 'replaced by a forced deploy');
     await this.unpackSource(job.id, input.source, jobSubject(job));
     const stored = await this.deps.store.insertJob(job, secretEnv);
@@ -142,7 +168,11 @@ export class JobOrchestrator implements JobsApi {
       await extractZip(entries, dirs.source);
     } catch (error) {
       await rm(dirs.root, { recursive: true, force: true });
-      if (error instanceof KernelError) throw new KernelError(error.code, `job source of ${subject}: ${error.what}`, { job: subject, details: error.details });
+      if (error instanceof KernelError)
+        throw new KernelError(error.code, `job source of ${subject}: ${error.what}`, {
+          job: subject,
+          details: error.details,
+        });
       throw error;
     }
   }
@@ -171,7 +201,10 @@ export class JobOrchestrator implements JobsApi {
   private async current(name: string, version: string): Promise<JobRecord> {
     const resolved = await this.resolve(name, version);
     const job = await this.deps.store.findJob(resolved.name, resolved.version);
-    if (!job) throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job ${resolved.name}@${resolved.version} is deployed`, { job: jobSubject(resolved) });
+    if (!job)
+      throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job ${resolved.name}@${resolved.version} is deployed`, {
+        job: jobSubject(resolved),
+      });
     return job;
   }
 
@@ -183,7 +216,12 @@ export class JobOrchestrator implements JobsApi {
     await this.deps.store.deleteJob(job.id);
     // The job type may still be writing to the job's work dir (a delete during PREPARING): retry ENOTEMPTY.
     await rm(jobPaths(this.deps.paths, job.id).root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    await this.deps.activity.record({ actor, action: 'job.deleted', subject: jobSubject(job), details: { jobId: job.id, reason } });
+    await this.deps.activity.record({
+      actor,
+      action: 'job.deleted',
+      subject: jobSubject(job),
+      details: { jobId: job.id, reason },
+    });
     this.scheduling.wake(job.queue);
   }
 
@@ -206,7 +244,10 @@ export class JobOrchestrator implements JobsApi {
     try {
       await this.deps.registries.targets.get(job.target)?.stop(job.id, { graceMs: 0 });
     } catch (error) {
-      this.deps.logger.warn({ job: jobSubject(job), err: describeError(error) }, 'the target could not release an ended job');
+      this.deps.logger.warn(
+        { job: jobSubject(job), err: describeError(error) },
+        'the target could not release an ended job',
+      );
     }
   }
 
@@ -236,7 +277,10 @@ export class JobOrchestrator implements JobsApi {
       reason: jobtypeResolved === job.jobtypeResolved ? reason : `${reason} (job type now ${jobtypeResolved})`,
       patch: { agentId: null, runtime: { replicas: [] }, attempts: 0, jobtypeResolved, notice: null },
     });
-    if (!requeued) throw new KernelError('KRN_ERR_JOB_NOT_RUNNING', `${jobSubject(job)} could not be stopped to queue it again`, { job: jobSubject(job) });
+    if (!requeued)
+      throw new KernelError('KRN_ERR_JOB_NOT_RUNNING', `${jobSubject(job)} could not be stopped to queue it again`, {
+        job: jobSubject(job),
+      });
     await this.transitions.announce(requeued, actor, 'job.requeued');
     this.scheduling.wake(requeued.queue);
     return requeued;
@@ -245,24 +289,40 @@ export class JobOrchestrator implements JobsApi {
   async logs(name: string, version: string, offset: number, limit?: number): Promise<LogChunk> {
     const job = await this.resolve(name, version);
     const target = this.deps.registries.targets.get(job.target);
-    if (!target) throw new KernelError('KRN_ERR_TARGET_NOT_FOUND', `target ${job.target} is not active, so its logs cannot be read`, { job: jobSubject(job) });
+    if (!target)
+      throw new KernelError(
+        'KRN_ERR_TARGET_NOT_FOUND',
+        `target ${job.target} is not active, so its logs cannot be read`,
+        { job: jobSubject(job) },
+      );
     return target.logs(job.id, { offset, limit });
   }
 
   /** A state report from the plugin running the job's target (`ctx.infrastructure.reportJobState`). */
   report(plugin: string, report: JobStateReport): void {
-    void this.applyReport(plugin, report).catch((error: unknown) => this.deps.logger.error({ plugin, job: report.jobId, err: describeError(error) }, 'could not apply a job state report'));
+    void this.applyReport(plugin, report).catch((error: unknown) =>
+      this.deps.logger.error(
+        { plugin, job: report.jobId, err: describeError(error) },
+        'could not apply a job state report',
+      ),
+    );
   }
 
   private async applyReport(plugin: string, report: JobStateReport): Promise<void> {
     const job = await this.deps.store.getJob(report.jobId);
     if (!job || FINAL_STATES.includes(job.state)) return;
     if (this.deps.registries.targets.ownerOf(job.target)?.plugin !== plugin) {
-      this.deps.logger.warn({ plugin, job: jobSubject(job) }, "ignored a job state report from a plugin that does not run the job's target");
+      this.deps.logger.warn(
+        { plugin, job: jobSubject(job) },
+        "ignored a job state report from a plugin that does not run the job's target",
+      );
       return;
     }
     const patch = report.replicas ? { runtime: { replicas: report.replicas } } : {};
-    const reason = report.exitCode === undefined || /code/.test(report.reason) ? report.reason : `${report.reason} (exit code ${report.exitCode})`;
+    const reason =
+      report.exitCode === undefined || /code/.test(report.reason)
+        ? report.reason
+        : `${report.reason} (exit code ${report.exitCode})`;
     if (report.state === 'RESTARTING') {
       await this.transitions.move(job.id, ['RUNNING'], 'RUNNING', `restarting: ${reason}`, patch);
     } else {
@@ -277,7 +337,9 @@ export class JobOrchestrator implements JobsApi {
 
   async queues(): Promise<QueueConfig[]> {
     const stored = await this.deps.store.listQueues();
-    return stored.some((q) => q.name === 'default') ? stored : [await this.scheduling.queueConfig('default'), ...stored];
+    return stored.some((q) => q.name === 'default')
+      ? stored
+      : [await this.scheduling.queueConfig('default'), ...stored];
   }
 
   async putQueue(queue: QueueConfig, actor: string): Promise<QueueConfig> {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { describeError } from '../errors/kernel-error.js';
 import type { KernelRegistries } from '../registries/registries.js';
-import { jobSpec } from './job-binder.js';
 import type { JobRecord } from '../state/job-record.js';
 import type { JobStore } from '../state/job-store.js';
+import { jobSpec } from './job-binder.js';
 import type { JobTransitions } from './job-transitions.js';
 
 /**
@@ -12,14 +12,26 @@ import type { JobTransitions } from './job-transitions.js';
  * the rest are LOST with the reason (returned, so services can be queued again). PENDING jobs
  * are untouched.
  */
-export async function recoverJobs(deps: { store: JobStore; registries: KernelRegistries; transitions: JobTransitions; logger: Logger; shared?: { replicaId: string } }): Promise<JobRecord[]> {
+export async function recoverJobs(deps: {
+  store: JobStore;
+  registries: KernelRegistries;
+  transitions: JobTransitions;
+  logger: Logger;
+  shared?: { replicaId: string };
+}): Promise<JobRecord[]> {
   const { store, transitions } = deps;
   let jobs = await store.listJobs();
   // With replicas, the others' jobs are theirs: this one recovers what it started itself, and a
   // queue's leader binds again what a lost replica left SCHEDULED or PREPARING (adoptOrphans).
   if (deps.shared) jobs = jobs.filter((j) => j.runtime.boundBy === deps.shared!.replicaId);
   for (const job of jobs.filter((j) => j.state === 'SCHEDULED' || j.state === 'PREPARING')) {
-    await transitions.move(job.id, [job.state], 'PENDING', 'the kernel restarted before the job started; queued again', { agentId: null, runtime: { replicas: [] } });
+    await transitions.move(
+      job.id,
+      [job.state],
+      'PENDING',
+      'the kernel restarted before the job started; queued again',
+      { agentId: null, runtime: { replicas: [] } },
+    );
   }
   const live = jobs.filter((j) => j.state === 'RUNNING' || j.state === 'TERMINATING');
   const lost: JobRecord[] = [];
@@ -61,9 +73,15 @@ export async function recoverTarget(
       }
     }
     if (attached) {
-      await transitions.move(job.id, ['RUNNING'], 'RUNNING', `re-attached ${when}`, { runtime: { replicas: found!.replicas } });
+      await transitions.move(job.id, ['RUNNING'], 'RUNNING', `re-attached ${when}`, {
+        runtime: { replicas: found!.replicas },
+      });
     } else {
-      const why = !provider ? `target ${target} is not active` : found ? `target ${target} could not re-attach it` : `it is no longer running on target ${target}`;
+      const why = !provider
+        ? `target ${target} is not active`
+        : found
+          ? `target ${target} could not re-attach it`
+          : `it is no longer running on target ${target}`;
       const moved = await transitions.move(job.id, ['RUNNING'], 'LOST', `${when} ${why}`);
       if (moved) lost.push(moved);
     }

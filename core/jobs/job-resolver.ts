@@ -28,7 +28,8 @@ export class JobResolver {
     const cached = this.resolved.jobs.get(key);
     if (cached) return cached;
     const jobs = await this.store.listJobs({ name });
-    if (jobs.length === 0) throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job named ${name} is deployed`, { job: name });
+    if (jobs.length === 0)
+      throw new KernelError('KRN_ERR_JOB_NOT_FOUND', `no job named ${name} is deployed`, { job: name });
     const job = pickJobVersion(name, jobs, version, preferRunning);
     if (generation === this.generation()) this.resolved.jobs.set(key, job);
     return job;

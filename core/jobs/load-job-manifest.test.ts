@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelError } from '../errors/kernel-error.js';
-import { kernelCodeFor, type JobManifestErrorCode } from './job-manifest.js';
-import { deepMerge, loadJobManifest, parseEnvLines, type LoadJobManifestOptions } from './load-job-manifest.js';
+import { type JobManifestErrorCode, kernelCodeFor } from './job-manifest.js';
+import { deepMerge, type LoadJobManifestOptions, loadJobManifest, parseEnvLines } from './load-job-manifest.js';
 
 const roots: string[] = [];
 afterEach(() => {
@@ -24,7 +24,11 @@ function tree(files: Record<string, string>): string {
 
 const JOB = 'name: adder\nversion: 1.2.0\njobtype: python3:1.x\n';
 
-async function failure(dir: string, code: JobManifestErrorCode, options?: LoadJobManifestOptions): Promise<KernelError> {
+async function failure(
+  dir: string,
+  code: JobManifestErrorCode,
+  options?: LoadJobManifestOptions,
+): Promise<KernelError> {
   const error: unknown = await loadJobManifest(dir, options).then(
     () => new Error('expected loadJobManifest to fail'),
     (thrown: unknown) => thrown,
@@ -61,7 +65,9 @@ describe('loadJobManifest: finding and parsing', () => {
 
   it('names what is missing', async () => {
     const dir = tree({});
-    expect((await failure(path.join(dir, 'nope'), 'KRN_ERR_JOB_MANIFEST_NOT_FOUND')).message).toMatch(/^job directory .*nope does not exist/);
+    expect((await failure(path.join(dir, 'nope'), 'KRN_ERR_JOB_MANIFEST_NOT_FOUND')).message).toMatch(
+      /^job directory .*nope does not exist/,
+    );
     expect((await failure(dir, 'KRN_ERR_JOB_MANIFEST_NOT_FOUND')).message).toMatch(/^no job\.yaml or job\.yml in /);
     const missing = await failure(dir, 'KRN_ERR_JOB_MANIFEST_NOT_FOUND', { file: 'prod.yaml' });
     expect(missing.message).toContain(`manifest ${path.join(dir, 'prod.yaml')} does not exist`);
@@ -77,7 +83,9 @@ describe('loadJobManifest: finding and parsing', () => {
   });
 
   it('refuses a file that is not a map', async () => {
-    expect((await failure(tree({ 'job.yaml': '- a\n' }), 'KRN_ERR_JOB_MANIFEST_INVALID')).message).toMatch(/job\.yaml must be a YAML map of manifest fields, not a list/);
+    expect((await failure(tree({ 'job.yaml': '- a\n' }), 'KRN_ERR_JOB_MANIFEST_INVALID')).message).toMatch(
+      /job\.yaml must be a YAML map of manifest fields, not a list/,
+    );
     expect((await failure(tree({ 'job.yaml': '' }), 'KRN_ERR_JOB_MANIFEST_INVALID')).message).toMatch(/not empty/);
   });
 
@@ -89,8 +97,10 @@ describe('loadJobManifest: finding and parsing', () => {
 
 describe('loadJobManifest: extends', () => {
   const files = {
-    'common.yaml': 'owner: platform\nqueue: shared\nresources: {cpu: 2, memory: 512}\nenv: {LOG: info, REGION: eu}\nlabels: {tier: base}\n',
-    'base/service.yaml': 'extends: ../common.yaml\njobtype: python3:1.x\nenv: {LOG: debug}\nvolumes: [{name: a, mountPath: /a}, {name: b, mountPath: /b}]\n',
+    'common.yaml':
+      'owner: platform\nqueue: shared\nresources: {cpu: 2, memory: 512}\nenv: {LOG: info, REGION: eu}\nlabels: {tier: base}\n',
+    'base/service.yaml':
+      'extends: ../common.yaml\njobtype: python3:1.x\nenv: {LOG: debug}\nvolumes: [{name: a, mountPath: /a}, {name: b, mountPath: /b}]\n',
     'jobs/adder/job.yaml':
       'extends: ../../base/service.yaml\nname: adder\nversion: 1.2.0\nresources: {memory: 1024}\nvolumes: [{name: c, mountPath: /c}]\n',
   };
@@ -112,14 +122,18 @@ describe('loadJobManifest: extends', () => {
       labels: { tier: 'base' },
     });
     expect(loaded.manifest).not.toHaveProperty('extends');
-    expect(loaded.sources).toEqual(['jobs/adder/job.yaml', 'base/service.yaml', 'common.yaml'].map((file) => path.join(root, file)));
+    expect(loaded.sources).toEqual(
+      ['jobs/adder/job.yaml', 'base/service.yaml', 'common.yaml'].map((file) => path.join(root, file)),
+    );
   });
 
   it('names cycles', async () => {
     const root = tree({ 'job.yaml': `${JOB}extends: b.yaml\n`, 'b.yaml': 'extends: ./sub/../job.yaml\n' });
     const error = await failure(root, 'KRN_ERR_JOB_MANIFEST_INVALID');
     const shown = ['job.yaml', 'b.yaml', 'job.yaml'].map((file) => path.join(root, file));
-    expect(error.message).toMatch(new RegExp(`^extends cycle: ${shown.join(' → ').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\. `));
+    expect(error.message).toMatch(
+      new RegExp(`^extends cycle: ${shown.join(' → ').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\. `),
+    );
     expect(error.details.cycle).toEqual(shown);
     const self = await failure(tree({ 'job.yaml': `${JOB}extends: job.yaml\n` }), 'KRN_ERR_JOB_MANIFEST_INVALID');
     expect(self.message).toMatch(/^extends cycle: .*job\.yaml → .*job\.yaml/);
@@ -128,16 +142,24 @@ describe('loadJobManifest: extends', () => {
   it('names a missing base and the file extending it', async () => {
     const root = tree({ 'job.yaml': `${JOB}extends: ../missing.yaml\n` });
     const error = await failure(root, 'KRN_ERR_JOB_MANIFEST_NOT_FOUND');
-    expect(error.message).toContain(`manifest ${path.join(root, '../missing.yaml')} (extended by ${path.join(root, 'job.yaml')}) does not exist`);
+    expect(error.message).toContain(
+      `manifest ${path.join(root, '../missing.yaml')} (extended by ${path.join(root, 'job.yaml')}) does not exist`,
+    );
   });
 
   it('refuses an extends that is not a relative path', async () => {
-    const error = await failure(tree({ 'job.yaml': `${JOB}extends: /etc/base.yaml\n` }), 'KRN_ERR_JOB_MANIFEST_INVALID');
+    const error = await failure(
+      tree({ 'job.yaml': `${JOB}extends: /etc/base.yaml\n` }),
+      'KRN_ERR_JOB_MANIFEST_INVALID',
+    );
     expect(error.message).toMatch(/job\.yaml: \/extends must be a relative path/);
   });
 
   it('merges maps key by key and lets lists and scalars of the overlay win', () => {
-    const merged = deepMerge({ a: { b: 1, c: [1, 2] }, d: 'x', e: { f: 1 } }, { a: { c: [3] }, d: { y: 1 }, e: null, g: 2 });
+    const merged = deepMerge(
+      { a: { b: 1, c: [1, 2] }, d: 'x', e: { f: 1 } },
+      { a: { c: [3] }, d: { y: 1 }, e: null, g: 2 },
+    );
     expect(merged).toEqual({ a: { b: 1, c: [3] }, d: { y: 1 }, e: null, g: 2 });
   });
 });
@@ -145,7 +167,15 @@ describe('loadJobManifest: extends', () => {
 describe('loadJobManifest: overrides', () => {
   it('applies overrides after extends and before validation', async () => {
     const root = tree({ 'base.yaml': 'replicas: 2\nenv: {A: a}\n', 'job.yaml': `${JOB}extends: base.yaml\n` });
-    const loaded = await loadJobManifest(root, { overrides: ['replicas=3', 'env.DEBUG=true', 'resources.gpu=1', 'volumes.0.name=data', 'volumes.0.mountPath=/data'] });
+    const loaded = await loadJobManifest(root, {
+      overrides: [
+        'replicas=3',
+        'env.DEBUG=true',
+        'resources.gpu=1',
+        'volumes.0.name=data',
+        'volumes.0.mountPath=/data',
+      ],
+    });
     expect(loaded.manifest).toMatchObject({
       replicas: 3,
       env: { A: 'a', DEBUG: 'true' },
@@ -153,7 +183,9 @@ describe('loadJobManifest: overrides', () => {
       volumes: [{ name: 'data', mountPath: '/data', readOnly: false }],
     });
     const error = await failure(root, 'KRN_ERR_JOB_MANIFEST_INVALID', { overrides: ['replicas=0'] });
-    expect(error.message).toMatch(/job\.yaml \(with its bases\) does not match the job manifest schema: \/replicas: must be >= 1/);
+    expect(error.message).toMatch(
+      /job\.yaml \(with its bases\) does not match the job manifest schema: \/replicas: must be >= 1/,
+    );
   });
 });
 
@@ -169,7 +201,10 @@ describe('loadJobManifest: secrets', () => {
   ].join('\n');
 
   it('reads KEY=VALUE lines, and secretEnv wins', async () => {
-    const root = tree({ 'job.yaml': `${JOB}secretEnvFile: secrets.env\nsecretEnv: {TOKEN: from-map, EXTRA: x}\n`, 'secrets.env': envFile });
+    const root = tree({
+      'job.yaml': `${JOB}secretEnvFile: secrets.env\nsecretEnv: {TOKEN: from-map, EXTRA: x}\n`,
+      'secrets.env': envFile,
+    });
     const loaded = await loadJobManifest(root);
     expect(loaded.secretEnv).toEqual({
       TOKEN: 'from-map',
@@ -191,13 +226,21 @@ describe('loadJobManifest: secrets', () => {
       'job/job.yaml': `${JOB}extends: ../shared/base.yaml\n`,
       'job/secrets/prod.yaml': 'TOKEN: "0123"\nURL: postgres://u:p@db/x\n',
     });
-    expect((await loadJobManifest(path.join(root, 'job'))).secretEnv).toEqual({ TOKEN: '0123', URL: 'postgres://u:p@db/x' });
-    const other = await loadJobManifest(path.join(root, 'job'), { overrides: ['secretEnvFile=other.env'] }).catch((error: Error) => error);
+    expect((await loadJobManifest(path.join(root, 'job'))).secretEnv).toEqual({
+      TOKEN: '0123',
+      URL: 'postgres://u:p@db/x',
+    });
+    const other = await loadJobManifest(path.join(root, 'job'), { overrides: ['secretEnvFile=other.env'] }).catch(
+      (error: Error) => error,
+    );
     expect((other as Error).message).toContain(`secretEnvFile ${path.join(root, 'job/other.env')} does not exist`);
   });
 
   it('names a missing secret file', async () => {
-    const error = await failure(tree({ 'job.yaml': `${JOB}secretEnvFile: nope.env\n` }), 'KRN_ERR_JOB_MANIFEST_NOT_FOUND');
+    const error = await failure(
+      tree({ 'job.yaml': `${JOB}secretEnvFile: nope.env\n` }),
+      'KRN_ERR_JOB_MANIFEST_NOT_FOUND',
+    );
     expect(error.message).toMatch(/^secretEnvFile .*nope\.env does not exist/);
   });
 
@@ -209,7 +252,10 @@ describe('loadJobManifest: secrets', () => {
       'TOKEN: "hunter2\n': /cannot parse .*secrets\.yaml: line 2, column 1: Missing closing "quote/,
     };
     for (const [text, expected] of Object.entries(cases)) {
-      const error = await failure(tree({ 'job.yaml': `${JOB}secretEnvFile: secrets.yaml\n`, 'secrets.yaml': text }), 'KRN_ERR_JOB_MANIFEST_INVALID');
+      const error = await failure(
+        tree({ 'job.yaml': `${JOB}secretEnvFile: secrets.yaml\n`, 'secrets.yaml': text }),
+        'KRN_ERR_JOB_MANIFEST_INVALID',
+      );
       expect(error.message).toMatch(expected);
       expect(`${error.message} ${JSON.stringify(error.details)}`).not.toContain('hunter2');
     }
@@ -223,7 +269,10 @@ describe('loadJobManifest: secrets', () => {
   });
 
   it('never puts secret values in schema errors', async () => {
-    const error = await failure(tree({ 'job.yaml': `${JOB}secretEnv: {TOKEN: 12345, 'bad-name': hunter2}\n` }), 'KRN_ERR_JOB_MANIFEST_INVALID');
+    const error = await failure(
+      tree({ 'job.yaml': `${JOB}secretEnv: {TOKEN: 12345, 'bad-name': hunter2}\n` }),
+      'KRN_ERR_JOB_MANIFEST_INVALID',
+    );
     expect(error.message).toContain('/secretEnv/TOKEN: must be string');
     expect(error.message).not.toMatch(/12345|hunter2/);
   });

@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { ENV_NAME, RELATIVE_PATH, jobManifestError, validateJobManifest, type JobManifest } from './job-manifest.js';
+import { ENV_NAME, type JobManifest, jobManifestError, RELATIVE_PATH, validateJobManifest } from './job-manifest.js';
 import { applyOverrides } from './manifest-overrides.js';
 
 export interface LoadJobManifestOptions {
@@ -81,15 +81,23 @@ class Loader {
       throw invalid(`extends cycle: ${cycle.join(' → ')}`, { cycle });
     }
     if (chain.length >= MAX_EXTENDS_DEPTH) {
-      throw invalid(`extends chain from ${this.show(chain[0]!)} is deeper than ${MAX_EXTENDS_DEPTH} files`, { file: this.show(file) });
+      throw invalid(`extends chain from ${this.show(chain[0]!)} is deeper than ${MAX_EXTENDS_DEPTH} files`, {
+        file: this.show(file),
+      });
     }
     const namedBy = chain.length > 0 ? ` (extended by ${this.show(chain[chain.length - 1]!)})` : '';
     const data = await this.readYaml(file, `manifest ${this.show(file)}${namedBy}`);
-    if (!isMap(data)) throw invalid(`${this.show(file)} must be a YAML map of manifest fields, not ${kindOf(data)}`, { file: this.show(file) });
+    if (!isMap(data))
+      throw invalid(`${this.show(file)} must be a YAML map of manifest fields, not ${kindOf(data)}`, {
+        file: this.show(file),
+      });
     if (!Object.hasOwn(data, 'extends')) return data;
     const { extends: base, ...overlay } = data;
     if (typeof base !== 'string' || base === '' || !RELATIVE_PATH.test(base)) {
-      throw invalid(`${this.show(file)}: /extends must be a relative path`, { file: this.show(file), errors: [{ path: '/extends', message: 'must be a relative path' }] });
+      throw invalid(`${this.show(file)}: /extends must be a relative path`, {
+        file: this.show(file),
+        errors: [{ path: '/extends', message: 'must be a relative path' }],
+      });
     }
     const parent = await this.readChain(path.resolve(path.dirname(file), base), [...chain, file]);
     return deepMerge(parent, overlay);
@@ -101,10 +109,15 @@ class Loader {
     const shown = this.show(file);
     if (/\.ya?ml$/i.test(file)) {
       const data = (await this.readYaml(file, `secretEnvFile ${shown}`)) ?? {};
-      if (!isMap(data)) throw invalid(`secretEnvFile ${shown} must be a YAML map of NAME: value, not ${kindOf(data)}`, { file: shown });
+      if (!isMap(data))
+        throw invalid(`secretEnvFile ${shown} must be a YAML map of NAME: value, not ${kindOf(data)}`, { file: shown });
       for (const [key, value] of Object.entries(data)) {
-        if (!ENV_NAME.test(key)) throw invalid(`secretEnvFile ${shown}: ${JSON.stringify(key)} is not an environment variable name`, { file: shown });
-        if (typeof value !== 'string') throw invalid(`secretEnvFile ${shown}: ${key} must be a string (quote the value)`, { file: shown });
+        if (!ENV_NAME.test(key))
+          throw invalid(`secretEnvFile ${shown}: ${JSON.stringify(key)} is not an environment variable name`, {
+            file: shown,
+          });
+        if (typeof value !== 'string')
+          throw invalid(`secretEnvFile ${shown}: ${key} must be a string (quote the value)`, { file: shown });
       }
       return data as Record<string, string>;
     }
@@ -118,7 +131,12 @@ class Loader {
       return text;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
+      const reason =
+        code === 'ENOENT'
+          ? 'does not exist'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : `cannot be read (${code ?? String(error)})`;
       throw notFound(`${what} ${reason}`, this.show(file));
     }
   }
@@ -151,9 +169,14 @@ export function parseEnvLines(text: string, shown: string): Record<string, strin
     const match = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
     if (!match) throw invalid(`${at}: expected KEY=VALUE`, { file: shown, line: index + 1 });
     const [, key, value] = match as unknown as [string, string, string];
-    if (!ENV_NAME.test(key)) throw invalid(`${at}: ${JSON.stringify(key)} is not an environment variable name`, { file: shown, line: index + 1 });
+    if (!ENV_NAME.test(key))
+      throw invalid(`${at}: ${JSON.stringify(key)} is not an environment variable name`, {
+        file: shown,
+        line: index + 1,
+      });
     const unquoted = unquote(value);
-    if (unquoted === undefined) throw invalid(`${at}: ${key} has an unterminated quote`, { file: shown, line: index + 1 });
+    if (unquoted === undefined)
+      throw invalid(`${at}: ${key} has an unterminated quote`, { file: shown, line: index + 1 });
     Object.defineProperty(result, key, { value: unquoted, enumerable: true, writable: true, configurable: true });
   });
   return result;

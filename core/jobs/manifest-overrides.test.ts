@@ -27,7 +27,10 @@ describe('parseOverride', () => {
     expect(parseOverride('kind=batch')).toEqual({ path: ['kind'], value: 'batch' });
     expect(parseOverride('jobtype=python3:1.x')).toEqual({ path: ['jobtype'], value: 'python3:1.x' });
     expect(parseOverride('volumes.0.readOnly=true')).toEqual({ path: ['volumes', '0', 'readOnly'], value: true });
-    expect(parseOverride('labels={tier: web, team: a}')).toEqual({ path: ['labels'], value: { tier: 'web', team: 'a' } });
+    expect(parseOverride('labels={tier: web, team: a}')).toEqual({
+      path: ['labels'],
+      value: { tier: 'web', team: 'a' },
+    });
     expect(parseOverride('resources.cpu=0.5')).toEqual({ path: ['resources', 'cpu'], value: 0.5 });
     expect(parseOverride('owner=')).toEqual({ path: ['owner'], value: null });
     expect(parseOverride('owner=a=b')).toEqual({ path: ['owner'], value: 'a=b' });
@@ -49,7 +52,11 @@ describe('applyOverrides', () => {
   });
 
   it('addresses list entries by index, and appends at the end', () => {
-    const result = applyOverrides(base, ['volumes.0.readOnly=true', 'volumes.1.name=logs', 'volumes.1.mountPath=/logs']);
+    const result = applyOverrides(base, [
+      'volumes.0.readOnly=true',
+      'volumes.1.name=logs',
+      'volumes.1.mountPath=/logs',
+    ]);
     expect(result.volumes).toEqual([
       { name: 'data', mountPath: '/data', readOnly: true },
       { name: 'logs', mountPath: '/logs' },
@@ -70,9 +77,15 @@ describe('applyOverrides', () => {
   });
 
   it('refuses paths through scalars and past the end of lists', () => {
-    expect(failure(['replicas.max=3']).message).toMatch(/^override "replicas\.max": replicas is a number, not a map or list/);
-    expect(failure(['volumes.name=x']).message).toMatch(/^override "volumes\.name": volumes is a list, so "name" must be an index/);
-    expect(failure(['volumes.5.name=x']).message).toMatch(/^override "volumes\.5\.name": index 5 is past the end of volumes, which has 1 entry \(index 1 appends\)/);
+    expect(failure(['replicas.max=3']).message).toMatch(
+      /^override "replicas\.max": replicas is a number, not a map or list/,
+    );
+    expect(failure(['volumes.name=x']).message).toMatch(
+      /^override "volumes\.name": volumes is a list, so "name" must be an index/,
+    );
+    expect(failure(['volumes.5.name=x']).message).toMatch(
+      /^override "volumes\.5\.name": index 5 is past the end of volumes, which has 1 entry \(index 1 appends\)/,
+    );
   });
 
   it('never shows the value of a bad override', () => {

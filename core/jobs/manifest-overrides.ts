@@ -24,7 +24,8 @@ export function parseOverride(override: string): ManifestOverride {
   const key = override.slice(0, eq);
   const raw = override.slice(eq + 1);
   const path = key.split('.');
-  if (path.some((segment) => segment === '')) throw overrideError(`override ${JSON.stringify(key)} has an empty path segment`, key);
+  if (path.some((segment) => segment === ''))
+    throw overrideError(`override ${JSON.stringify(key)} has an empty path segment`, key);
   if (path[0] === 'extends') {
     throw overrideError('override "extends" is not allowed: extends is resolved before overrides apply', key);
   }
@@ -54,7 +55,10 @@ export function applyOverrides(manifest: object, overrides: readonly string[]): 
         setChild(container, path, i, child);
       } else if (typeof child !== 'object') {
         const at = path.slice(0, i + 1).join('.');
-        throw overrideError(`override ${JSON.stringify(path.join('.'))}: ${at} is a ${typeof child}, not a map or list`, path.join('.'));
+        throw overrideError(
+          `override ${JSON.stringify(path.join('.'))}: ${at} is a ${typeof child}, not a map or list`,
+          path.join('.'),
+        );
       }
       container = child as object;
     }
@@ -79,11 +83,18 @@ function arrayIndex(list: unknown[], path: string[], i: number): number {
   const segment = path[i]!;
   const at = path.slice(0, i).join('.');
   const key = path.join('.');
-  if (!INDEX.test(segment)) throw overrideError(`override ${JSON.stringify(key)}: ${at} is a list, so ${JSON.stringify(segment)} must be an index`, key);
+  if (!INDEX.test(segment))
+    throw overrideError(
+      `override ${JSON.stringify(key)}: ${at} is a list, so ${JSON.stringify(segment)} must be an index`,
+      key,
+    );
   const index = Number(segment);
   if (index > list.length) {
     const entries = `${list.length} ${list.length === 1 ? 'entry' : 'entries'}`;
-    throw overrideError(`override ${JSON.stringify(key)}: index ${index} is past the end of ${at}, which has ${entries} (index ${list.length} appends)`, key);
+    throw overrideError(
+      `override ${JSON.stringify(key)}: index ${index} is past the end of ${at}, which has ${entries} (index ${list.length} appends)`,
+      key,
+    );
   }
   return index;
 }

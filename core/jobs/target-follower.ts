@@ -34,22 +34,28 @@ export class TargetFollower {
   async follow(): Promise<void> {
     if (!this.started) return;
     const now = this.current();
-    const changed = [...new Set([...this.owners.keys(), ...now.keys()])].filter((t) => this.owners.get(t) !== now.get(t));
+    const changed = [...new Set([...this.owners.keys(), ...now.keys()])].filter(
+      (t) => this.owners.get(t) !== now.get(t),
+    );
     this.owners = now;
     if (changed.length === 0) return;
-    const running = (await this.deps.store.listJobs()).filter((j) => (j.state === 'RUNNING' || j.state === 'TERMINATING') && changed.includes(j.target));
+    const running = (await this.deps.store.listJobs()).filter(
+      (j) => (j.state === 'RUNNING' || j.state === 'TERMINATING') && changed.includes(j.target),
+    );
     for (const target of changed) {
       const jobs = running.filter((j) => j.target === target);
       if (jobs.length === 0) continue;
       const lost = await recoverTarget(this.deps, target, jobs, `after the plugin serving target ${target} changed,`);
       // Services were fine; their target changed under them: queue them again (batch jobs stay LOST).
-      for (const job of lost.filter((j) => j.kind === 'service')) await this.deps.requeue(job, `requeued: the plugin serving target ${target} changed`);
+      for (const job of lost.filter((j) => j.kind === 'service'))
+        await this.deps.requeue(job, `requeued: the plugin serving target ${target} changed`);
     }
   }
 
   private current(): Map<string, string | undefined> {
     const owners = new Map<string, string | undefined>();
-    for (const target of this.deps.registries.targets.keys()) owners.set(target, this.deps.registries.targets.ownerOf(target)?.instanceId);
+    for (const target of this.deps.registries.targets.keys())
+      owners.set(target, this.deps.registries.targets.ownerOf(target)?.instanceId);
     return owners;
   }
 }

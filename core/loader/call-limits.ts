@@ -13,8 +13,22 @@ const MINUTE = 60 * SECOND;
 export const PROVIDER_LIMITS_MS: Readonly<Record<ProviderKind, Readonly<Record<string, number>>>> = Object.freeze({
   scheduler: { schedule: 30 * SECOND, '*': 30 * SECOND },
   'job type': { prepare: 15 * MINUTE, '*': MINUTE },
-  'infrastructure target': { agents: 30 * SECOND, list: 30 * SECOND, attach: MINUTE, logs: 30 * SECOND, deploy: 15 * MINUTE, stop: 5 * MINUTE, '*': MINUTE },
-  'storage backend': { putFile: 10 * MINUTE, getFile: 10 * MINUTE, cloneVolume: 10 * MINUTE, deleteVolume: 10 * MINUTE, '*': MINUTE },
+  'infrastructure target': {
+    agents: 30 * SECOND,
+    list: 30 * SECOND,
+    attach: MINUTE,
+    logs: 30 * SECOND,
+    deploy: 15 * MINUTE,
+    stop: 5 * MINUTE,
+    '*': MINUTE,
+  },
+  'storage backend': {
+    putFile: 10 * MINUTE,
+    getFile: 10 * MINUTE,
+    cloneVolume: 10 * MINUTE,
+    deleteVolume: 10 * MINUTE,
+    '*': MINUTE,
+  },
 });
 
 /** A plugin's own HTTP route (`ctx.http.route`). */

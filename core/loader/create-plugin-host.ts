@@ -6,7 +6,7 @@ import type { JobStateReport } from '../../plugin-sdk/providers.js';
 import { HookTaps } from '../hooks/hook-taps.js';
 import { assertTapableCompatible, createKernelHooks, type KernelHooks } from '../hooks/hooks.js';
 import { createRegistries, type KernelRegistries } from '../registries/registries.js';
-import { PluginHost, type HostTimeouts } from './plugin-host.js';
+import { type HostTimeouts, PluginHost } from './plugin-host.js';
 
 export interface PluginHostOptions {
   logger: Logger;

@@ -15,11 +15,20 @@
  */
 import { isPluginError } from '../../plugin-sdk/errors.js';
 import type { ErrorCode } from '../errors/catalogue.js';
-import { KernelError, describeError, isKernelError } from '../errors/kernel-error.js';
-import { deadlineQueue, type DeadlineQueue, type Watched } from './deadline-watch.js';
+import { describeError, isKernelError, KernelError } from '../errors/kernel-error.js';
+import { type DeadlineQueue, deadlineQueue, type Watched } from './deadline-watch.js';
 
 /** What kind of extension point a call enters; decides the error codes. */
-export type CallKind = 'load' | 'activate' | 'deactivate' | 'hook' | 'event' | 'provider' | 'route' | 'action' | 'timer';
+export type CallKind =
+  | 'load'
+  | 'activate'
+  | 'deactivate'
+  | 'hook'
+  | 'event'
+  | 'provider'
+  | 'route'
+  | 'action'
+  | 'timer';
 
 export interface CallPoint {
   readonly kind: CallKind;
@@ -76,11 +85,18 @@ export function pluginCallError(plugin: string, point: Pick<CallPoint, 'kind' | 
       cause: error,
     });
   }
-  return new KernelError(CODES[point.kind].failed, `${point.what} threw: ${describeError(error)}`, { plugin, details: { point: point.what }, cause: error });
+  return new KernelError(CODES[point.kind].failed, `${point.what} threw: ${describeError(error)}`, {
+    plugin,
+    details: { point: point.what },
+    cause: error,
+  });
 }
 
 export function pluginTimeoutError(plugin: string, point: CallPoint): KernelError {
-  return new KernelError(CODES[point.kind].timeout, `${point.what} did not answer within ${point.limitMs} ms`, { plugin, details: { point: point.what, limitMs: point.limitMs } });
+  return new KernelError(CODES[point.kind].timeout, `${point.what} did not answer within ${point.limitMs} ms`, {
+    plugin,
+    details: { point: point.what, limitMs: point.limitMs },
+  });
 }
 
 /** The plugin whose code runs synchronously now; a field of one object (a module `let` costs more on the hot path). */
@@ -127,7 +143,11 @@ class PendingCall implements Watched {
  * `fn` as tapable's `async` taps take it: `(arg, done)`, reporting to `done` (callback style: the
  * hook hot path, where a promise per call would cost a microtask). Made once per registration.
  */
-export function asyncCaller(site: CallSite, point: CallPoint, fn: (arg: never) => unknown): (arg: unknown, done: Done) => void {
+export function asyncCaller(
+  site: CallSite,
+  point: CallPoint,
+  fn: (arg: never) => unknown,
+): (arg: unknown, done: Done) => void {
   return (arg, done) => {
     site.enter();
     const outer = running.site;
@@ -172,9 +192,16 @@ export function syncCaller(site: CallSite, point: CallPoint, fn: (arg: never) =>
 }
 
 /** Call `fn(...args)` through the seam and get its result as a promise (providers, routes, actions, activate). */
-export function callPlugin<R>(site: CallSite, point: CallPoint, fn: (...args: never[]) => R | PromiseLike<R>, ...args: unknown[]): Promise<R> {
+export function callPlugin<R>(
+  site: CallSite,
+  point: CallPoint,
+  fn: (...args: never[]) => R | PromiseLike<R>,
+  ...args: unknown[]
+): Promise<R> {
   return new Promise<R>((resolve, reject) => {
-    asyncCaller(site, point, () => fn(...(args as never[])))(undefined, (error, result) => (error ? reject(error) : resolve(result as R)));
+    asyncCaller(site, point, () => fn(...(args as never[])))(undefined, (error, result) =>
+      error ? reject(error) : resolve(result as R),
+    );
   });
 }
 

@@ -40,7 +40,10 @@ function eventHooksFor(pattern: string): `events.${EventFamily}`[] {
   if (pattern === '*') return EVENT_FAMILIES.map((f) => `events.${f}` as const);
   const family = pattern.split('.')[0] as EventFamily;
   if (!EVENT_FAMILIES.includes(family)) {
-    throw new KernelError('KRN_ERR_BAD_REQUEST', `events.on("${pattern}"): the family must be one of ${EVENT_FAMILIES.join(', ')}, or "*"`);
+    throw new KernelError(
+      'KRN_ERR_BAD_REQUEST',
+      `events.on("${pattern}"): the family must be one of ${EVENT_FAMILIES.join(', ')}, or "*"`,
+    );
   }
   return [`events.${family}`];
 }
@@ -53,7 +56,10 @@ function matchesEvent(pattern: string, type: string): boolean {
 /** Build the `ctx` of one instance. Every registration goes into its ledger (and staging). */
 export function createPluginContext(instance: PluginInstance, deps: ContextDeps): PluginContext {
   const { manifest } = instance;
-  const logger = scrubbingLogger(deps.logger.child({ plugin: manifest.name, version: manifest.version }), secretValues(manifest.configSchema, instance.config));
+  const logger = scrubbingLogger(
+    deps.logger.child({ plugin: manifest.name, version: manifest.version }),
+    secretValues(manifest.configSchema, instance.config),
+  );
   const dataDir = path.join(deps.dataRoot, manifest.name);
   mkdirSync(dataDir, { recursive: true });
 
@@ -61,7 +67,11 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
     const owned: OwnedTap = {
       owner: instance.owner,
       options,
-      tap: hookTap(instance, name, handler as (arg: never) => unknown, { timeoutMs: deps.hookTimeoutMs, logger: deps.logger, ...(what ? { what } : {}) }),
+      tap: hookTap(instance, name, handler as (arg: never) => unknown, {
+        timeoutMs: deps.hookTimeoutMs,
+        logger: deps.logger,
+        ...(what ? { what } : {}),
+      }),
     };
     instance.ledger.add('tap', name, () => deps.taps.replace(name, instance.id, []));
     if (instance.committed) {
@@ -77,7 +87,10 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
     const replacing = deps.activeInstanceOf(manifest.name)?.id;
     registry.checkFree(key, instance.owner, replacing);
     const staged = instance.staged.registries.get(registry as Registry<unknown>) ?? new Map<string, unknown>();
-    if (staged.has(key)) throw new KernelError('KRN_ERR_DUPLICATE', `${registry.kind} "${key}" registered twice`, { plugin: manifest.name });
+    if (staged.has(key))
+      throw new KernelError('KRN_ERR_DUPLICATE', `${registry.kind} "${key}" registered twice`, {
+        plugin: manifest.name,
+      });
     const sealed = sealProvider(instance, registry.kind, key, provider);
     staged.set(key, sealed);
     instance.staged.registries.set(registry as Registry<unknown>, staged);
@@ -134,14 +147,18 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
     plugins: { inUse: (h, o) => tap('plugins.inUse', h, o) },
     http: {
       route: (method, routePath, handler) => {
-        if (!routePath.startsWith('/')) throw new KernelError('KRN_ERR_BAD_REQUEST', `route path "${routePath}" must start with /`, { plugin: manifest.name });
+        if (!routePath.startsWith('/'))
+          throw new KernelError('KRN_ERR_BAD_REQUEST', `route path "${routePath}" must start with /`, {
+            plugin: manifest.name,
+          });
         instance.routes.push({ method, path: routePath, handler });
         instance.ledger.add('route', `${method} ${routePath}`, () => void instance.routes.splice(0));
       },
     },
     actions: {
       register: (name, action: ActionDefinition) => {
-        if (instance.actions.has(name)) throw new KernelError('KRN_ERR_DUPLICATE', `action "${name}" registered twice`, { plugin: manifest.name });
+        if (instance.actions.has(name))
+          throw new KernelError('KRN_ERR_DUPLICATE', `action "${name}" registered twice`, { plugin: manifest.name });
         instance.actions.set(name, { ...action, handler: action.handler.bind(action) });
         instance.ledger.add('action', name, () => void instance.actions.delete(name));
       },

@@ -29,16 +29,23 @@ export async function dispatchRoute(instance: PluginInstance, request: PluginHtt
     throw new KernelError('KRN_ERR_NOT_FOUND', `no route ${request.method} ${request.path}`, { plugin: instance.name });
   }
   const point = sharedPoint('route', `route ${route.method} ${route.path}`, ROUTE_LIMIT_MS);
-  return callPlugin(instance, point, route.handler, { ...request, params: { ...(found.params as Record<string, string>) } });
+  return callPlugin(instance, point, route.handler, {
+    ...request,
+    params: { ...(found.params as Record<string, string>) },
+  });
 }
 
 /** Validate the input against the action's schema, then run it. */
 export async function runAction(instance: PluginInstance, name: string, input: unknown): Promise<unknown> {
   const action = instance.actions.get(name);
   if (!action) {
-    throw new KernelError('KRN_ERR_ACTION_NOT_FOUND', `no action "${name}" (has: ${[...instance.actions.keys()].join(', ') || 'none'})`, {
-      plugin: instance.name,
-    });
+    throw new KernelError(
+      'KRN_ERR_ACTION_NOT_FOUND',
+      `no action "${name}" (has: ${[...instance.actions.keys()].join(', ') || 'none'})`,
+      {
+        plugin: instance.name,
+      },
+    );
   }
   if (action.inputSchema) {
     let validate = inputValidators.get(action.inputSchema);

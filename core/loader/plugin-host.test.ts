@@ -1,8 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureManifest, helloPlugin, writePluginDir, type FixturePlugin } from '../../tests/helpers/plugin-fixtures.js';
 import { makeHost } from '../../tests/helpers/host-deps.js';
+import {
+  type FixturePlugin,
+  fixtureManifest,
+  helloPlugin,
+  writePluginDir,
+} from '../../tests/helpers/plugin-fixtures.js';
 import { cachedModulesUnder } from './module-loader.js';
 import { dispatchRoute } from './plugin-dispatch.js';
 
@@ -13,7 +18,14 @@ function install(root: string, plugin: FixturePlugin): { dir: string; manifest: 
 
 /** Call a route of the active `hello` through the seam, as the kernel does. */
 function get(host: ReturnType<typeof makeHost>['host'], routePath: string) {
-  return dispatchRoute(host.activeInstance('hello')!, { method: 'GET', path: routePath, params: {}, query: {}, headers: {}, body: undefined });
+  return dispatchRoute(host.activeInstance('hello')!, {
+    method: 'GET',
+    path: routePath,
+    params: {},
+    query: {},
+    headers: {},
+    body: undefined,
+  });
 }
 
 async function callHello(host: ReturnType<typeof makeHost>['host']): Promise<unknown> {
@@ -24,7 +36,8 @@ describe('PluginHost', () => {
   it('activates a plugin and makes its registrations visible', async () => {
     const { root, host, hooks, registries } = makeHost();
     const p = install(root, {
-      name: 'sched', version: '1.0.0',
+      name: 'sched',
+      version: '1.0.0',
       source: `module.exports = definePlugin({ activate(ctx) {
         ctx.scheduling.registerScheduler('fifo', { async schedule() { return []; } });
         ctx.scheduling.admit(async () => ({ reject: 'quota' }));
@@ -33,13 +46,19 @@ describe('PluginHost', () => {
     await host.start(p.manifest, p.dir, {});
     expect(registries.schedulers.has('fifo')).toBe(true);
     expect(hooks['scheduling.admit'].taps).toHaveLength(1);
-    const out = await hooks['scheduling.admit'].promise({ queue: 'q', job: { id: '1', name: 'j', version: '1.0.0', owner: 'o', resources: {} } });
+    const out = await hooks['scheduling.admit'].promise({
+      queue: 'q',
+      job: { id: '1', name: 'j', version: '1.0.0', owner: 'o', resources: {} },
+    });
     expect(out).toEqual({ reject: 'quota' });
   });
 
   it('swaps: new calls go to the new version at once, an in-flight call on the old one finishes', async () => {
     const { root, host } = makeHost();
-    const slow = helloPlugin('1.0.0', `ctx.http.route('GET', '/slow', async () => { await new Promise(r => setTimeout(r, 300)); return { body: 'old-finished' }; });`);
+    const slow = helloPlugin(
+      '1.0.0',
+      `ctx.http.route('GET', '/slow', async () => { await new Promise(r => setTimeout(r, 300)); return { body: 'old-finished' }; });`,
+    );
     const v1 = install(root, slow);
     await host.start(v1.manifest, v1.dir, {});
     const slowCall = get(host, '/slow');
@@ -58,7 +77,11 @@ describe('PluginHost', () => {
     const { root, host } = makeHost();
     const v1 = install(root, helloPlugin('1.0.0'));
     await host.start(v1.manifest, v1.dir, {});
-    const bad = install(root, { name: 'hello', version: '2.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.http.route('GET', '/hello', () => ({})); throw new Error('boom'); } });` });
+    const bad = install(root, {
+      name: 'hello',
+      version: '2.0.0',
+      source: `module.exports = definePlugin({ activate(ctx) { ctx.http.route('GET', '/hello', () => ({})); throw new Error('boom'); } });`,
+    });
     await expect(host.start(bad.manifest, bad.dir, {})).rejects.toMatchObject({ code: 'KRN_ERR_ACTIVATION_FAILED' });
     expect(host.activeInstance('hello')?.version).toBe('1.0.0');
     expect(await callHello(host)).toBe('1.0.0');
@@ -68,24 +91,38 @@ describe('PluginHost', () => {
   it('refuses a module that throws on load or exports no plugin', async () => {
     const { root, host } = makeHost();
     const throws = install(root, { name: 'a', version: '1.0.0', source: `throw new Error('top-level boom');` });
-    await expect(host.start(throws.manifest, throws.dir, {})).rejects.toMatchObject({ code: 'KRN_ERR_PLUGIN_LOAD_FAILED' });
+    await expect(host.start(throws.manifest, throws.dir, {})).rejects.toMatchObject({
+      code: 'KRN_ERR_PLUGIN_LOAD_FAILED',
+    });
     const plain = install(root, { name: 'b', version: '1.0.0', source: `module.exports = { activate() {} };` });
     await expect(host.start(plain.manifest, plain.dir, {})).rejects.toThrow(/definePlugin/);
   });
 
   it('times out a slow activate and undoes what it registered', async () => {
     const { root, host, hooks } = makeHost({ activationMs: 100 });
-    const p = install(root, { name: 'slow', version: '1.0.0', source: `module.exports = definePlugin({ async activate(ctx) { ctx.events.on('plugin.*', () => {}); await new Promise(() => {}); } });` });
+    const p = install(root, {
+      name: 'slow',
+      version: '1.0.0',
+      source: `module.exports = definePlugin({ async activate(ctx) { ctx.events.on('plugin.*', () => {}); await new Promise(() => {}); } });`,
+    });
     await expect(host.start(p.manifest, p.dir, {})).rejects.toMatchObject({ code: 'KRN_ERR_ACTIVATION_TIMEOUT' });
     expect(hooks['events.plugin'].taps).toHaveLength(0);
     expect(host.activeInstance('slow')).toBeUndefined();
   });
 
-  it('never runs an unloaded plugin\'s tap again (untap resets the compiled caller)', async () => {
+  it("never runs an unloaded plugin's tap again (untap resets the compiled caller)", async () => {
     const { root, host, hooks } = makeHost();
-    const p = install(root, { name: 'auth', version: '1.0.0', source: `let n = 0; module.exports = definePlugin({ activate(ctx) { ctx.auth.authorize(() => { globalThis.__authCalls = (globalThis.__authCalls ?? 0) + 1; return { decision: 'allow' }; }); } });` });
+    const p = install(root, {
+      name: 'auth',
+      version: '1.0.0',
+      source: `let n = 0; module.exports = definePlugin({ activate(ctx) { ctx.auth.authorize(() => { globalThis.__authCalls = (globalThis.__authCalls ?? 0) + 1; return { decision: 'allow' }; }); } });`,
+    });
     await host.start(p.manifest, p.dir, {});
-    const req = { principal: { id: 'u', name: 'u', kind: 'user' as const, provider: 't' }, action: 'read_job', resource: { kind: 'job' as const } };
+    const req = {
+      principal: { id: 'u', name: 'u', kind: 'user' as const, provider: 't' },
+      action: 'read_job',
+      resource: { kind: 'job' as const },
+    };
     expect(await hooks['auth.authorize'].promise(req)).toEqual({ decision: 'allow' });
     await host.stop('auth');
     expect(await hooks['auth.authorize'].promise(req)).toBeUndefined();
@@ -95,7 +132,8 @@ describe('PluginHost', () => {
   it('ledger cleanup: timers cleared, child processes killed, DI disposed, modules evicted', async () => {
     const { root, host } = makeHost();
     const p = install(root, {
-      name: 'busy', version: '1.0.0',
+      name: 'busy',
+      version: '1.0.0',
       source: `module.exports = definePlugin({ activate(ctx) {
         globalThis.__ticks = 0;
         ctx.setInterval(() => { globalThis.__ticks++; }, 10);
@@ -130,21 +168,30 @@ describe('PluginHost', () => {
 
   it('a throwing notify listener never fails the caller', async () => {
     const { root, host, hooks } = makeHost();
-    const p = install(root, { name: 'n', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.events.on('plugin.*', () => { throw new Error('listener boom'); }); } });` });
+    const p = install(root, {
+      name: 'n',
+      version: '1.0.0',
+      source: `module.exports = definePlugin({ activate(ctx) { ctx.events.on('plugin.*', () => { throw new Error('listener boom'); }); } });`,
+    });
     await host.start(p.manifest, p.dir, {});
-    await expect(hooks['events.plugin'].promise({ type: 'plugin.installed', at: new Date().toISOString(), data: {} })).resolves.toBeUndefined();
+    await expect(
+      hooks['events.plugin'].promise({ type: 'plugin.installed', at: new Date().toISOString(), data: {} }),
+    ).resolves.toBeUndefined();
   });
 });
 
 describe('PluginHost, more', () => {
-  it('lets the same plugin\'s new version take over its registry keys on swap', async () => {
+  it("lets the same plugin's new version take over its registry keys on swap", async () => {
     const { root, host, registries } = makeHost();
-    const src = (v: string) => `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.registerScheduler('fifo', { async schedule() { return ['${v}']; } }); } });`;
+    const src = (v: string) =>
+      `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.registerScheduler('fifo', { async schedule() { return ['${v}']; } }); } });`;
     const v1 = install(root, { name: 'sched', version: '1.0.0', source: src('v1') });
     const v2 = install(root, { name: 'sched', version: '2.0.0', source: src('v2') });
     await host.start(v1.manifest, v1.dir, {});
     await host.start(v2.manifest, v2.dir, {});
-    expect(await registries.schedulers.get('fifo')!.schedule({ queue: 'q', pending: [], agents: [], allocatedByOwner: {} })).toEqual(['v2']);
+    expect(
+      await registries.schedulers.get('fifo')!.schedule({ queue: 'q', pending: [], agents: [], allocatedByOwner: {} }),
+    ).toEqual(['v2']);
     await host.settled();
     expect(registries.schedulers.has('fifo')).toBe(true);
   });
@@ -165,24 +212,40 @@ describe('PluginHost, more', () => {
 
   it('a throwing series tap fails that call with the plugin named; other plugins keep working', async () => {
     const { root, host, hooks } = makeHost();
-    const bad = install(root, { name: 'bad-auth', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.auth.authenticate(() => { throw new Error('db down'); }); } });` });
-    const good = install(root, { name: 'good', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.admit(() => ({ reject: 'full' })); } });` });
+    const bad = install(root, {
+      name: 'bad-auth',
+      version: '1.0.0',
+      source: `module.exports = definePlugin({ activate(ctx) { ctx.auth.authenticate(() => { throw new Error('db down'); }); } });`,
+    });
+    const good = install(root, {
+      name: 'good',
+      version: '1.0.0',
+      source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.admit(() => ({ reject: 'full' })); } });`,
+    });
     await host.start(bad.manifest, bad.dir, {});
     await host.start(good.manifest, good.dir, {});
-    await expect(hooks['auth.authenticate'].promise({ method: 'GET', url: '/', headers: {}, cookies: {}, ip: '127.0.0.1' })).rejects.toMatchObject({
+    await expect(
+      hooks['auth.authenticate'].promise({ method: 'GET', url: '/', headers: {}, cookies: {}, ip: '127.0.0.1' }),
+    ).rejects.toMatchObject({
       code: 'KRN_ERR_HOOK_FAILED',
       message: expect.stringContaining('plugin bad-auth'),
     });
-    expect(await hooks['scheduling.admit'].promise({ queue: 'q', job: { id: '1', name: 'j', version: '1', owner: 'o', resources: {} } })).toEqual({ reject: 'full' });
+    expect(
+      await hooks['scheduling.admit'].promise({
+        queue: 'q',
+        job: { id: '1', name: 'j', version: '1', owner: 'o', resources: {} },
+      }),
+    ).toEqual({ reject: 'full' });
   });
 });
 
 describe('ctx.exec', () => {
-  it('stops the whole process group (a job\'s own children too) and can log to a file', async () => {
+  it("stops the whole process group (a job's own children too) and can log to a file", async () => {
     const { root, host } = makeHost();
     const log = path.join(root, 'job.log');
     const p = install(root, {
-      name: 'spawner', version: '1.0.0',
+      name: 'spawner',
+      version: '1.0.0',
       source: `module.exports = definePlugin({ activate(ctx) {
         globalThis.__proc = ctx.exec('sh', ['-c', 'echo started; sleep 30 & echo $! > ${root}/grandchild.pid; sleep 30'], { logFile: '${log}', killGraceMs: 500 });
       } });`,
@@ -190,10 +253,12 @@ describe('ctx.exec', () => {
     await host.start(p.manifest, p.dir, {});
     const { readFileSync } = await import('node:fs');
     const deadline = Date.now() + 5_000;
-    while (!existsSync(path.join(root, 'grandchild.pid')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!existsSync(path.join(root, 'grandchild.pid')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const grandchild = Number(readFileSync(path.join(root, 'grandchild.pid'), 'utf8'));
     // Dead means gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
-    const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const alive = (pid: number): boolean =>
+      existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     expect(alive(grandchild)).toBe(true);
     await host.stop('spawner');
     await new Promise((r) => setTimeout(r, 100));

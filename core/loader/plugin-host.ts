@@ -6,7 +6,7 @@ import { describeError } from '../errors/kernel-error.js';
 import { allRegistries } from '../registries/registries.js';
 import { evictModules, loadPluginModule } from './module-loader.js';
 import { callPlugin, callPluginSync, callPoint, sharedPoint } from './plugin-call.js';
-import { createPluginContext, type ContextDeps } from './plugin-context.js';
+import { type ContextDeps, createPluginContext } from './plugin-context.js';
 import { PluginInstance } from './plugin-instance.js';
 
 export interface HostTimeouts {
@@ -61,7 +61,8 @@ export class PluginHost {
     const instance = new PluginInstance(manifest, dir, config);
     const previous = this.active.get(manifest.name);
     try {
-      const definition = preloaded ?? (callPluginSync(instance, LOAD, () => loadPluginModule(dir, manifest.main, manifest.name)));
+      const definition =
+        preloaded ?? callPluginSync(instance, LOAD, () => loadPluginModule(dir, manifest.main, manifest.name));
       const ctx = createPluginContext(instance, { ...this.deps, activeInstanceOf: (n) => this.active.get(n) });
       instance.definition = definition;
       instance.ctx = ctx;
@@ -91,7 +92,10 @@ export class PluginHost {
 
   /** Stop every instance, dependents first (`order` is load order). */
   async stopAll(order: string[]): Promise<void> {
-    const names = [...order.filter((n) => this.active.has(n)), ...[...this.active.keys()].filter((n) => !order.includes(n))];
+    const names = [
+      ...order.filter((n) => this.active.has(n)),
+      ...[...this.active.keys()].filter((n) => !order.includes(n)),
+    ];
     for (const name of names.reverse()) await this.stop(name);
     await this.settled();
   }
@@ -99,7 +103,8 @@ export class PluginHost {
   private commit(instance: PluginInstance, previous: PluginInstance | undefined): void {
     const registries = allRegistries(this.deps.registries);
     for (const registry of registries) {
-      for (const key of instance.staged.registries.get(registry)?.keys() ?? []) registry.checkFree(key, instance.owner, previous?.id);
+      for (const key of instance.staged.registries.get(registry)?.keys() ?? [])
+        registry.checkFree(key, instance.owner, previous?.id);
     }
     for (const registry of registries) {
       registry.replaceOwner(previous?.id, instance.owner, instance.staged.registries.get(registry) ?? new Map());
@@ -126,7 +131,10 @@ export class PluginHost {
   private async retire(instance: PluginInstance): Promise<void> {
     const { drained, inflight } = await instance.drain(this.timeouts.drainMs);
     if (!drained) {
-      this.logger.warn({ plugin: instance.name, version: instance.version, inflight }, `drain deadline passed with ${inflight} call(s) still running; unloading anyway`);
+      this.logger.warn(
+        { plugin: instance.name, version: instance.version, inflight },
+        `drain deadline passed with ${inflight} call(s) still running; unloading anyway`,
+      );
     }
     const { definition, ctx } = instance;
     instance.abort.abort();
@@ -134,7 +142,10 @@ export class PluginHost {
       try {
         await callPlugin(instance, this.deactivatePoint, definition.deactivate.bind(definition), ctx);
       } catch (error) {
-        this.logger.warn({ plugin: instance.name, version: instance.version, err: describeError(error) }, 'deactivate() failed; unloading anyway');
+        this.logger.warn(
+          { plugin: instance.name, version: instance.version, err: describeError(error) },
+          'deactivate() failed; unloading anyway',
+        );
       }
     }
     await this.discard(instance);
@@ -144,9 +155,13 @@ export class PluginHost {
   private async discard(instance: PluginInstance): Promise<void> {
     instance.abort.abort();
     for (const { entry, error } of await instance.ledger.undoAll()) {
-      this.logger.warn({ plugin: instance.name, what: `${entry.kind} ${entry.what}`, err: describeError(error) }, 'could not undo a registration');
+      this.logger.warn(
+        { plugin: instance.name, what: `${entry.kind} ${entry.what}`, err: describeError(error) },
+        'could not undo a registration',
+      );
     }
-    if (![...this.active.values()].some((other) => other !== instance && other.dir === instance.dir)) evictModules(instance.dir);
+    if (![...this.active.values()].some((other) => other !== instance && other.dir === instance.dir))
+      evictModules(instance.dir);
     instance.definition = undefined;
     instance.ctx = undefined;
   }

@@ -1,4 +1,10 @@
-import type { ActionDefinition, HttpMethod, PluginContext, PluginHttpRequest, PluginHttpResponse } from '../../plugin-sdk/context.js';
+import type {
+  ActionDefinition,
+  HttpMethod,
+  PluginContext,
+  PluginHttpRequest,
+  PluginHttpResponse,
+} from '../../plugin-sdk/context.js';
 import type { DefinedPlugin } from '../../plugin-sdk/define-plugin.js';
 import type { HookName } from '../../plugin-sdk/hook-catalogue.js';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';

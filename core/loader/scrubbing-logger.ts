@@ -8,7 +8,8 @@ function scrub(value: unknown, secrets: readonly string[], depth = 0): unknown {
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(SECRET_MASK);
     return out;
   }
-  if (value instanceof Error) return scrub({ type: value.name, message: value.message, stack: value.stack }, secrets, depth);
+  if (value instanceof Error)
+    return scrub({ type: value.name, message: value.message, stack: value.stack }, secrets, depth);
   if (depth > 8 || typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, secrets, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, secrets, depth + 1)]));
@@ -21,7 +22,9 @@ function scrub(value: unknown, secrets: readonly string[], depth = 0): unknown {
 export function scrubbingLogger(logger: Logger, secrets: readonly string[]): PluginLogger {
   if (secrets.length === 0) return logger as unknown as PluginLogger;
   const call = (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') => (obj: unknown, msg?: string) =>
-    msg === undefined ? logger[level](scrub(obj, secrets) as object) : logger[level](scrub(obj, secrets) as object, scrub(msg, secrets) as string);
+    msg === undefined
+      ? logger[level](scrub(obj, secrets) as object)
+      : logger[level](scrub(obj, secrets) as object, scrub(msg, secrets) as string);
   return {
     trace: call('trace'),
     debug: call('debug'),

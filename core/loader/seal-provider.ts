@@ -1,6 +1,6 @@
 import type { ProviderKind } from '../registries/registries.js';
 import { providerLimitMs } from './call-limits.js';
-import { callPlugin, callPoint, type CallSite } from './plugin-call.js';
+import { type CallSite, callPlugin, callPoint } from './plugin-call.js';
 
 /**
  * What goes into a registry for a provider a plugin registers: a frozen copy whose every method

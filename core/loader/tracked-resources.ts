@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import type { ExecOptions, ExecResult, PluginLogger, TrackedProcess } from '../../plugin-sdk/context.js';
 import { describeError } from '../errors/kernel-error.js';
 import type { Ledger } from './ledger.js';
-import { callPluginSync, callPoint, type CallSite } from './plugin-call.js';
+import { type CallSite, callPluginSync, callPoint } from './plugin-call.js';
 
 const DEFAULT_KILL_GRACE_MS = 2_000;
 
@@ -80,12 +80,18 @@ export function trackedTimers(site: CallSite, ledger: Ledger, logger: PluginLogg
         forgetters.delete(handle);
         guard(fn)();
       }, ms);
-      forgetters.set(handle, ledger.add('timer', `timeout ${ms} ms`, () => clearTimeout(handle)));
+      forgetters.set(
+        handle,
+        ledger.add('timer', `timeout ${ms} ms`, () => clearTimeout(handle)),
+      );
       return handle;
     },
     setInterval(fn: () => void, ms: number): unknown {
       const handle = setInterval(guard(fn), ms);
-      forgetters.set(handle, ledger.add('timer', `interval ${ms} ms`, () => clearInterval(handle)));
+      forgetters.set(
+        handle,
+        ledger.add('timer', `interval ${ms} ms`, () => clearInterval(handle)),
+      );
       return handle;
     },
     clearTimer(handle: unknown): void {

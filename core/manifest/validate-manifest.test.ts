@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import { KernelError } from '../errors/kernel-error.js';
-import { findManifestSchema, validateManifest, type ManifestProblem } from './validate-manifest.js';
+import { findManifestSchema, type ManifestProblem, validateManifest } from './validate-manifest.js';
 
 const valid: PluginManifest = {
   $schema: './plugin-manifest.schema.json',
@@ -38,7 +38,9 @@ function problems(data: unknown, hint?: string): { error: KernelError; errors: M
 describe('validateManifest', () => {
   it('returns a valid manifest as is', () => {
     expect(validateManifest(valid)).toBe(valid);
-    expect(validateManifest({ name: 'ab', version: '0.0.1', category: 'core', main: 'index.js', engines: { spindle: '*' } })).toBeDefined();
+    expect(
+      validateManifest({ name: 'ab', version: '0.0.1', category: 'core', main: 'index.js', engines: { spindle: '*' } }),
+    ).toBeDefined();
   });
 
   it('lists every problem with its JSON path, in the message and in details', () => {
@@ -70,7 +72,9 @@ describe('validateManifest', () => {
 
   it('names a bad property name in dependsOn', () => {
     const { errors } = problems({ ...valid, dependsOn: { Auth_Basic: '^1.0.0' } });
-    expect(errors).toEqual([{ path: '/dependsOn', message: expect.stringContaining('property name "Auth_Basic" must match pattern') }]);
+    expect(errors).toEqual([
+      { path: '/dependsOn', message: expect.stringContaining('property name "Auth_Basic" must match pattern') },
+    ]);
   });
 
   it.each([
@@ -97,7 +101,9 @@ describe('findManifestSchema', () => {
     try {
       await mkdir(path.join(root, 'build/core/manifest'), { recursive: true });
       await writeFile(path.join(root, 'plugin-manifest.schema.json'), '{}');
-      expect(findManifestSchema(path.join(root, 'build/core/manifest'))).toBe(path.join(root, 'plugin-manifest.schema.json'));
+      expect(findManifestSchema(path.join(root, 'build/core/manifest'))).toBe(
+        path.join(root, 'plugin-manifest.schema.json'),
+      );
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { MESSAGE_KEYWORDS, describeSchemaErrors } from '../errors/schema-problems.js';
 import addFormatsModule from 'ajv-formats';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import { KernelError } from '../errors/kernel-error.js';
+import { describeSchemaErrors, MESSAGE_KEYWORDS } from '../errors/schema-problems.js';
 
 const SCHEMA_FILE = 'plugin-manifest.schema.json';
 
@@ -21,7 +21,9 @@ export function findManifestSchema(from: string = path.dirname(fileURLToPath(imp
   }
 }
 
-export const MANIFEST_SCHEMA: Readonly<Record<string, unknown>> = JSON.parse(readFileSync(findManifestSchema(), 'utf8'));
+export const MANIFEST_SCHEMA: Readonly<Record<string, unknown>> = JSON.parse(
+  readFileSync(findManifestSchema(), 'utf8'),
+);
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext its default import is module.exports.
 const addFormats = addFormatsModule.default;
@@ -52,4 +54,3 @@ export function validateManifest(data: unknown, pluginHint?: string): PluginMani
     details: { errors },
   });
 }
-

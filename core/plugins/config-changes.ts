@@ -1,7 +1,7 @@
-import { KernelError } from '../errors/kernel-error.js';
-import type { LifecycleParts, PluginActivation } from './plugin-activation.js';
-import type { PluginRecord } from '../state/store.js';
 import { deepMerge, maskSecrets, resolveConfig, unmaskSecrets } from '../config/plugin-config.js';
+import { KernelError } from '../errors/kernel-error.js';
+import type { PluginRecord } from '../state/store.js';
+import type { LifecycleParts, PluginActivation } from './plugin-activation.js';
 
 export interface ConfigView {
   /** The stored config with defaults applied, `x-secret` fields masked as "********". */
@@ -41,11 +41,21 @@ export async function changeConfig(
   const wasActive = !!parts.host.activeInstance(name);
   if (wasActive) await activation.activate(record, options.actor, incoming);
   await parts.store.putConfig(name, incoming);
-  await parts.activity.record({ actor: options.actor, action: 'plugin.config-changed', subject: name, plugin: name, details: { config: maskSecrets(schema, incoming) } });
+  await parts.activity.record({
+    actor: options.actor,
+    action: 'plugin.config-changed',
+    subject: name,
+    plugin: name,
+    details: { config: maskSecrets(schema, incoming) },
+  });
   if (!wasActive && (await parts.store.getDesired(name))?.enabled !== false) {
     const error = await activation.activateBest(name, options.actor, { retryFailed: true });
     if (error && !parts.host.activeInstance(name)) {
-      throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `the config was saved, but ${name} still does not activate: ${error.what}`, { plugin: name, details: { saved: true } });
+      throw new KernelError(
+        'KRN_ERR_ACTIVATION_FAILED',
+        `the config was saved, but ${name} still does not activate: ${error.what}`,
+        { plugin: name, details: { saved: true } },
+      );
     }
   }
   return { config: maskSecrets(schema, resolveConfig(record.manifest, incoming)), schema: schema ?? null };

@@ -30,7 +30,10 @@ export function firstPartyPlugins(root = packageRoot()): string[] {
 }
 
 /** Bundle first-party plugins into `dist/plugins/<name>-<version>.zip` (byte-identical when unchanged). */
-export async function bundleFirstPartyPlugins(names: readonly string[] = firstPartyPlugins(), root = packageRoot()): Promise<string[]> {
+export async function bundleFirstPartyPlugins(
+  names: readonly string[] = firstPartyPlugins(),
+  root = packageRoot(),
+): Promise<string[]> {
   const outDir = path.join(root, 'dist', 'plugins');
   const zips: string[] = [];
   for (const name of names) zips.push((await bundlePlugin(path.join(root, 'plugins', name), { outDir })).zipPath);
@@ -50,7 +53,10 @@ export async function installDefaultPlugins(plugins: Pick<PluginLifecycle, 'inst
     } catch (error) {
       const code = (error as KernelError).code;
       if (code === 'KRN_ERR_ALREADY_INSTALLED') {
-        logger.warn({ zip: path.basename(zip) }, 'a default plugin changed without a version bump; the installed build stays (bump its version to install the new one)');
+        logger.warn(
+          { zip: path.basename(zip) },
+          'a default plugin changed without a version bump; the installed build stays (bump its version to install the new one)',
+        );
       } else {
         logger.error({ zip: path.basename(zip), err: describeError(error) }, 'a default plugin could not be installed');
       }

@@ -1,8 +1,8 @@
-import { watch, type FSWatcher } from 'chokidar';
 import { createHash } from 'node:crypto';
-import { watch as fsWatch, type FSWatcher as FSWatcherNode } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { type FSWatcher as FSWatcherNode, watch as fsWatch } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
 import { describeError, type KernelError } from '../errors/kernel-error.js';
 import type { StateStore } from '../state/store.js';
@@ -110,10 +110,13 @@ export class DropInWatcher {
     if (!settled && !hasZipEnd(data)) {
       this.logger.debug({ file }, 'drop-in file is still being written; waiting');
       clearTimeout(this.rechecks.get(file));
-      this.rechecks.set(file, setTimeout(() => {
-        this.rechecks.delete(file);
-        this.enqueue(() => this.changed(file, true));
-      }, this.settleMs));
+      this.rechecks.set(
+        file,
+        setTimeout(() => {
+          this.rechecks.delete(file);
+          this.enqueue(() => this.changed(file, true));
+        }, this.settleMs),
+      );
       return;
     }
     const sha256 = createHash('sha256').update(data).digest('hex');
@@ -122,7 +125,10 @@ export class DropInWatcher {
     try {
       const result = await this.plugins.install({ kind: 'drop-in', file: full, data }, { actor: ACTOR });
       await this.store.putDropIn({ file, sha256, name: result.name, version: result.version });
-      this.logger.info({ file, plugin: result.name, version: result.version, state: result.state }, 'drop-in installed');
+      this.logger.info(
+        { file, plugin: result.name, version: result.version, state: result.state },
+        'drop-in installed',
+      );
     } catch (error) {
       this.logger.error({ file, err: describeError(error) }, 'drop-in refused');
       // Refused for maintenance: look again on the next rescan, so it installs once that ends.

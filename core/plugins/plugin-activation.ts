@@ -5,13 +5,13 @@ import type { Logger } from 'pino';
 import semver from 'semver';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import { resolveConfig } from '../config/plugin-config.js';
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
 import { loadOrder } from '../loader/load-order.js';
 import type { PluginHost } from '../loader/plugin-host.js';
 import type { PluginRecord, PluginState, StateStore } from '../state/store.js';
 import type { ActivityRecorder } from '../system/activity-recorder.js';
-import { pluginDir, type HomePaths } from '../system/home-paths.js';
+import { type HomePaths, pluginDir } from '../system/home-paths.js';
 import type { KernelMetrics } from '../system/kernel-metrics.js';
 
 /** What the plugin lifecycle steps share. */
@@ -39,7 +39,8 @@ export function dependencyMap(records: readonly PluginRecord[]): Map<string, str
 /** The installed versions of `name`, highest first; `KRN_ERR_PLUGIN_NOT_FOUND` when there are none. */
 export async function requireVersions(store: StateStore, name: string): Promise<PluginRecord[]> {
   const records = (await store.listPlugins()).filter((r) => r.name === name).sort(byVersionDesc);
-  if (records.length === 0) throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `no plugin named "${name}" is installed`, { plugin: name });
+  if (records.length === 0)
+    throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `no plugin named "${name}" is installed`, { plugin: name });
   return records;
 }
 
@@ -76,14 +77,27 @@ export class PluginActivation {
       const message = describeError(error);
       if (previous?.version !== version) await store.setPluginState(name, version, 'failed', message);
       metrics.failures.inc({ plugin: name });
-      await activity.record({ actor, action: 'plugin.failed', subject: `${name}@${version}`, plugin: name, outcome: 'error', details: { error: message, stillActive: previous?.version ?? null } });
+      await activity.record({
+        actor,
+        action: 'plugin.failed',
+        subject: `${name}@${version}`,
+        plugin: name,
+        outcome: 'error',
+        details: { error: message, stillActive: previous?.version ?? null },
+      });
       throw error;
     }
     if (previous && previous.version !== version) await store.setPluginState(name, previous.version, 'installed', null);
     await store.setPluginState(name, version, 'active', null);
     if (previous) metrics.swaps.inc();
     const action = previous ? 'plugin.swapped' : 'plugin.activated';
-    await activity.record({ actor, action, subject: `${name}@${version}`, plugin: name, details: previous ? { from: previous.version, to: version } : { version } });
+    await activity.record({
+      actor,
+      action,
+      subject: `${name}@${version}`,
+      plugin: name,
+      details: previous ? { from: previous.version, to: version } : { version },
+    });
   }
 
   /**
@@ -98,7 +112,9 @@ export class PluginActivation {
     if (desired && !desired.enabled) return undefined;
     const records = await this.versionsOf(name);
     const wanted = desired?.pinnedVersion ? records.filter((r) => r.version === desired.pinnedVersion) : records;
-    const candidates = wanted.filter((r) => options.retryFailed || r.state !== 'failed' || r.version === active?.version);
+    const candidates = wanted.filter(
+      (r) => options.retryFailed || r.state !== 'failed' || r.version === active?.version,
+    );
     let firstError: KernelError | undefined;
     for (const record of candidates) {
       if (record.version === active?.version) return firstError;
@@ -117,7 +133,10 @@ export class PluginActivation {
     const desired = await this.parts.store.getDesired(record.name);
     if (desired && !desired.enabled) return false;
     if (desired?.pinnedVersion) return desired.pinnedVersion === record.version;
-    return !this.parts.host.activeInstance(record.name) || (await this.versionsOf(record.name))[0]?.version === record.version;
+    return (
+      !this.parts.host.activeInstance(record.name) ||
+      (await this.versionsOf(record.name))[0]?.version === record.version
+    );
   }
 
   /** Activate every plugin in dependency order (boot). A cycle fails its members, not the rest. */
@@ -128,7 +147,9 @@ export class PluginActivation {
   /** Plugins with no active version that depend on `name` may start now that it is active. */
   async activateWaitingDependents(name: string, actor: string): Promise<void> {
     const records = await this.parts.store.listPlugins();
-    const waiting = new Set(records.filter((r) => r.manifest.dependsOn?.[name] && !this.parts.host.activeInstance(r.name)).map((r) => r.name));
+    const waiting = new Set(
+      records.filter((r) => r.manifest.dependsOn?.[name] && !this.parts.host.activeInstance(r.name)).map((r) => r.name),
+    );
     for (const dependent of waiting) await this.activateBest(dependent, actor, { retryFailed: true });
   }
 
@@ -159,10 +180,14 @@ export class PluginActivation {
     for (const [dep, range] of Object.entries(manifest.dependsOn ?? {})) {
       const active = this.parts.host.activeInstance(dep);
       if (!active || !semver.satisfies(active.version, range, { includePrerelease: true })) {
-        throw new KernelError('KRN_ERR_DEPENDENCY_MISSING', `needs ${dep}@${range} active, but ${active ? `${dep}@${active.version} is` : 'none is'} active`, {
-          plugin: manifest.name,
-          details: { dependency: dep, range, active: active?.version ?? null },
-        });
+        throw new KernelError(
+          'KRN_ERR_DEPENDENCY_MISSING',
+          `needs ${dep}@${range} active, but ${active ? `${dep}@${active.version} is` : 'none is'} active`,
+          {
+            plugin: manifest.name,
+            details: { dependency: dep, range, active: active?.version ?? null },
+          },
+        );
       }
     }
   }
@@ -173,7 +198,10 @@ export class PluginActivation {
       const answer = await this.parts.hooks['plugins.inUse'].promise({ name, version, users: [] });
       return answer?.users ?? [];
     } catch (error) {
-      this.parts.logger.warn({ plugin: name, err: describeError(error) }, 'a plugins.inUse tap failed; treating it as no users');
+      this.parts.logger.warn(
+        { plugin: name, err: describeError(error) },
+        'a plugins.inUse tap failed; treating it as no users',
+      );
       return [];
     }
   }
@@ -201,6 +229,11 @@ export class PluginActivation {
     });
     await store.deletePlugin(record.name, record.version);
     await rm(trash, { recursive: true, force: true });
-    await activity.record({ actor, action: 'plugin.uninstalled', subject: `${record.name}@${record.version}`, plugin: record.name });
+    await activity.record({
+      actor,
+      action: 'plugin.uninstalled',
+      subject: `${record.name}@${record.version}`,
+      plugin: record.name,
+    });
   }
 }

@@ -2,8 +2,8 @@ import { KernelError } from '../errors/kernel-error.js';
 import type { PluginHost } from '../loader/plugin-host.js';
 import type { PluginInstance } from '../loader/plugin-instance.js';
 import type { PluginRecord, PluginState, StateStore } from '../state/store.js';
-import { pluginDir, type HomePaths } from '../system/home-paths.js';
-import { configView, type ConfigView } from './config-changes.js';
+import { type HomePaths, pluginDir } from '../system/home-paths.js';
+import { type ConfigView, configView } from './config-changes.js';
 import { byVersionDesc, requireVersions } from './plugin-activation.js';
 import { listDocPages, readDocPage } from './plugin-docs.js';
 import { buildPluginView, type PluginView } from './plugin-view.js';
@@ -15,7 +15,14 @@ export class PluginDirectory {
   async list(): Promise<PluginView[]> {
     const records = await this.parts.store.listPlugins();
     const names = [...new Set(records.map((r) => r.name))].sort();
-    return Promise.all(names.map((name) => this.viewOf(name, records.filter((r) => r.name === name))));
+    return Promise.all(
+      names.map((name) =>
+        this.viewOf(
+          name,
+          records.filter((r) => r.name === name),
+        ),
+      ),
+    );
   }
 
   async get(name: string): Promise<PluginView> {
@@ -58,7 +65,9 @@ export class PluginDirectory {
 
   private async viewOf(name: string, records: PluginRecord[]): Promise<PluginView> {
     const active = this.parts.host.activeInstance(name);
-    const shown = active ? pluginDir(this.parts.paths, name, active.version) : pluginDir(this.parts.paths, name, [...records].sort(byVersionDesc)[0]!.version);
+    const shown = active
+      ? pluginDir(this.parts.paths, name, active.version)
+      : pluginDir(this.parts.paths, name, [...records].sort(byVersionDesc)[0]!.version);
     return buildPluginView(records, await this.parts.store.getDesired(name), active, await listDocPages(shown));
   }
 }

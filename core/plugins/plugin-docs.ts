@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KernelError } from '../errors/kernel-error.js';
 
@@ -7,7 +7,10 @@ const DOC_PAGE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Markdown pages shipped in the bundle's `docs/`, without the `.md`. */
 export async function listDocPages(dir: string): Promise<string[]> {
   try {
-    return (await readdir(path.join(dir, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)).sort();
+    return (await readdir(path.join(dir, 'docs')))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => f.slice(0, -3))
+      .sort();
   } catch {
     return [];
   }

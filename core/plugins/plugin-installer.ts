@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { KernelError } from '../errors/kernel-error.js';
-import { loadOrder } from '../loader/load-order.js';
 import { commitStaged, stagePlugin } from '../intake/stage-plugin.js';
 import type { ZipLimits } from '../intake/zip-limits.js';
+import { loadOrder } from '../loader/load-order.js';
 import type { PluginRecord, StateStore } from '../state/store.js';
 import type { ActivityRecorder } from '../system/activity-recorder.js';
 import type { HomePaths } from '../system/home-paths.js';
@@ -45,7 +45,11 @@ export class PluginInstaller {
     if (same) {
       await rm(staged.stagingDir, { recursive: true, force: true });
       if (same.sha256 !== staged.sha256) {
-        throw new KernelError('KRN_ERR_ALREADY_INSTALLED', `${manifest.name}@${manifest.version} is already installed with different content`, { plugin: manifest.name });
+        throw new KernelError(
+          'KRN_ERR_ALREADY_INSTALLED',
+          `${manifest.name}@${manifest.version} is already installed with different content`,
+          { plugin: manifest.name },
+        );
       }
       return { record: same, fresh: false };
     }
@@ -58,9 +62,24 @@ export class PluginInstaller {
     }
     await this.deps.keepZip(staged.sha256, zip);
     await commitStaged(staged.stagingDir, paths.root, manifest);
-    const record: PluginRecord = { name: manifest.name, version: manifest.version, state: 'installed', error: null, manifest, sha256: staged.sha256, source: label, installedAt: new Date().toISOString() };
+    const record: PluginRecord = {
+      name: manifest.name,
+      version: manifest.version,
+      state: 'installed',
+      error: null,
+      manifest,
+      sha256: staged.sha256,
+      source: label,
+      installedAt: new Date().toISOString(),
+    };
     await store.putPlugin(record);
-    await activity.record({ actor, action: 'plugin.installed', subject: `${manifest.name}@${manifest.version}`, plugin: manifest.name, details: { source: label, sha256: staged.sha256 } });
+    await activity.record({
+      actor,
+      action: 'plugin.installed',
+      subject: `${manifest.name}@${manifest.version}`,
+      plugin: manifest.name,
+      details: { source: label, sha256: staged.sha256 },
+    });
     return { record, fresh: true };
   }
 }

@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { KernelError } from '../errors/kernel-error.js';
-import { readInstallSource, type InstallSource } from '../intake/read-install-source.js';
+import { type InstallSource, readInstallSource } from '../intake/read-install-source.js';
 import type { ZipLimits } from '../intake/zip-limits.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import type { MaintenanceSwitch } from '../system/maintenance.js';
 import { recoverHome } from './boot-recovery.js';
-import { changeConfig, type ConfigView } from './config-changes.js';
+import { type ConfigView, changeConfig } from './config-changes.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
-import { PluginActivation, requireVersions, type LifecycleParts } from './plugin-activation.js';
+import { type LifecycleParts, PluginActivation, requireVersions } from './plugin-activation.js';
 import type { PluginDirectory } from './plugin-directory.js';
 import { PluginInstaller } from './plugin-installer.js';
 import { PluginSync } from './plugin-sync.js';
@@ -105,7 +105,14 @@ export class PluginLifecycle {
       } catch (error) {
         const activationFailed = (error as KernelError).code === 'KRN_ERR_ACTIVATION_FAILED';
         metrics.installs.inc({ outcome: activationFailed ? 'failed' : 'refused' });
-        if (!activationFailed) await activity.record({ actor: options.actor, action: 'plugin.install-refused', subject: label, outcome: 'error', details: { error: (error as Error).message } });
+        if (!activationFailed)
+          await activity.record({
+            actor: options.actor,
+            action: 'plugin.install-refused',
+            subject: label,
+            outcome: 'error',
+            details: { error: (error as Error).message },
+          });
         throw error;
       }
     });
@@ -121,15 +128,22 @@ export class PluginLifecycle {
         await this.activation.activate(record, options.actor);
       } catch (error) {
         const why = (error as KernelError).what ?? (error as Error).message;
-        throw new KernelError('KRN_ERR_ACTIVATION_FAILED', `${name}@${version} was installed but failed to activate: ${why}; ${previous ? `version ${previous} stays active` : 'no version is active'}`, {
-          plugin: name,
-          status: 422,
-          details: { installed: true, name, version, activeVersion: previous, code: (error as KernelError).code },
-        });
+        throw new KernelError(
+          'KRN_ERR_ACTIVATION_FAILED',
+          `${name}@${version} was installed but failed to activate: ${why}; ${previous ? `version ${previous} stays active` : 'no version is active'}`,
+          {
+            plugin: name,
+            status: 422,
+            details: { installed: true, name, version, activeVersion: previous, code: (error as KernelError).code },
+          },
+        );
       }
       await this.activation.activateWaitingDependents(name, options.actor);
     }
-    const removed = options.replace && host.activeInstance(name)?.version === version ? await this.removeOthers(name, version, options.actor) : [];
+    const removed =
+      options.replace && host.activeInstance(name)?.version === version
+        ? await this.removeOthers(name, version, options.actor)
+        : [];
     const plugin = await directory.get(name);
     const state = plugin.versions.find((v) => v.version === version)!.state;
     return { name, version, state, swappedFrom: fresh && state === 'active' ? previous : null, removed, plugin };
@@ -141,10 +155,24 @@ export class PluginLifecycle {
     return others.map((r) => r.version);
   }
 
-  async uninstall(name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }> {
+  async uninstall(
+    name: string,
+    version: string | undefined,
+    options: { force?: boolean; actor: string },
+  ): Promise<{ removed: string[] }> {
     this.deps.maintenance.assertWritable(`uninstalling ${name}`);
-    const usersOf = async (v: string) => [...(await this.deps.usersOf(name, v)), ...(await this.activation.usersOf(name, v))];
-    return this.change(() => uninstallPlugin({ ...this.deps, activation: this.activation, usersOf, beforeRemoved: (v) => this.deps.beforeRemoved(name, v) }, name, version, options));
+    const usersOf = async (v: string) => [
+      ...(await this.deps.usersOf(name, v)),
+      ...(await this.activation.usersOf(name, v)),
+    ];
+    return this.change(() =>
+      uninstallPlugin(
+        { ...this.deps, activation: this.activation, usersOf, beforeRemoved: (v) => this.deps.beforeRemoved(name, v) },
+        name,
+        version,
+        options,
+      ),
+    );
   }
 
   /** Pin a version (it becomes active) or unpin with null (the highest that works becomes active). */
@@ -154,11 +182,20 @@ export class PluginLifecycle {
       const { store, activity, host, directory } = this.deps;
       const records = await requireVersions(store, name);
       if (version !== null && !records.some((r) => r.version === version)) {
-        throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `cannot pin ${version}: not installed (installed: ${records.map((r) => r.version).join(', ')})`, { plugin: name });
+        throw new KernelError(
+          'KRN_ERR_PLUGIN_NOT_FOUND',
+          `cannot pin ${version}: not installed (installed: ${records.map((r) => r.version).join(', ')})`,
+          { plugin: name },
+        );
       }
       const desired = (await store.getDesired(name)) ?? { name, pinnedVersion: null, enabled: true };
       await store.putDesired({ ...desired, pinnedVersion: version });
-      await activity.record({ actor, action: version ? 'plugin.pinned' : 'plugin.unpinned', subject: version ? `${name}@${version}` : name, plugin: name });
+      await activity.record({
+        actor,
+        action: version ? 'plugin.pinned' : 'plugin.unpinned',
+        subject: version ? `${name}@${version}` : name,
+        plugin: name,
+      });
       const error = await this.activation.activateBest(name, actor, { retryFailed: true });
       const active = host.activeInstance(name)?.version;
       if (error && (version ? active !== version : !active)) {
@@ -176,10 +213,16 @@ export class PluginLifecycle {
       await requireVersions(store, name);
       const desired = (await store.getDesired(name)) ?? { name, pinnedVersion: null, enabled: true };
       await store.putDesired({ ...desired, enabled });
-      await activity.record({ actor, action: enabled ? 'plugin.enabled' : 'plugin.disabled', subject: name, plugin: name });
+      await activity.record({
+        actor,
+        action: enabled ? 'plugin.enabled' : 'plugin.disabled',
+        subject: name,
+        plugin: name,
+      });
       if (!enabled) await this.activation.stop(name, 'disabled');
       if (enabled) {
-        for (const r of await this.activation.versionsOf(name)) if (r.state === 'disabled') await store.setPluginState(name, r.version, 'installed', null);
+        for (const r of await this.activation.versionsOf(name))
+          if (r.state === 'disabled') await store.setPluginState(name, r.version, 'installed', null);
         const error = await this.activation.activateBest(name, actor, { retryFailed: true });
         if (error && !host.activeInstance(name)) throw error;
       }
@@ -188,9 +231,15 @@ export class PluginLifecycle {
   }
 
   /** Replace the config (or merge into it); validated, then the plugin is re-activated with it. */
-  async setConfig(name: string, config: Record<string, unknown>, options: { actor: string; merge?: boolean }): Promise<ConfigView> {
+  async setConfig(
+    name: string,
+    config: Record<string, unknown>,
+    options: { actor: string; merge?: boolean },
+  ): Promise<ConfigView> {
     this.deps.maintenance.assertWritable(`changing the config of ${name}`);
-    return this.change(async () => changeConfig(this.deps, this.activation, await this.deps.directory.current(name), config, options));
+    return this.change(async () =>
+      changeConfig(this.deps, this.activation, await this.deps.directory.current(name), config, options),
+    );
   }
 
   /** Take `name@version` out of service after it failed outside any call; another version takes over. */
@@ -198,7 +247,14 @@ export class PluginLifecycle {
     await this.queue.run(async () => {
       if (this.deps.host.activeInstance(name)?.version !== version) return;
       await this.activation.stop(name, 'failed', message);
-      await this.deps.activity.record({ actor: 'kernel', action: 'plugin.failed', subject: `${name}@${version}`, plugin: name, outcome: 'error', details: { error: message } });
+      await this.deps.activity.record({
+        actor: 'kernel',
+        action: 'plugin.failed',
+        subject: `${name}@${version}`,
+        plugin: name,
+        outcome: 'error',
+        details: { error: message },
+      });
       await this.activation.activateBest(name, 'kernel', { retryFailed: false });
     });
   }

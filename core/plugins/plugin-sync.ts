@@ -4,13 +4,13 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { resolveConfig } from '../config/plugin-config.js';
 import { describeError } from '../errors/kernel-error.js';
-import { pluginDir, type HomePaths } from '../system/home-paths.js';
 import { commitStaged, stagePlugin } from '../intake/stage-plugin.js';
 import type { ZipLimits } from '../intake/zip-limits.js';
 import type { PluginHost } from '../loader/plugin-host.js';
-import type { PluginActivation } from './plugin-activation.js';
-import type { PluginRecord, StateStore } from '../state/store.js';
 import type { ClusterStore } from '../state/cluster-store.js';
+import type { PluginRecord, StateStore } from '../state/store.js';
+import { type HomePaths, pluginDir } from '../system/home-paths.js';
+import type { PluginActivation } from './plugin-activation.js';
 
 export interface PluginSyncDeps {
   cluster: ClusterStore;
@@ -58,15 +58,21 @@ export class PluginSync {
     this.url = url;
     await this.heartbeat();
     if (!this.deps.cluster.shared) return;
-    this.stopWatching = await this.deps.cluster.watchGenerations((generation) => {
-      if (generation > this.applied) this.poke();
-    }).catch((error: unknown) => {
-      this.deps.logger.warn({ err: describeError(error) }, 'cannot listen for plugin changes; polling only');
-      return undefined;
-    });
+    this.stopWatching = await this.deps.cluster
+      .watchGenerations((generation) => {
+        if (generation > this.applied) this.poke();
+      })
+      .catch((error: unknown) => {
+        this.deps.logger.warn({ err: describeError(error) }, 'cannot listen for plugin changes; polling only');
+        return undefined;
+      });
     this.timer = setInterval(() => {
       this.poke();
-      this.deps.refresh().catch((error: unknown) => this.deps.logger.warn({ err: describeError(error) }, 'could not re-read shared settings'));
+      this.deps
+        .refresh()
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: describeError(error) }, 'could not re-read shared settings'),
+        );
     }, this.deps.pollMs);
     this.timer.unref();
   }
@@ -99,14 +105,22 @@ export class PluginSync {
   private poke(): void {
     this.pending ??= this.deps
       .serial(() => this.catchUp())
-      .catch((error: unknown) => this.deps.logger.error({ err: describeError(error) }, 'could not apply the plugin set from the database'))
+      .catch((error: unknown) =>
+        this.deps.logger.error({ err: describeError(error) }, 'could not apply the plugin set from the database'),
+      )
       .finally(() => (this.pending = undefined));
   }
 
   private async heartbeat(): Promise<void> {
     const now = new Date().toISOString();
     await this.deps.cluster
-      .putReplica({ id: this.deps.replicaId, url: this.url, generation: this.applied, startedAt: this.startedAt, heartbeatAt: now })
+      .putReplica({
+        id: this.deps.replicaId,
+        url: this.url,
+        generation: this.applied,
+        startedAt: this.startedAt,
+        heartbeatAt: now,
+      })
       .catch((error: unknown) => this.deps.logger.warn({ err: describeError(error) }, 'could not report this replica'));
   }
 
@@ -116,7 +130,8 @@ export class PluginSync {
     const records = await store.listPlugins();
     await this.fetchFiles(records);
     const recorded = (name: string, version: string) => records.some((r) => r.name === name && r.version === version);
-    for (const instance of host.activeInstances()) if (!recorded(instance.name, instance.version)) await host.stop(instance.name);
+    for (const instance of host.activeInstances())
+      if (!recorded(instance.name, instance.version)) await host.stop(instance.name);
     await this.dropUnrecorded(recorded);
     for (const name of await activation.loadOrder()) {
       const desired = await store.getDesired(name);
@@ -127,10 +142,14 @@ export class PluginSync {
       }
       const record = records.find((r) => r.name === name && r.version === active?.version);
       try {
-        if (active && record && (await this.configChanged(record, active.config))) await activation.activate(record, actor);
+        if (active && record && (await this.configChanged(record, active.config)))
+          await activation.activate(record, actor);
         else await activation.activateBest(name, actor, { retryFailed: false });
       } catch (error) {
-        this.deps.logger.error({ plugin: name, err: describeError(error) }, 'a plugin of the shared set failed to start on this replica');
+        this.deps.logger.error(
+          { plugin: name, err: describeError(error) },
+          'a plugin of the shared set failed to start on this replica',
+        );
       }
     }
     this.deps.logger.info({ replica: this.deps.replicaId }, 'applied the plugin set from the database');
@@ -148,7 +167,10 @@ export class PluginSync {
       if (existsSync(pluginDir(paths, record.name, record.version))) continue;
       const zip = await cluster.getBlob(record.sha256);
       if (!zip) {
-        logger.error({ plugin: record.name, version: record.version }, 'the database has no ZIP for this plugin version; install it again');
+        logger.error(
+          { plugin: record.name, version: record.version },
+          'the database has no ZIP for this plugin version; install it again',
+        );
         continue;
       }
       const staged = await stagePlugin(zip, { home: paths.root, limits, installedVersions: () => [] });
@@ -159,10 +181,12 @@ export class PluginSync {
 
   /** Versions on this disk that no record names any more (uninstalled through another replica). */
   private async dropUnrecorded(recorded: (name: string, version: string) => boolean): Promise<void> {
-    const dirs = async (dir: string) => (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name);
+    const dirs = async (dir: string) =>
+      (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name);
     for (const name of await dirs(this.deps.paths.plugins)) {
       for (const version of await dirs(path.join(this.deps.paths.plugins, name))) {
-        if (!recorded(name, version)) await rm(pluginDir(this.deps.paths, name, version), { recursive: true, force: true });
+        if (!recorded(name, version))
+          await rm(pluginDir(this.deps.paths, name, version), { recursive: true, force: true });
       }
     }
   }

@@ -14,16 +14,31 @@ export interface UninstallDeps extends LifecycleParts {
  * away the active version is refused while something uses it or depends on it, unless forced;
  * another version then takes over when one is left.
  */
-export async function uninstallPlugin(deps: UninstallDeps, name: string, version: string | undefined, options: { force?: boolean; actor: string }): Promise<{ removed: string[] }> {
+export async function uninstallPlugin(
+  deps: UninstallDeps,
+  name: string,
+  version: string | undefined,
+  options: { force?: boolean; actor: string },
+): Promise<{ removed: string[] }> {
   const { host, store, activation } = deps;
   const records = await activation.requireVersions(name);
   const targets = version ? records.filter((r) => r.version === version) : records;
   if (targets.length === 0) {
-    throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `version ${version} is not installed (installed: ${records.map((r) => r.version).join(', ')})`, { plugin: name });
+    throw new KernelError(
+      'KRN_ERR_PLUGIN_NOT_FOUND',
+      `version ${version} is not installed (installed: ${records.map((r) => r.version).join(', ')})`,
+      { plugin: name },
+    );
   }
   const active = host.activeInstance(name);
   const removesActive = !!active && targets.some((r) => r.version === active.version);
-  if (removesActive && !options.force) await refuseIfUsed(deps, name, active.version, targets.map((r) => r.version));
+  if (removesActive && !options.force)
+    await refuseIfUsed(
+      deps,
+      name,
+      active.version,
+      targets.map((r) => r.version),
+    );
   const markJobs = removesActive ? await deps.beforeRemoved(active.version) : undefined;
   if (removesActive) await host.stop(name);
   await markJobs?.();
@@ -38,10 +53,16 @@ export async function uninstallPlugin(deps: UninstallDeps, name: string, version
 async function refuseIfUsed(deps: UninstallDeps, name: string, version: string, removing: string[]): Promise<void> {
   const users = await deps.usersOf(version);
   if (users.length > 0) {
-    throw new KernelError('KRN_ERR_PLUGIN_IN_USE', `${name}@${version} is in use by ${users.join(', ')}`, { plugin: name, details: { users } });
+    throw new KernelError('KRN_ERR_PLUGIN_IN_USE', `${name}@${version} is in use by ${users.join(', ')}`, {
+      plugin: name,
+      details: { users },
+    });
   }
   const dependents = await deps.activation.dependentsOf(name, removing);
   if (dependents.length > 0) {
-    throw new KernelError('KRN_ERR_PLUGIN_DEPENDED_ON', `${dependents.join(', ')} depend on ${name}`, { plugin: name, details: { dependents } });
+    throw new KernelError('KRN_ERR_PLUGIN_DEPENDED_ON', `${dependents.join(', ')} depend on ${name}`, {
+      plugin: name,
+      details: { dependents },
+    });
   }
 }

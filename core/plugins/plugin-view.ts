@@ -29,7 +29,12 @@ export interface PluginView {
   docs: string[];
 }
 
-export function buildPluginView(records: PluginRecord[], desired: DesiredPlugin | undefined, active: PluginInstance | undefined, docs: string[]): PluginView {
+export function buildPluginView(
+  records: PluginRecord[],
+  desired: DesiredPlugin | undefined,
+  active: PluginInstance | undefined,
+  docs: string[],
+): PluginView {
   const sorted = [...records].sort(byVersionDesc);
   const shown = sorted.find((r) => r.version === active?.version) ?? sorted[0]!;
   return {
@@ -48,7 +53,11 @@ export function buildPluginView(records: PluginRecord[], desired: DesiredPlugin 
       source: r.source,
       active: r.version === active?.version,
     })),
-    actions: [...(active?.actions ?? new Map()).entries()].map(([name, a]) => ({ name, description: a.description, inputSchema: a.inputSchema ?? null })),
+    actions: [...(active?.actions ?? new Map()).entries()].map(([name, a]) => ({
+      name,
+      description: a.description,
+      inputSchema: a.inputSchema ?? null,
+    })),
     routes: (active?.routes ?? []).map((r) => ({ method: r.method, path: r.path })),
     docs,
   };

@@ -1,4 +1,9 @@
-import type { InfrastructureProvider, JobTypeProvider, SchedulerProvider, StorageProvider } from '../../plugin-sdk/providers.js';
+import type {
+  InfrastructureProvider,
+  JobTypeProvider,
+  SchedulerProvider,
+  StorageProvider,
+} from '../../plugin-sdk/providers.js';
 import { Registry } from './registry.js';
 
 /** The kinds of provider, as errors and call points name them. */

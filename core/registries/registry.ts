@@ -23,10 +23,14 @@ export class Registry<T> {
     if (!taken) return;
     const sameSwap = taken.owner.plugin === owner.plugin && taken.owner.instanceId === replacingInstanceId;
     if (!sameSwap) {
-      throw new KernelError('KRN_ERR_DUPLICATE', `${this.kind} "${key}" is already registered by plugin ${taken.owner.plugin}`, {
-        plugin: owner.plugin,
-        details: { kind: this.kind, key, registeredBy: taken.owner.plugin },
-      });
+      throw new KernelError(
+        'KRN_ERR_DUPLICATE',
+        `${this.kind} "${key}" is already registered by plugin ${taken.owner.plugin}`,
+        {
+          plugin: owner.plugin,
+          details: { kind: this.kind, key, registeredBy: taken.owner.plugin },
+        },
+      );
     }
   }
 

@@ -1,8 +1,8 @@
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
-import type { SchedulerProvider, ScheduleResult } from '../../plugin-sdk/providers.js';
+import type { ScheduleResult, SchedulerProvider } from '../../plugin-sdk/providers.js';
 import { describeError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
-import { totalResources, type JobRecord } from '../state/job-record.js';
+import { type JobRecord, totalResources } from '../state/job-record.js';
 import type { PassOutcome } from '../state/job-store.js';
 import { addInto, fitsOn, toPendingJob } from './scheduling-snapshot.js';
 
@@ -34,7 +34,9 @@ export class PassPlacer {
       const next: JobRecord[] = [];
       for (const job of retry.slice(0, MAX_RETRIED_JOBS)) {
         const ruledOut = this.excluded.get(job.id)!;
-        const agents = this.agents.filter((a) => !ruledOut.has(a.id)).map((a) => ({ ...a, allocated: plus(a.allocated, this.placedOn.get(a.id)) }));
+        const agents = this.agents
+          .filter((a) => !ruledOut.has(a.id))
+          .map((a) => ({ ...a, allocated: plus(a.allocated, this.placedOn.get(a.id)) }));
         next.push(...this.apply(await this.ask([job], agents), [job], round === FILTER_RETRIES - 1));
       }
       for (const job of retry.slice(MAX_RETRIED_JOBS)) this.waitFiltered(job);
@@ -67,7 +69,10 @@ export class PassPlacer {
       const need = totalResources(job);
       const extra = this.placedOn.get(agentId) ?? {};
       if (!agent || !fitsOn(agent, need, extra)) {
-        this.outcome.waiting.push({ jobId, reason: agent ? `agent ${agentId} no longer has room` : `the scheduler chose unknown agent ${agentId}` });
+        this.outcome.waiting.push({
+          jobId,
+          reason: agent ? `agent ${agentId} no longer has room` : `the scheduler chose unknown agent ${agentId}`,
+        });
         continue;
       }
       const veto = this.filter(job, need, agent);
@@ -85,9 +90,14 @@ export class PassPlacer {
       if (!byId.has(jobId) || decided.has(jobId)) continue;
       decided.add(jobId);
       const ruledOut = this.excluded.get(jobId);
-      this.outcome.waiting.push({ jobId, reason: ruledOut ? `${reason}; ruled out: ${describeVetoes(ruledOut)}` : reason });
+      this.outcome.waiting.push({
+        jobId,
+        reason: ruledOut ? `${reason}; ruled out: ${describeVetoes(ruledOut)}` : reason,
+      });
     }
-    for (const job of jobs) if (!decided.has(job.id)) this.outcome.waiting.push({ jobId: job.id, reason: 'the scheduler made no decision for it' });
+    for (const job of jobs)
+      if (!decided.has(job.id))
+        this.outcome.waiting.push({ jobId: job.id, reason: 'the scheduler made no decision for it' });
     return retry;
   }
 
@@ -95,14 +105,20 @@ export class PassPlacer {
     const hook = this.hooks['scheduling.filter'];
     if (hook.taps.length === 0) return undefined;
     try {
-      return hook.call({ job: { id: job.id, name: job.name, version: job.version, owner: job.owner, resources: need }, agent })?.reject;
+      return hook.call({
+        job: { id: job.id, name: job.name, version: job.version, owner: job.owner, resources: need },
+        agent,
+      })?.reject;
     } catch (error) {
       return `a filter failed: ${describeError(error)}`;
     }
   }
 
   private waitFiltered(job: JobRecord): void {
-    this.outcome.waiting.push({ jobId: job.id, reason: `ruled out: ${describeVetoes(this.excluded.get(job.id) ?? new Map())}` });
+    this.outcome.waiting.push({
+      jobId: job.id,
+      reason: `ruled out: ${describeVetoes(this.excluded.get(job.id) ?? new Map())}`,
+    });
   }
 }
 

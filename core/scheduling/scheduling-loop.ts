@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
 import { describeError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
+import type { KernelRegistries } from '../registries/registries.js';
 import type { JobRecord, QueueConfig } from '../state/job-record.js';
 import type { JobStore, PassOutcome } from '../state/job-store.js';
-import type { KernelRegistries } from '../registries/registries.js';
 import { PassPlacer } from './pass-placer.js';
 import { allocationsByOwner, withAllocations } from './scheduling-snapshot.js';
 
@@ -64,12 +64,16 @@ export class SchedulingLoop {
   }
 
   wakeAll(): void {
-    void this.options.store.listQueues().then(async (queues) => {
-      const names = new Set(queues.map((q) => q.name));
-      // SCHEDULED and PREPARING too: a queue's new leader must look even when nothing is pending.
-      for (const state of ['PENDING', 'SCHEDULED', 'PREPARING'] as const) for (const job of await this.options.store.listJobs({ state })) names.add(job.queue);
-      for (const name of names) this.wake(name);
-    }, (error: unknown) => this.options.logger.error({ err: describeError(error) }, 'scheduling tick failed'));
+    void this.options.store.listQueues().then(
+      async (queues) => {
+        const names = new Set(queues.map((q) => q.name));
+        // SCHEDULED and PREPARING too: a queue's new leader must look even when nothing is pending.
+        for (const state of ['PENDING', 'SCHEDULED', 'PREPARING'] as const)
+          for (const job of await this.options.store.listJobs({ state })) names.add(job.queue);
+        for (const name of names) this.wake(name);
+      },
+      (error: unknown) => this.options.logger.error({ err: describeError(error) }, 'scheduling tick failed'),
+    );
   }
 
   /** Resolves when no pass is running or asked for. */
@@ -124,7 +128,13 @@ export class SchedulingLoop {
         outcome.waiting.push(...jobs.map((job) => ({ jobId: job.id, reason: agents })));
         continue;
       }
-      const placer = new PassPlacer(scheduler, this.options.hooks, { queue, allocatedByOwner: allocationsByOwner(allocated) }, agents, outcome);
+      const placer = new PassPlacer(
+        scheduler,
+        this.options.hooks,
+        { queue, allocatedByOwner: allocationsByOwner(allocated) },
+        agents,
+        outcome,
+      );
       await placer.place(jobs);
     }
     const reserved = new Set(await store.commitPass(outcome, at));
@@ -132,7 +142,15 @@ export class SchedulingLoop {
     const agentOf = new Map(outcome.placements.map((p) => [p.jobId, p.agentId]));
     const scheduled = pending
       .filter((job) => reserved.has(job.id))
-      .map((job): JobRecord => ({ ...job, state: 'SCHEDULED', agentId: agentOf.get(job.id)!, reason: `placed on agent ${agentOf.get(job.id)}`, updatedAt: at }));
+      .map(
+        (job): JobRecord => ({
+          ...job,
+          state: 'SCHEDULED',
+          agentId: agentOf.get(job.id)!,
+          reason: `placed on agent ${agentOf.get(job.id)}`,
+          updatedAt: at,
+        }),
+      );
     this.options.onScheduled(scheduled);
   }
 

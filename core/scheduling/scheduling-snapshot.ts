@@ -1,6 +1,6 @@
 import type { AgentInfo } from '../../plugin-sdk/hook-types.js';
 import type { PendingJob } from '../../plugin-sdk/providers.js';
-import { totalResources, type JobRecord } from '../state/job-record.js';
+import { type JobRecord, totalResources } from '../state/job-record.js';
 
 export function addInto(into: Record<string, number>, add: Record<string, number>): void {
   for (const [slot, amount] of Object.entries(add)) into[slot] = (into[slot] ?? 0) + amount;
@@ -25,7 +25,13 @@ export function allocationsByOwner(allocated: JobRecord[]): Record<string, Recor
 }
 
 export function toPendingJob(job: JobRecord): PendingJob {
-  return { id: job.id, owner: job.owner, submittedAt: job.submittedAt, resources: totalResources(job), attempts: job.attempts };
+  return {
+    id: job.id,
+    owner: job.owner,
+    submittedAt: job.submittedAt,
+    resources: totalResources(job),
+    attempts: job.attempts,
+  };
 }
 
 /** Whether `need` fits in what `agent` has free after `extra` (this pass's earlier placements). */

@@ -1,5 +1,5 @@
-import type { ReplicaInfo } from '../../plugin-sdk/providers.js';
 import type { JobManifestData } from '../../plugin-sdk/hook-types.js';
+import type { ReplicaInfo } from '../../plugin-sdk/providers.js';
 
 /**
  * Job states (DESIGN.md §6). PENDING → SCHEDULED → PREPARING → RUNNING → TERMINATING →

@@ -8,9 +8,26 @@ export const JOB_COLUMNS = `id, seq, name, version, owner, queue, target, jobtyp
 /** The values of a job for `JOB_COLUMNS` minus `seq`, in that order. */
 export function jobValues(job: Omit<JobRecord, 'seq'>): unknown[] {
   return [
-    job.id, job.name, job.version, job.owner, job.queue, job.target, job.jobtype, job.jobtypeResolved, job.kind, job.replicas,
-    JSON.stringify(job.resources), JSON.stringify(job.manifest), job.state, job.reason, job.attempts, job.agentId,
-    JSON.stringify(job.runtime), job.notice, job.submittedAt, job.updatedAt,
+    job.id,
+    job.name,
+    job.version,
+    job.owner,
+    job.queue,
+    job.target,
+    job.jobtype,
+    job.jobtypeResolved,
+    job.kind,
+    job.replicas,
+    JSON.stringify(job.resources),
+    JSON.stringify(job.manifest),
+    job.state,
+    job.reason,
+    job.attempts,
+    job.agentId,
+    JSON.stringify(job.runtime),
+    job.notice,
+    job.submittedAt,
+    job.updatedAt,
   ];
 }
 
@@ -51,7 +68,11 @@ export function toEvent(r: Row): JobEvent {
 }
 
 export function toQueue(row: Row): QueueConfig {
-  return { ...(JSON.parse(row.config_json as string) as object), name: row.name as string, scheduler: row.scheduler as string };
+  return {
+    ...(JSON.parse(row.config_json as string) as object),
+    name: row.name as string,
+    scheduler: row.scheduler as string,
+  };
 }
 
 /** A queue as its row values: name, scheduler, the rest as JSON. */

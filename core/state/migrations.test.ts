@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KernelError } from '../errors/kernel-error.js';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrationSql, type Migration } from './migrations.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration, migrationSql } from './migrations.js';
 import { migrateSqlite, openSqliteStore } from './sqlite-store.js';
 
 let dir: string;
@@ -18,7 +18,10 @@ afterEach(() => {
 const tables = (db: Database.Database) =>
   db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
 const applied = (db: Database.Database) =>
-  db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as { version: number; name: string }[];
+  db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as {
+    version: number;
+    name: string;
+  }[];
 
 describe('MIGRATIONS', () => {
   it('are numbered 1..n without gaps, with unique names and SQL for both dialects', () => {
@@ -44,8 +47,14 @@ describe('migrateSqlite', () => {
     expect(migrateSqlite(db)).toBe(LATEST_SCHEMA_VERSION);
     expect(tables(db)).toEqual(
       expect.arrayContaining([
-        'schema_migrations', 'plugins', 'desired_plugins', 'desired_generation', 'plugin_config',
-        'activity', 'tokens', 'drop_in_files',
+        'schema_migrations',
+        'plugins',
+        'desired_plugins',
+        'desired_generation',
+        'plugin_config',
+        'activity',
+        'tokens',
+        'drop_in_files',
       ]),
     );
     expect(applied(db)).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
@@ -92,7 +101,9 @@ describe('migrateSqlite', () => {
     }
     expect(error).toBeInstanceOf(KernelError);
     expect((error as KernelError).code).toBe('KRN_ERR_STATE');
-    expect((error as KernelError).message).toMatch(new RegExp(`version 999.*up to ${LATEST_SCHEMA_VERSION}.*upgrade the kernel`));
+    expect((error as KernelError).message).toMatch(
+      new RegExp(`version 999.*up to ${LATEST_SCHEMA_VERSION}.*upgrade the kernel`),
+    );
     db.close();
   });
 });
@@ -120,9 +131,9 @@ describe('openSqliteStore and migrations', () => {
     const file = join(dir, 'state.db');
     await openSqliteStore(file).close();
     const raw = new Database(file);
-    raw.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 'now')").run(
-      LATEST_SCHEMA_VERSION + 1,
-    );
+    raw
+      .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 'now')")
+      .run(LATEST_SCHEMA_VERSION + 1);
     raw.close();
 
     expect(() => openSqliteStore(file)).toThrow(

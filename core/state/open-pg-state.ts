@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 import { PgClusterStore } from './pg-cluster-store.js';
-import { migratePostgres } from './pg-migrate.js';
 import { PgJobStore } from './pg-job-store.js';
+import { migratePostgres } from './pg-migrate.js';
 import { PgStore } from './pg-store.js';
 import { PgVolumeStore } from './pg-volume-store.js';
 import { stateError } from './state-error.js';
@@ -29,7 +29,11 @@ export interface PgStateOptions {
 export async function openPgState(url: string, options: PgStateOptions = {}): Promise<PgState> {
   const { where, secrets } = describeTarget(url);
   const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, allowExitOnIdle: true });
+  const pool = new pg.Pool({
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    allowExitOnIdle: true,
+  });
   // Without a listener an idle connection's error would end the process.
   pool.on('error', (error) => options.onIdleError?.(error));
   const fail = async (error: unknown): Promise<never> => {
@@ -39,9 +43,15 @@ export async function openPgState(url: string, options: PgStateOptions = {}): Pr
   try {
     (await pool.connect()).release();
   } catch (error) {
-    return fail(new KernelError('KRN_ERR_STATE', `state open of PostgreSQL at ${where} failed: ${redact(connectFailure(error))}`, {
-      details: { operation: 'open', database: where },
-    }));
+    return fail(
+      new KernelError(
+        'KRN_ERR_STATE',
+        `state open of PostgreSQL at ${where} failed: ${redact(connectFailure(error))}`,
+        {
+          details: { operation: 'open', database: where },
+        },
+      ),
+    );
   }
   try {
     await migratePostgres(pool);

@@ -1,12 +1,12 @@
-import type { JobStore } from './job-store.js';
-import type { VolumeStore } from './volume-store.js';
-import { openPgState } from './open-pg-state.js';
 import type { ClusterStore } from './cluster-store.js';
+import type { JobStore } from './job-store.js';
+import { openPgState } from './open-pg-state.js';
 import { SqliteClusterStore } from './sqlite-cluster-store.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { SqliteVolumeStore } from './sqlite-volume-store.js';
 import type { StateStore } from './store.js';
+import type { VolumeStore } from './volume-store.js';
 
 /** The kernel's three stores on one database, and how to close it. */
 export interface OpenState {

@@ -32,15 +32,29 @@ export class PgClusterStore implements ClusterStore {
   }
 
   async putBlob(sha256: string, data: Buffer): Promise<void> {
-    await this.op('putBlob', () => this.pool.query('INSERT INTO plugin_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [sha256, data]));
+    await this.op('putBlob', () =>
+      this.pool.query('INSERT INTO plugin_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
+        sha256,
+        data,
+      ]),
+    );
   }
 
   getBlob(sha256: string): Promise<Buffer | undefined> {
-    return this.op('getBlob', async () => (await this.pool.query<{ data: Buffer }>('SELECT data FROM plugin_blobs WHERE sha256 = $1', [sha256])).rows[0]?.data);
+    return this.op(
+      'getBlob',
+      async () =>
+        (await this.pool.query<{ data: Buffer }>('SELECT data FROM plugin_blobs WHERE sha256 = $1', [sha256])).rows[0]
+          ?.data,
+    );
   }
 
   generation(): Promise<number> {
-    return this.op('generation', async () => Number((await this.pool.query('SELECT generation FROM desired_generation WHERE id = 1')).rows[0]?.generation ?? 0));
+    return this.op('generation', async () =>
+      Number(
+        (await this.pool.query('SELECT generation FROM desired_generation WHERE id = 1')).rows[0]?.generation ?? 0,
+      ),
+    );
   }
 
   bumpGeneration(): Promise<number> {
@@ -83,13 +97,17 @@ export class PgClusterStore implements ClusterStore {
   }
 
   listReplicas(): Promise<ReplicaRecord[]> {
-    return this.op('listReplicas', async () => (await this.pool.query('SELECT * FROM replicas ORDER BY id COLLATE "C"')).rows.map(toReplica));
+    return this.op('listReplicas', async () =>
+      (await this.pool.query('SELECT * FROM replicas ORDER BY id COLLATE "C"')).rows.map(toReplica),
+    );
   }
 
   async lead(key: string): Promise<'acquired' | 'held' | 'no'> {
     if (this.held.has(key)) return 'held';
     const client = await this.leases();
-    const { rows } = await this.op('lead', () => client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`spindle:${key}`]));
+    const { rows } = await this.op('lead', () =>
+      client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`spindle:${key}`]),
+    );
     if (!rows[0]?.ok) return 'no';
     this.held.add(key);
     return 'acquired';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { ALLOCATED_STATES, type JobEvent, type JobRecord, type QueueConfig } from './job-record.js';
-import type { JobFilter, JobStore, PassOutcome, Transition } from './job-store.js';
 import { JOB_COLUMNS, jobValues, queueValues, toEvent, toJob, toQueue } from './job-rows.js';
+import type { JobFilter, JobStore, PassOutcome, Transition } from './job-store.js';
 import { inTransaction } from './pg-transaction.js';
 import { stateError } from './state-error.js';
 import type { Row } from './state-rows.js';
@@ -11,7 +11,11 @@ export const JOB_SEQ_LOCK_KEY = 0x5350_4a31;
 
 type Patch = NonNullable<Transition['patch']>;
 const PATCH_COLUMNS: Record<keyof Patch, string> = {
-  agentId: 'agent_id', runtime: 'runtime_json', notice: 'notice', attempts: 'attempts', jobtypeResolved: 'jobtype_resolved',
+  agentId: 'agent_id',
+  runtime: 'runtime_json',
+  notice: 'notice',
+  attempts: 'attempts',
+  jobtypeResolved: 'jobtype_resolved',
 };
 
 /**
@@ -40,23 +44,32 @@ export class PgJobStore implements JobStore {
   }
 
   insertJob(job: Omit<JobRecord, 'seq'>, secrets: Record<string, string>): Promise<JobRecord> {
-    return this.op('insertJob', () =>
-      inTransaction(this.db, async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [JOB_SEQ_LOCK_KEY]);
-        const { rows } = await client.query<Row>(SQL.insert, [...jobValues(job), JSON.stringify(secrets)]);
-        return toJob(rows[0]!);
-      }),
+    return this.op(
+      'insertJob',
+      () =>
+        inTransaction(this.db, async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock($1)', [JOB_SEQ_LOCK_KEY]);
+          const { rows } = await client.query<Row>(SQL.insert, [...jobValues(job), JSON.stringify(secrets)]);
+          return toJob(rows[0]!);
+        }),
       true,
     );
   }
 
   getJob(id: string): Promise<JobRecord | undefined> {
-    return this.op('getJob', async () => (await this.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id])).map(toJob)[0]);
+    return this.op(
+      'getJob',
+      async () => (await this.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id])).map(toJob)[0],
+    );
   }
 
   findJob(name: string, version: string): Promise<JobRecord | undefined> {
-    return this.op('findJob', async () =>
-      (await this.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE name = $1 AND version = $2`, [name, version])).map(toJob)[0],
+    return this.op(
+      'findJob',
+      async () =>
+        (await this.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE name = $1 AND version = $2`, [name, version])).map(
+          toJob,
+        )[0],
     );
   }
 
@@ -74,45 +87,64 @@ export class PgJobStore implements JobStore {
 
   pendingJobs(queue: string): Promise<JobRecord[]> {
     return this.op('pendingJobs', async () =>
-      (await this.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE queue = $1 AND state = 'PENDING' ORDER BY seq`, [queue])).map(toJob),
+      (
+        await this.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE queue = $1 AND state = 'PENDING' ORDER BY seq`, [queue])
+      ).map(toJob),
     );
   }
 
   allocatedJobs(): Promise<JobRecord[]> {
     return this.op('allocatedJobs', async () =>
-      (await this.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = ANY($1::text[]) ORDER BY seq`, [ALLOCATED_STATES])).map(toJob),
+      (
+        await this.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE state = ANY($1::text[]) ORDER BY seq`, [
+          ALLOCATED_STATES,
+        ])
+      ).map(toJob),
     );
   }
 
   transition(id: string, t: Transition): Promise<JobRecord | undefined> {
-    return this.op('transition', async () => {
-      const params: unknown[] = [id, t.from, t.to, t.reason, new Date().toISOString()];
-      const sets = ['state = $3', 'reason = $4', 'updated_at = $5'];
-      for (const [key, column] of Object.entries(PATCH_COLUMNS) as [keyof Patch, string][]) {
-        const value = t.patch?.[key];
-        if (value !== undefined) sets.push(`${column} = $${params.push(key === 'runtime' ? JSON.stringify(value) : value)}`);
-      }
-      const [row] = await this.rows(SQL.transition(sets.join(', ')), params);
-      return row && toJob(row);
-    }, true);
+    return this.op(
+      'transition',
+      async () => {
+        const params: unknown[] = [id, t.from, t.to, t.reason, new Date().toISOString()];
+        const sets = ['state = $3', 'reason = $4', 'updated_at = $5'];
+        for (const [key, column] of Object.entries(PATCH_COLUMNS) as [keyof Patch, string][]) {
+          const value = t.patch?.[key];
+          if (value !== undefined)
+            sets.push(`${column} = $${params.push(key === 'runtime' ? JSON.stringify(value) : value)}`);
+        }
+        const [row] = await this.rows(SQL.transition(sets.join(', ')), params);
+        return row && toJob(row);
+      },
+      true,
+    );
   }
 
   commitPass(outcome: PassOutcome, at: string): Promise<string[]> {
-    return this.op('commitPass', () =>
-      inTransaction(this.db, async (client) => {
-        const { placements, waiting } = outcome;
-        const reserved = new Set<string>();
-        const touched = [...placements.map((p) => p.jobId), ...waiting.map((w) => w.jobId)];
-        // Locked in id order first, so two replicas' passes over the same jobs queue up instead of deadlocking.
-        if (touched.length > 0) await client.query('SELECT 1 FROM jobs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [touched]);
-        if (placements.length > 0) {
-          const { rows } = await client.query<{ id: string }>(SQL.reserve, [at, placements.map((p) => p.jobId), placements.map((p) => p.agentId)]);
-          for (const row of rows) reserved.add(row.id);
-        }
-        if (waiting.length > 0) await client.query(SQL.wait, [at, waiting.map((w) => w.jobId), waiting.map((w) => w.reason)]);
-        // In placement order, which RETURNING does not promise (the SQLite store returns the same).
-        return [...new Set(placements.map((p) => p.jobId))].filter((jobId) => reserved.has(jobId));
-      }),
+    return this.op(
+      'commitPass',
+      () =>
+        inTransaction(this.db, async (client) => {
+          const { placements, waiting } = outcome;
+          const reserved = new Set<string>();
+          const touched = [...placements.map((p) => p.jobId), ...waiting.map((w) => w.jobId)];
+          // Locked in id order first, so two replicas' passes over the same jobs queue up instead of deadlocking.
+          if (touched.length > 0)
+            await client.query('SELECT 1 FROM jobs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [touched]);
+          if (placements.length > 0) {
+            const { rows } = await client.query<{ id: string }>(SQL.reserve, [
+              at,
+              placements.map((p) => p.jobId),
+              placements.map((p) => p.agentId),
+            ]);
+            for (const row of rows) reserved.add(row.id);
+          }
+          if (waiting.length > 0)
+            await client.query(SQL.wait, [at, waiting.map((w) => w.jobId), waiting.map((w) => w.reason)]);
+          // In placement order, which RETURNING does not promise (the SQLite store returns the same).
+          return [...new Set(placements.map((p) => p.jobId))].filter((jobId) => reserved.has(jobId));
+        }),
       true,
     );
   }
@@ -134,12 +166,21 @@ export class PgJobStore implements JobStore {
 
   listEvents(id: string): Promise<JobEvent[]> {
     return this.op('listEvents', async () =>
-      (await this.rows('SELECT job_id, at, from_state, to_state, reason FROM job_events WHERE job_id = $1 ORDER BY at COLLATE "C", id', [id])).map(toEvent),
+      (
+        await this.rows(
+          'SELECT job_id, at, from_state, to_state, reason FROM job_events WHERE job_id = $1 ORDER BY at COLLATE "C", id',
+          [id],
+        )
+      ).map(toEvent),
     );
   }
 
   getQueue(name: string): Promise<QueueConfig | undefined> {
-    return this.op('getQueue', async () => (await this.rows('SELECT name, scheduler, config_json FROM queues WHERE name = $1', [name])).map(toQueue)[0]);
+    return this.op(
+      'getQueue',
+      async () =>
+        (await this.rows('SELECT name, scheduler, config_json FROM queues WHERE name = $1', [name])).map(toQueue)[0],
+    );
   }
 
   async putQueue(queue: QueueConfig): Promise<void> {
@@ -147,7 +188,9 @@ export class PgJobStore implements JobStore {
   }
 
   listQueues(): Promise<QueueConfig[]> {
-    return this.op('listQueues', async () => (await this.rows('SELECT name, scheduler, config_json FROM queues ORDER BY name COLLATE "C"')).map(toQueue));
+    return this.op('listQueues', async () =>
+      (await this.rows('SELECT name, scheduler, config_json FROM queues ORDER BY name COLLATE "C"')).map(toQueue),
+    );
   }
 }
 
@@ -186,5 +229,6 @@ const SQL = {
     FROM unnest($2::text[], $3::text[]) AS d(id, reason) WHERE jobs.id = d.id AND jobs.state = 'PENDING'`,
   delete: `WITH secrets AS (DELETE FROM job_secrets WHERE job_id = $1), events AS (DELETE FROM job_events WHERE job_id = $1)
     DELETE FROM jobs WHERE id = $1`,
-  putQueue: 'INSERT INTO queues (name, scheduler, config_json) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET scheduler = excluded.scheduler, config_json = excluded.config_json',
+  putQueue:
+    'INSERT INTO queues (name, scheduler, config_json) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET scheduler = excluded.scheduler, config_json = excluded.config_json',
 } as const;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, type Migration } from './migrations.js';
+import { MIGRATIONS, type Migration, migrationSql, SCHEMA_MIGRATIONS_DDL } from './migrations.js';
 import { inTransaction } from './pg-transaction.js';
 import { newerSchemaError, stateError } from './state-error.js';
 
@@ -38,7 +38,9 @@ export async function migratePostgres(pool: pg.Pool, migrations: readonly Migrat
       if (now.has(migration.version)) return now;
       await client.query(migrationSql(migration, 'postgres'));
       await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
-        migration.version, migration.name, new Date().toISOString(),
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
       ]);
       return now.add(migration.version);
     });

@@ -2,10 +2,26 @@ import type pg from 'pg';
 import { KernelError } from '../errors/kernel-error.js';
 import { stateError } from './state-error.js';
 import {
-  clampLimit, familyPattern, maybe, parseObject, toActivity, toDesired, toDropIn, toPlugin, toToken, type Row,
+  clampLimit,
+  familyPattern,
+  maybe,
+  parseObject,
+  type Row,
+  toActivity,
+  toDesired,
+  toDropIn,
+  toPlugin,
+  toToken,
 } from './state-rows.js';
 import type {
-  ActivityEntry, ActivityFilter, DesiredPlugin, DropInRecord, PluginRecord, PluginState, StateStore, TokenRecord,
+  ActivityEntry,
+  ActivityFilter,
+  DesiredPlugin,
+  DropInRecord,
+  PluginRecord,
+  PluginState,
+  StateStore,
+  TokenRecord,
 } from './store.js';
 
 /**
@@ -54,12 +70,23 @@ export class PgStore implements StateStore {
 
   async putPlugin(r: PluginRecord): Promise<void> {
     await this.op('putPlugin', () =>
-      this.exec(SQL.putPlugin, [r.name, r.version, r.state, r.error ?? null, JSON.stringify(r.manifest), r.sha256, r.source, r.installedAt]),
+      this.exec(SQL.putPlugin, [
+        r.name,
+        r.version,
+        r.state,
+        r.error ?? null,
+        JSON.stringify(r.manifest),
+        r.sha256,
+        r.source,
+        r.installedAt,
+      ]),
     );
   }
 
   async setPluginState(name: string, version: string, state: PluginState, error: string | null): Promise<void> {
-    const changed = await this.op('setPluginState', () => this.exec(SQL.setPluginState, [state, error ?? null, name, version]));
+    const changed = await this.op('setPluginState', () =>
+      this.exec(SQL.setPluginState, [state, error ?? null, name, version]),
+    );
     // A lost state change would go unnoticed, so an unknown version is an error, not a no-op.
     if (changed === 0) {
       throw new KernelError('KRN_ERR_PLUGIN_NOT_FOUND', `${name}@${version} is not installed`, { plugin: name });
@@ -87,11 +114,15 @@ export class PgStore implements StateStore {
   }
 
   getConfig(name: string): Promise<Record<string, unknown> | undefined> {
-    return this.op('getConfig', async () => maybe(await this.row(SQL.getConfig, [name]), (r) => parseObject(r.config_json)));
+    return this.op('getConfig', async () =>
+      maybe(await this.row(SQL.getConfig, [name]), (r) => parseObject(r.config_json)),
+    );
   }
 
   async putConfig(name: string, config: Record<string, unknown>): Promise<void> {
-    await this.op('putConfig', () => this.exec(SQL.putConfig, [name, JSON.stringify(config), new Date().toISOString()]));
+    await this.op('putConfig', () =>
+      this.exec(SQL.putConfig, [name, JSON.stringify(config), new Date().toISOString()]),
+    );
   }
 
   async deleteConfig(name: string): Promise<void> {
@@ -104,7 +135,15 @@ export class PgStore implements StateStore {
       const at = entry.at ?? new Date().toISOString();
       const plugin = entry.plugin ?? null;
       const details = entry.details ?? {};
-      const row = await this.row(SQL.addActivity, [at, actor, action, subject, plugin, outcome, JSON.stringify(details)]);
+      const row = await this.row(SQL.addActivity, [
+        at,
+        actor,
+        action,
+        subject,
+        plugin,
+        outcome,
+        JSON.stringify(details),
+      ]);
       // BIGINT comes back as a string.
       return { id: Number(row!.id), at, actor, action, subject, plugin, outcome, details };
     });
@@ -120,11 +159,14 @@ export class PgStore implements StateStore {
       }
       // SQLite's LIKE ignores ASCII case only; lower() under "C" folds ASCII only, so both match alike.
       if (filter.family !== undefined) {
-        where.push(`${JOB_ACTION} AND lower(subject COLLATE "C") LIKE lower(${param(familyPattern(filter.family))}::text COLLATE "C")`);
+        where.push(
+          `${JOB_ACTION} AND lower(subject COLLATE "C") LIKE lower(${param(familyPattern(filter.family))}::text COLLATE "C")`,
+        );
       }
       if (filter.job !== undefined) where.push(`${JOB_ACTION} AND subject = ${param(filter.job)}`);
       // Ids are integers: rounding up keeps `id < before` the same and within BIGINT.
-      if (filter.beforeId !== undefined) where.push(`id < ${param(Math.ceil(Math.min(filter.beforeId, Number.MAX_SAFE_INTEGER)))}`);
+      if (filter.beforeId !== undefined)
+        where.push(`id < ${param(Math.ceil(Math.min(filter.beforeId, Number.MAX_SAFE_INTEGER)))}`);
       const limit = param(clampLimit(filter.limit));
       const sql = `SELECT * FROM activity ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
       return (await this.rows(sql, params)).map(toActivity);
@@ -133,7 +175,10 @@ export class PgStore implements StateStore {
 
   getSetting<T>(key: string): Promise<T | undefined> {
     return this.op('getSetting', async () =>
-      maybe(await this.row('SELECT value_json FROM settings WHERE key = $1', [key]), (r) => JSON.parse(r.value_json as string) as T),
+      maybe(
+        await this.row('SELECT value_json FROM settings WHERE key = $1', [key]),
+        (r) => JSON.parse(r.value_json as string) as T,
+      ),
     );
   }
 
@@ -148,7 +193,9 @@ export class PgStore implements StateStore {
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
-    return this.op('findTokenByHash', async () => maybe(await this.row('SELECT * FROM tokens WHERE hash = $1', [hash]), toToken));
+    return this.op('findTokenByHash', async () =>
+      maybe(await this.row('SELECT * FROM tokens WHERE hash = $1', [hash]), toToken),
+    );
   }
 
   listTokens(): Promise<TokenRecord[]> {
@@ -157,15 +204,21 @@ export class PgStore implements StateStore {
 
   /** Keeps the first revocation time if the token is revoked twice; an unknown id is a no-op. */
   async revokeToken(id: string, at: string): Promise<void> {
-    await this.op('revokeToken', () => this.exec('UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2', [at, id]));
+    await this.op('revokeToken', () =>
+      this.exec('UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2', [at, id]),
+    );
   }
 
   listDropIns(): Promise<DropInRecord[]> {
-    return this.op('listDropIns', async () => (await this.rows('SELECT * FROM drop_in_files ORDER BY file COLLATE "C"')).map(toDropIn));
+    return this.op('listDropIns', async () =>
+      (await this.rows('SELECT * FROM drop_in_files ORDER BY file COLLATE "C"')).map(toDropIn),
+    );
   }
 
   getDropIn(file: string): Promise<DropInRecord | undefined> {
-    return this.op('getDropIn', async () => maybe(await this.row('SELECT * FROM drop_in_files WHERE file = $1', [file]), toDropIn));
+    return this.op('getDropIn', async () =>
+      maybe(await this.row('SELECT * FROM drop_in_files WHERE file = $1', [file]), toDropIn),
+    );
   }
 
   async putDropIn(r: DropInRecord): Promise<void> {
@@ -177,7 +230,10 @@ export class PgStore implements StateStore {
   }
 
   schemaVersion(): Promise<number> {
-    return this.op('schemaVersion', async () => ((await this.row('SELECT MAX(version) AS v FROM schema_migrations'))?.v as number | null) ?? 0);
+    return this.op(
+      'schemaVersion',
+      async () => ((await this.row('SELECT MAX(version) AS v FROM schema_migrations'))?.v as number | null) ?? 0,
+    );
   }
 
   /** Ends the pool the stores share; idempotent. */
@@ -215,7 +271,8 @@ const SQL = {
   deleteConfig: 'DELETE FROM plugin_config WHERE name = $1',
   addActivity: `INSERT INTO activity (at, actor, action, subject, plugin, outcome, details_json)
     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-  putSetting: 'INSERT INTO settings (key, value_json) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json',
+  putSetting:
+    'INSERT INTO settings (key, value_json) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json',
   putToken: `INSERT INTO tokens (id, name, hash, kind, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, hash = excluded.hash, kind = excluded.kind,
       created_at = excluded.created_at, expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`,

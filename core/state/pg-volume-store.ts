@@ -1,10 +1,15 @@
 import type pg from 'pg';
-import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from './volume-store.js';
 import { stateError } from './state-error.js';
+import type { ShareMode, VolumeRecord, VolumeShare, VolumeStore } from './volume-store.js';
 
 type Row = Record<string, string>;
 
-const toVolume = (row: Row): VolumeRecord => ({ backend: row.backend!, name: row.name!, owner: row.owner!, createdAt: row.created_at! });
+const toVolume = (row: Row): VolumeRecord => ({
+  backend: row.backend!,
+  name: row.name!,
+  owner: row.owner!,
+  createdAt: row.created_at!,
+});
 
 /** Volume ownership and shares on PostgreSQL. */
 export class PgVolumeStore implements VolumeStore {
@@ -20,16 +25,23 @@ export class PgVolumeStore implements VolumeStore {
 
   async insertVolume(record: VolumeRecord): Promise<void> {
     await this.query('insertVolume', 'INSERT INTO volumes (backend, name, owner, created_at) VALUES ($1, $2, $3, $4)', [
-      record.backend, record.name, record.owner, record.createdAt,
+      record.backend,
+      record.name,
+      record.owner,
+      record.createdAt,
     ]);
   }
 
   async getVolume(backend: string, name: string): Promise<VolumeRecord | undefined> {
-    return (await this.query('getVolume', 'SELECT * FROM volumes WHERE backend = $1 AND name = $2', [backend, name])).map(toVolume)[0];
+    return (
+      await this.query('getVolume', 'SELECT * FROM volumes WHERE backend = $1 AND name = $2', [backend, name])
+    ).map(toVolume)[0];
   }
 
   async listVolumes(): Promise<VolumeRecord[]> {
-    return (await this.query('listVolumes', 'SELECT * FROM volumes ORDER BY backend COLLATE "C", name COLLATE "C"')).map(toVolume);
+    return (
+      await this.query('listVolumes', 'SELECT * FROM volumes ORDER BY backend COLLATE "C", name COLLATE "C"')
+    ).map(toVolume);
   }
 
   async deleteVolume(backend: string, name: string): Promise<void> {
@@ -41,13 +53,21 @@ export class PgVolumeStore implements VolumeStore {
   }
 
   async listShares(backend: string, name: string): Promise<VolumeShare[]> {
-    const rows = await this.query('listShares', 'SELECT grantee, mode FROM volume_shares WHERE backend = $1 AND name = $2 ORDER BY grantee COLLATE "C"', [backend, name]);
+    const rows = await this.query(
+      'listShares',
+      'SELECT grantee, mode FROM volume_shares WHERE backend = $1 AND name = $2 ORDER BY grantee COLLATE "C"',
+      [backend, name],
+    );
     return rows.map((row) => ({ grantee: row.grantee!, mode: row.mode as ShareMode }));
   }
 
   async putShare(backend: string, name: string, grantee: string, mode: ShareMode | null): Promise<void> {
     if (mode === null) {
-      await this.query('putShare', 'DELETE FROM volume_shares WHERE backend = $1 AND name = $2 AND grantee = $3', [backend, name, grantee]);
+      await this.query('putShare', 'DELETE FROM volume_shares WHERE backend = $1 AND name = $2 AND grantee = $3', [
+        backend,
+        name,
+        grantee,
+      ]);
       return;
     }
     await this.query(

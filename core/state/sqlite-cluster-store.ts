@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ClusterStore, ReplicaRecord } from './cluster-store.js';
 import { syncOp } from './state-error.js';
-import { toReplica, type Row } from './state-rows.js';
+import { type Row, toReplica } from './state-rows.js';
 
 /**
  * One kernel on its SQLite file: nothing to announce to and nobody to lead against. The plugin
@@ -20,12 +20,19 @@ export class SqliteClusterStore implements ClusterStore {
   }
 
   generation(): Promise<number> {
-    return syncOp('generation', () => Number(this.db.prepare('SELECT generation FROM desired_generation WHERE id = 1').pluck().get()));
+    return syncOp('generation', () =>
+      Number(this.db.prepare('SELECT generation FROM desired_generation WHERE id = 1').pluck().get()),
+    );
   }
 
   bumpGeneration(): Promise<number> {
     return syncOp('bumpGeneration', () =>
-      Number(this.db.prepare('UPDATE desired_generation SET generation = generation + 1 WHERE id = 1 RETURNING generation').pluck().get()),
+      Number(
+        this.db
+          .prepare('UPDATE desired_generation SET generation = generation + 1 WHERE id = 1 RETURNING generation')
+          .pluck()
+          .get(),
+      ),
     );
   }
 
@@ -36,7 +43,9 @@ export class SqliteClusterStore implements ClusterStore {
   putReplica(r: ReplicaRecord): Promise<void> {
     return syncOp('putReplica', () => {
       this.db
-        .prepare('INSERT INTO replicas (id, url, generation, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET url = excluded.url, generation = excluded.generation, heartbeat_at = excluded.heartbeat_at')
+        .prepare(
+          'INSERT INTO replicas (id, url, generation, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET url = excluded.url, generation = excluded.generation, heartbeat_at = excluded.heartbeat_at',
+        )
         .run(r.id, r.url, r.generation, r.startedAt, r.heartbeatAt);
     });
   }
@@ -48,7 +57,9 @@ export class SqliteClusterStore implements ClusterStore {
   }
 
   listReplicas(): Promise<ReplicaRecord[]> {
-    return syncOp('listReplicas', () => (this.db.prepare('SELECT * FROM replicas ORDER BY id').all() as Row[]).map(toReplica));
+    return syncOp('listReplicas', () =>
+      (this.db.prepare('SELECT * FROM replicas ORDER BY id').all() as Row[]).map(toReplica),
+    );
   }
 
   async lead(key: string): Promise<'acquired' | 'held' | 'no'> {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ALLOCATED_STATES, type JobEvent, type JobRecord, type JobState, type QueueConfig } from './job-record.js';
-import type { JobFilter, JobStore, PassOutcome, Transition } from './job-store.js';
 import { JOB_COLUMNS as COLUMNS, jobValues, queueValues, toEvent, toJob, toQueue } from './job-rows.js';
+import type { JobFilter, JobStore, PassOutcome, Transition } from './job-store.js';
 import { stateError } from './state-error.js';
 import type { Row } from './state-rows.js';
 
@@ -18,16 +18,21 @@ export class SqliteJobStore implements JobStore {
   constructor(private readonly db: Database.Database) {
     const p = (sql: string) => db.prepare<unknown[], Row>(sql);
     this.s = {
-      insert: p(`INSERT INTO jobs (${COLUMNS}) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insert: p(
+        `INSERT INTO jobs (${COLUMNS}) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       insertSecrets: p('INSERT INTO job_secrets (job_id, secrets_json) VALUES (?, ?)'),
       get: p(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`),
       find: p(`SELECT ${COLUMNS} FROM jobs WHERE name = ? AND version = ?`),
       pending: p(`SELECT ${COLUMNS} FROM jobs WHERE queue = ? AND state = 'PENDING' ORDER BY seq`),
       allocated: p(`SELECT ${COLUMNS} FROM jobs WHERE state IN (${inList(ALLOCATED_STATES)})`),
-      update: p(`UPDATE jobs SET state = ?, reason = ?, agent_id = ?, runtime_json = ?, notice = ?, attempts = ?, jobtype_resolved = ?, updated_at = ? WHERE id = ?`),
+      update: p(
+        `UPDATE jobs SET state = ?, reason = ?, agent_id = ?, runtime_json = ?, notice = ?, attempts = ?, jobtype_resolved = ?, updated_at = ? WHERE id = ?`,
+      ),
       // A pass is written set-wise: one statement for all placements, one for their history, one
       // for the waiting reasons, each reading the decisions from a JSON array.
-      reserve: p(`UPDATE jobs SET state = 'SCHEDULED', agent_id = (d.value ->> 1), reason = 'placed on agent ' || (d.value ->> 1), updated_at = ?
+      reserve:
+        p(`UPDATE jobs SET state = 'SCHEDULED', agent_id = (d.value ->> 1), reason = 'placed on agent ' || (d.value ->> 1), updated_at = ?
         FROM json_each(?) AS d WHERE jobs.id = (d.value ->> 0) AND jobs.state = 'PENDING' RETURNING jobs.id, jobs.agent_id`),
       reserveEvents: p(`INSERT INTO job_events (job_id, at, from_state, to_state, reason)
         SELECT (d.value ->> 0), ?, 'PENDING', 'SCHEDULED', 'placed on agent ' || (d.value ->> 1) FROM json_each(?) AS d`),
@@ -41,7 +46,9 @@ export class SqliteJobStore implements JobStore {
       deleteEvents: p('DELETE FROM job_events WHERE job_id = ?'),
       secrets: p('SELECT secrets_json FROM job_secrets WHERE job_id = ?'),
       getQueue: p('SELECT name, scheduler, config_json FROM queues WHERE name = ?'),
-      putQueue: p('INSERT INTO queues (name, scheduler, config_json) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET scheduler = excluded.scheduler, config_json = excluded.config_json'),
+      putQueue: p(
+        'INSERT INTO queues (name, scheduler, config_json) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET scheduler = excluded.scheduler, config_json = excluded.config_json',
+      ),
       listQueues: p('SELECT name, scheduler, config_json FROM queues ORDER BY name'),
     };
     this.transitionTx = db.transaction((id: string, t: Transition) => {
@@ -50,14 +57,25 @@ export class SqliteJobStore implements JobStore {
       const job = toJob(row);
       if (!t.from.includes(job.state)) return undefined;
       const next = { ...job, ...t.patch, state: t.to, reason: t.reason, updatedAt: new Date().toISOString() };
-      this.s.update.run(next.state, next.reason, next.agentId, JSON.stringify(next.runtime), next.notice, next.attempts, next.jobtypeResolved, next.updatedAt, id);
+      this.s.update.run(
+        next.state,
+        next.reason,
+        next.agentId,
+        JSON.stringify(next.runtime),
+        next.notice,
+        next.attempts,
+        next.jobtypeResolved,
+        next.updatedAt,
+        id,
+      );
       this.s.event.run(id, next.updatedAt, job.state, t.to, t.reason);
       return next;
     });
     this.commitPassTx = db.transaction((outcome: PassOutcome, at: string) => {
       const reserved = this.s.reserve.all(at, JSON.stringify(outcome.placements.map((p) => [p.jobId, p.agentId])));
       if (reserved.length > 0) this.s.reserveEvents.run(at, JSON.stringify(reserved.map((r) => [r.id, r.agent_id])));
-      if (outcome.waiting.length > 0) this.s.wait.run(at, JSON.stringify(outcome.waiting.map((w) => [w.jobId, w.reason])));
+      if (outcome.waiting.length > 0)
+        this.s.wait.run(at, JSON.stringify(outcome.waiting.map((w) => [w.jobId, w.reason])));
       // In placement order, which RETURNING does not promise (and PostgreSQL returns the same).
       const ids = new Set(reserved.map((r) => r.id as string));
       return [...new Set(outcome.placements.map((p) => p.jobId))].filter((id) => ids.has(id));
@@ -74,13 +92,15 @@ export class SqliteJobStore implements JobStore {
   }
 
   insertJob(job: Omit<JobRecord, 'seq'>, secrets: Record<string, string>): Promise<JobRecord> {
-    return this.op('insertJob', () =>
-      this.db.transaction(() => {
-        this.s.insert.run(...jobValues(job));
-        this.s.insertSecrets.run(job.id, JSON.stringify(secrets));
-        this.s.event.run(job.id, job.submittedAt, null, job.state, job.reason);
-        return toJob(this.s.get.get(job.id)!);
-      })(),
+    return this.op(
+      'insertJob',
+      () =>
+        this.db.transaction(() => {
+          this.s.insert.run(...jobValues(job));
+          this.s.insertSecrets.run(job.id, JSON.stringify(secrets));
+          this.s.event.run(job.id, job.submittedAt, null, job.state, job.reason);
+          return toJob(this.s.get.get(job.id)!);
+        })(),
       true,
     );
   }
@@ -103,7 +123,13 @@ export class SqliteJobStore implements JobStore {
     return this.op('listJobs', () => {
       const where: string[] = [];
       const args: unknown[] = [];
-      for (const [key, column] of [['name', 'name'], ['version', 'version'], ['state', 'state'], ['queue', 'queue'], ['owner', 'owner']] as const) {
+      for (const [key, column] of [
+        ['name', 'name'],
+        ['version', 'version'],
+        ['state', 'state'],
+        ['queue', 'queue'],
+        ['owner', 'owner'],
+      ] as const) {
         if (filter[key] !== undefined) {
           where.push(`${column} = ?`);
           args.push(filter[key]);
@@ -133,12 +159,14 @@ export class SqliteJobStore implements JobStore {
   }
 
   deleteJob(id: string): Promise<void> {
-    return this.op('deleteJob', () =>
-      this.db.transaction(() => {
-        this.s.delete.run(id);
-        this.s.deleteSecrets.run(id);
-        this.s.deleteEvents.run(id);
-      })(),
+    return this.op(
+      'deleteJob',
+      () =>
+        this.db.transaction(() => {
+          this.s.delete.run(id);
+          this.s.deleteSecrets.run(id);
+          this.s.deleteEvents.run(id);
+        })(),
       true,
     );
   }
@@ -155,9 +183,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   listEvents(id: string): Promise<JobEvent[]> {
-    return this.op('listEvents', () =>
-      this.s.events.all(id).map(toEvent),
-    );
+    return this.op('listEvents', () => this.s.events.all(id).map(toEvent));
   }
 
   getQueue(name: string): Promise<QueueConfig | undefined> {
@@ -172,8 +198,6 @@ export class SqliteJobStore implements JobStore {
   }
 
   listQueues(): Promise<QueueConfig[]> {
-    return this.op('listQueues', () =>
-      this.s.listQueues.all().map(toQueue),
-    );
+    return this.op('listQueues', () => this.s.listQueues.all().map(toQueue));
   }
 }

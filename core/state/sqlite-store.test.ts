@@ -59,7 +59,9 @@ describe('plugins', () => {
   it('put replaces the record for name@version', async () => {
     await store.putPlugin(plugin('1.0.0'));
     await store.putPlugin(plugin('1.0.0', { source: 'drop-in:hello.zip', sha256: 'cd'.repeat(32) }));
-    expect(await store.listPlugins()).toEqual([plugin('1.0.0', { source: 'drop-in:hello.zip', sha256: 'cd'.repeat(32) })]);
+    expect(await store.listPlugins()).toEqual([
+      plugin('1.0.0', { source: 'drop-in:hello.zip', sha256: 'cd'.repeat(32) }),
+    ]);
   });
 
   it('set state with an error, then clear it; an unknown version is refused', async () => {
@@ -214,7 +216,9 @@ describe('tokens', () => {
   it('put, find by hash, list', async () => {
     await store.putToken(token('t2', 'hash-2', { kind: 'admin', createdAt: '2024-02-01T00:00:00.000Z' }));
     await store.putToken(token('t1', 'hash-1', { expiresAt: '2030-01-01T00:00:00.000Z' }));
-    expect(await store.findTokenByHash('hash-1')).toEqual(token('t1', 'hash-1', { expiresAt: '2030-01-01T00:00:00.000Z' }));
+    expect(await store.findTokenByHash('hash-1')).toEqual(
+      token('t1', 'hash-1', { expiresAt: '2030-01-01T00:00:00.000Z' }),
+    );
     expect(await store.findTokenByHash('nope')).toBeUndefined();
     expect((await store.listTokens()).map((t) => t.id)).toEqual(['t1', 't2']);
   });
@@ -268,6 +272,9 @@ describe('lifecycle', () => {
     const s = openMemoryStore();
     await s.close();
     await s.close();
-    await expect(s.listPlugins()).rejects.toMatchObject({ code: 'KRN_ERR_STATE', details: { operation: 'listPlugins' } });
+    await expect(s.listPlugins()).rejects.toMatchObject({
+      code: 'KRN_ERR_STATE',
+      details: { operation: 'listPlugins' },
+    });
   });
 });

@@ -2,13 +2,29 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { KernelError } from '../errors/kernel-error.js';
-import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, type Migration } from './migrations.js';
+import { MIGRATIONS, type Migration, migrationSql, SCHEMA_MIGRATIONS_DDL } from './migrations.js';
 import { newerSchemaError, stateError } from './state-error.js';
 import {
-  clampLimit, familyPattern, maybe, parseObject, toActivity, toDesired, toDropIn, toPlugin, toToken, type Row,
+  clampLimit,
+  familyPattern,
+  maybe,
+  parseObject,
+  type Row,
+  toActivity,
+  toDesired,
+  toDropIn,
+  toPlugin,
+  toToken,
 } from './state-rows.js';
 import type {
-  ActivityEntry, ActivityFilter, DesiredPlugin, DropInRecord, PluginRecord, PluginState, StateStore, TokenRecord,
+  ActivityEntry,
+  ActivityFilter,
+  DesiredPlugin,
+  DropInRecord,
+  PluginRecord,
+  PluginState,
+  StateStore,
+  TokenRecord,
 } from './store.js';
 
 const BUSY_TIMEOUT_MS = 5_000;
@@ -58,9 +74,10 @@ export class SqliteStore implements StateStore {
 
   constructor(db: Database.Database) {
     this.db = db;
-    const stmts = Object.fromEntries(
-      Object.entries(SQL).map(([key, sql]) => [key, db.prepare(sql) as Stmt]),
-    ) as Record<keyof typeof SQL, Stmt>;
+    const stmts = Object.fromEntries(Object.entries(SQL).map(([key, sql]) => [key, db.prepare(sql) as Stmt])) as Record<
+      keyof typeof SQL,
+      Stmt
+    >;
     this.stmts = stmts;
     this.putDesiredTx = db.transaction((d: DesiredPlugin) => {
       const { changes } = stmts.putDesired.run(d.name, d.pinnedVersion ?? null, d.enabled ? 1 : 0);
@@ -96,7 +113,16 @@ export class SqliteStore implements StateStore {
   async putPlugin(r: PluginRecord): Promise<void> {
     this.op('putPlugin', () => {
       const manifest = JSON.stringify(r.manifest);
-      this.stmts.putPlugin.run(r.name, r.version, r.state, r.error ?? null, manifest, r.sha256, r.source, r.installedAt);
+      this.stmts.putPlugin.run(
+        r.name,
+        r.version,
+        r.state,
+        r.error ?? null,
+        manifest,
+        r.sha256,
+        r.source,
+        r.installedAt,
+      );
     });
   }
 
@@ -186,14 +212,20 @@ export class SqliteStore implements StateStore {
 
   async getSetting<T>(key: string): Promise<T | undefined> {
     return this.op('getSetting', () => {
-      const value = this.db.prepare('SELECT value_json FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
+      const value = this.db.prepare('SELECT value_json FROM settings WHERE key = ?').pluck().get(key) as
+        | string
+        | undefined;
       return value === undefined ? undefined : (JSON.parse(value) as T);
     });
   }
 
   async putSetting(key: string, value: unknown): Promise<void> {
     this.op('putSetting', () =>
-      this.db.prepare('INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json').run(key, JSON.stringify(value)),
+      this.db
+        .prepare(
+          'INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json',
+        )
+        .run(key, JSON.stringify(value)),
     );
   }
 

@@ -1,4 +1,4 @@
-import { KernelError, describeError } from '../errors/kernel-error.js';
+import { describeError, KernelError } from '../errors/kernel-error.js';
 
 /** Any failure of a state operation as KRN_ERR_STATE naming the operation (a KernelError passes through). */
 export function stateError(operation: string, error: unknown): KernelError {

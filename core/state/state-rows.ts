@@ -1,6 +1,6 @@
-import type { ReplicaRecord } from './cluster-store.js';
 /** Rows of the state tables to records, shared by both backends so they return identical records. */
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
+import type { ReplicaRecord } from './cluster-store.js';
 import type { ActivityEntry, DesiredPlugin, DropInRecord, PluginRecord, PluginState, TokenRecord } from './store.js';
 
 export type Row = Record<string, unknown>;
@@ -28,9 +28,14 @@ export function familyPattern(family: string): string {
 
 export function toPlugin(r: Row): PluginRecord {
   return {
-    name: r.name as string, version: r.version as string, state: r.state as PluginState, error: r.error as string | null,
+    name: r.name as string,
+    version: r.version as string,
+    state: r.state as PluginState,
+    error: r.error as string | null,
     manifest: parseObject(r.manifest_json) as unknown as PluginManifest,
-    sha256: r.sha256 as string, source: r.source as string, installedAt: r.installed_at as string,
+    sha256: r.sha256 as string,
+    source: r.source as string,
+    installedAt: r.installed_at as string,
   };
 }
 
@@ -41,16 +46,26 @@ export function toDesired(r: Row): DesiredPlugin {
 export function toActivity(r: Row): ActivityEntry {
   return {
     // PostgreSQL returns BIGINT ids as strings.
-    id: Number(r.id), at: r.at as string, actor: r.actor as string, action: r.action as string,
-    subject: r.subject as string, plugin: r.plugin as string | null, outcome: r.outcome as ActivityEntry['outcome'],
+    id: Number(r.id),
+    at: r.at as string,
+    actor: r.actor as string,
+    action: r.action as string,
+    subject: r.subject as string,
+    plugin: r.plugin as string | null,
+    outcome: r.outcome as ActivityEntry['outcome'],
     details: parseObject(r.details_json),
   };
 }
 
 export function toToken(r: Row): TokenRecord {
   return {
-    id: r.id as string, name: r.name as string, hash: r.hash as string, kind: r.kind as TokenRecord['kind'],
-    createdAt: r.created_at as string, expiresAt: r.expires_at as string | null, revokedAt: r.revoked_at as string | null,
+    id: r.id as string,
+    name: r.name as string,
+    hash: r.hash as string,
+    kind: r.kind as TokenRecord['kind'],
+    createdAt: r.created_at as string,
+    expiresAt: r.expires_at as string | null,
+    revokedAt: r.revoked_at as string | null,
   };
 }
 

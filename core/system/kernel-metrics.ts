@@ -4,7 +4,11 @@ import type { PluginState } from '../state/store.js';
 /** The kernel's Prometheus metrics; `/metrics` serves `registry`. */
 export class KernelMetrics {
   readonly registry = new Registry();
-  readonly swaps = new Counter({ name: 'spindle_plugin_swaps_total', help: 'Hot swaps of an active plugin to another instance', registers: [this.registry] });
+  readonly swaps = new Counter({
+    name: 'spindle_plugin_swaps_total',
+    help: 'Hot swaps of an active plugin to another instance',
+    registers: [this.registry],
+  });
   readonly failures = new Counter({
     name: 'spindle_plugin_failures_total',
     help: 'Plugin load or activation failures',

@@ -1,6 +1,6 @@
-import type { ActivityRecorder } from './activity-recorder.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { StateStore } from '../state/store.js';
+import type { ActivityRecorder } from './activity-recorder.js';
 
 export interface MaintenanceState {
   enabled: boolean;
@@ -38,7 +38,12 @@ export class MaintenanceSwitch {
     const next: MaintenanceState = enabled ? { enabled, message, since: new Date().toISOString(), by: actor } : OFF;
     await this.store.putSetting(KEY, next);
     this.state = next;
-    await this.activity.record({ actor, action: enabled ? 'system.maintenance-on' : 'system.maintenance-off', subject: 'kernel', details: { message } });
+    await this.activity.record({
+      actor,
+      action: enabled ? 'system.maintenance-on' : 'system.maintenance-off',
+      subject: 'kernel',
+      details: { message },
+    });
     return next;
   }
 
@@ -46,8 +51,12 @@ export class MaintenanceSwitch {
   assertWritable(what: string): void {
     if (!this.state.enabled) return;
     const why = this.state.message ? ` (${this.state.message})` : '';
-    throw new KernelError('KRN_ERR_MAINTENANCE', `${what} is refused: the kernel is in maintenance mode since ${this.state.since} by ${this.state.by}${why}`, {
-      details: { maintenance: this.state },
-    });
+    throw new KernelError(
+      'KRN_ERR_MAINTENANCE',
+      `${what} is refused: the kernel is in maintenance mode since ${this.state.since} by ${this.state.by}${why}`,
+      {
+        details: { maintenance: this.state },
+      },
+    );
   }
 }

@@ -67,7 +67,10 @@ describe('bundlePlugin', () => {
 
     expect(result.zipPath).toBe(join(root, 'dist', 'hello-plugin-1.2.3.zip'));
     const zip = new AdmZip(result.zipPath);
-    const names = zip.getEntries().map((e) => e.entryName).sort();
+    const names = zip
+      .getEntries()
+      .map((e) => e.entryName)
+      .sort();
     expect(names).toEqual([
       'README.md',
       'assets/Dockerfile.tpl',
@@ -105,7 +108,11 @@ describe('bundlePlugin', () => {
   it('keeps kernel libraries external', async () => {
     const root = tempDir();
     write(root, 'plugin.json', JSON.stringify(MANIFEST));
-    write(root, 'index.js', "const t = require('tapable'); const fs = require('node:fs'); module.exports = { t, fs };\n");
+    write(
+      root,
+      'index.js',
+      "const t = require('tapable'); const fs = require('node:fs'); module.exports = { t, fs };\n",
+    );
     await bundlePlugin(root);
     const code = readFileSync(join(root, 'dist', 'index.cjs'), 'utf8');
     expect(code).toContain('require("tapable")');

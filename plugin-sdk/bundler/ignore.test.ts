@@ -3,7 +3,9 @@ import { createIgnoreMatcher, globToRegExpSource } from './ignore.js';
 
 describe('createIgnoreMatcher', () => {
   const matcher = createIgnoreMatcher(
-    ['# comment', '', '*.log', 'assets/tmp/', '/assets/secret.txt', 'assets/**/*.bak', 'cache/', '!keep.log'].join('\n'),
+    ['# comment', '', '*.log', 'assets/tmp/', '/assets/secret.txt', 'assets/**/*.bak', 'cache/', '!keep.log'].join(
+      '\n',
+    ),
   );
 
   it('matches unanchored globs at any depth', () => {

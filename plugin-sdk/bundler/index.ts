@@ -1,7 +1,8 @@
 /** The plugin bundler, used by `spindle plugin bundle` and by scripts that build first-party plugins. */
-export { bundlePlugin, findEntry, resolveSdkEntry, KERNEL_EXTERNALS } from './bundle-plugin.js';
+
 export type { BundleOptions, BundleResult } from './bundle-plugin.js';
-export { BundleError, readPluginJson } from './read-manifest.js';
+export { bundlePlugin, findEntry, KERNEL_EXTERNALS, resolveSdkEntry } from './bundle-plugin.js';
 export { collectBundleFiles } from './collect-files.js';
-export { createIgnoreMatcher, ALWAYS_IGNORED } from './ignore.js';
 export type { IgnoreMatcher } from './ignore.js';
+export { ALWAYS_IGNORED, createIgnoreMatcher } from './ignore.js';
+export { BundleError, readPluginJson } from './read-manifest.js';

@@ -49,9 +49,13 @@ export async function readPluginJson(dir: string): Promise<PluginManifest> {
 function checkMain(file: string, main: string): void {
   const parts = main.split('/');
   if (main.startsWith('/') || main.includes('\\') || parts.includes('..') || parts.includes('.')) {
-    throw new BundleError(`${file}: "main" must be a plain relative path like dist/index.cjs, got ${JSON.stringify(main)}`);
+    throw new BundleError(
+      `${file}: "main" must be a plain relative path like dist/index.cjs, got ${JSON.stringify(main)}`,
+    );
   }
   if (!/\.c?js$/.test(main)) {
-    throw new BundleError(`${file}: "main" must end in .cjs or .js (it names the CommonJS bundle), got ${JSON.stringify(main)}`);
+    throw new BundleError(
+      `${file}: "main" must end in .cjs or .js (it names the CommonJS bundle), got ${JSON.stringify(main)}`,
+    );
   }
 }

@@ -126,7 +126,7 @@ export class ScoreTree {
     for (let s = 0; s < slots; s++) {
       const a = maxFree[left + s]!;
       const b = maxFree[right + s]!;
-      maxFree[row + s] = Math.max(a , b);
+      maxFree[row + s] = Math.max(a, b);
     }
     const win = this.better(2 * node + 1, 2 * node) ? 2 * node + 1 : 2 * node;
     this.key[node] = this.key[win]!;

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PluginView } from '../../core/http/kernel-api.js';
 import { runCli } from '../../core/cli/main.js';
+import type { PluginView } from '../../core/http/kernel-api.js';
 
 interface Seen {
   method: string;
@@ -24,8 +24,24 @@ const PLUGIN: PluginView = {
   pinnedVersion: null,
   enabled: true,
   versions: [
-    { version: '1.1.0', state: 'active', error: null, installedAt: '2025-01-02T00:00:00Z', sha256: 'a', source: 'upload', active: true },
-    { version: '1.2.0', state: 'failed', error: 'boom', installedAt: '2025-01-03T00:00:00Z', sha256: 'b', source: 'upload', active: false },
+    {
+      version: '1.1.0',
+      state: 'active',
+      error: null,
+      installedAt: '2025-01-02T00:00:00Z',
+      sha256: 'a',
+      source: 'upload',
+      active: true,
+    },
+    {
+      version: '1.2.0',
+      state: 'failed',
+      error: 'boom',
+      installedAt: '2025-01-03T00:00:00Z',
+      sha256: 'b',
+      source: 'upload',
+      active: false,
+    },
   ],
   actions: [],
   routes: [],
@@ -40,17 +56,36 @@ let home: string;
 function reply(method: string, path: string, body: Buffer): { status: number; json?: unknown; text?: string } {
   if (method === 'GET' && path === '/api/v1/plugins') return { status: 200, json: { plugins: [PLUGIN] } };
   if (method === 'POST' && path === '/api/v1/plugins') {
-    return { status: 201, json: { name: 'scheduler-fifo', version: '1.3.0', state: 'active', swappedFrom: '1.1.0', removed: [], plugin: PLUGIN } };
+    return {
+      status: 201,
+      json: {
+        name: 'scheduler-fifo',
+        version: '1.3.0',
+        state: 'active',
+        swappedFrom: '1.1.0',
+        removed: [],
+        plugin: PLUGIN,
+      },
+    };
   }
   if (method === 'GET' && path === '/api/v1/plugins/ghost') {
-    return { status: 404, json: { code: 'KRN_ERR_PLUGIN_NOT_FOUND', message: 'no plugin ghost.\n`spindle plugin list` shows what is installed.', details: {} } };
+    return {
+      status: 404,
+      json: {
+        code: 'KRN_ERR_PLUGIN_NOT_FOUND',
+        message: 'no plugin ghost.\n`spindle plugin list` shows what is installed.',
+        details: {},
+      },
+    };
   }
   if (method === 'PATCH' && path === '/api/v1/plugins/scheduler-fifo/config') {
     return { status: 200, json: { config: JSON.parse(body.toString()), schema: null } };
   }
-  if (method === 'DELETE' && path.startsWith('/api/v1/plugins/scheduler-fifo')) return { status: 200, json: { removed: ['1.2.0'] } };
+  if (method === 'DELETE' && path.startsWith('/api/v1/plugins/scheduler-fifo'))
+    return { status: 200, json: { removed: ['1.2.0'] } };
   if (method === 'PUT' && path === '/api/v1/plugins/scheduler-fifo/pin') return { status: 200, json: PLUGIN };
-  if (method === 'GET' && path === '/api/v1/plugins/scheduler-fifo/docs/usage') return { status: 200, text: '# Usage\n\nRun it.\n' };
+  if (method === 'GET' && path === '/api/v1/plugins/scheduler-fifo/docs/usage')
+    return { status: 200, text: '# Usage\n\nRun it.\n' };
   if (method === 'GET' && path === '/api/v1/activity') return { status: 200, json: { entries: [] } };
   if (method === 'GET' && path === '/api/v1/plugins/crash') return { status: 502, text: '<html>Bad gateway</html>' };
   return { status: 404, json: { code: 'KRN_ERR_NOT_FOUND', message: `no route ${method} ${path}`, details: {} } };
@@ -134,7 +169,9 @@ describe('spindle against the HTTP API', () => {
     const result = await cli(['plugin', 'get', 'ghost']);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('error: KRN_ERR_PLUGIN_NOT_FOUND: no plugin ghost. `spindle plugin list` shows what is installed.\n');
+    expect(result.stderr).toBe(
+      'error: KRN_ERR_PLUGIN_NOT_FOUND: no plugin ghost. `spindle plugin list` shows what is installed.\n',
+    );
   });
 
   it('reports a non-JSON error answer by its HTTP status', async () => {
@@ -163,8 +200,13 @@ describe('spindle against the HTTP API', () => {
   });
 
   it('maps uninstall name@version, pin none, docs pages and activity filters to their endpoints', async () => {
-    expect((await cli(['plugin', 'uninstall', 'scheduler-fifo@1.2.0', '--force'])).stdout).toBe('removed scheduler-fifo 1.2.0\n');
-    expect(seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/plugins/scheduler-fifo/versions/1.2.0?force=true' });
+    expect((await cli(['plugin', 'uninstall', 'scheduler-fifo@1.2.0', '--force'])).stdout).toBe(
+      'removed scheduler-fifo 1.2.0\n',
+    );
+    expect(seen[0]).toMatchObject({
+      method: 'DELETE',
+      url: '/api/v1/plugins/scheduler-fifo/versions/1.2.0?force=true',
+    });
 
     await cli(['plugin', 'pin', 'scheduler-fifo', 'none']);
     expect(JSON.parse(seen[1]!.body.toString())).toEqual({ version: null });
@@ -177,7 +219,9 @@ describe('spindle against the HTTP API', () => {
   });
 
   it('uses the token saved by login, and --url/--token flags over env', async () => {
-    expect((await cli(['login', '--url', url, '--token', 'saved'], { SPINDLE_URL: '', SPINDLE_TOKEN: '' })).code).toBe(0);
+    expect((await cli(['login', '--url', url, '--token', 'saved'], { SPINDLE_URL: '', SPINDLE_TOKEN: '' })).code).toBe(
+      0,
+    );
     await cli(['plugin', 'list'], { SPINDLE_URL: '', SPINDLE_TOKEN: '' });
     expect(seen[0]!.headers.authorization).toBe('Bearer saved');
     await cli(['plugin', 'list', '--token', 'flag'], {});

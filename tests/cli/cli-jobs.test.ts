@@ -46,7 +46,8 @@ async function cli(args: string[]) {
   return { code, stdout, stderr };
 }
 
-const JOB_YAML = 'name: adder\nversion: 1.0.0\njobtype: python3:1.x\nkind: service\nsecretEnvFile: secrets.env\nresources:\n  cpu: 0.1\n';
+const JOB_YAML =
+  'name: adder\nversion: 1.0.0\njobtype: python3:1.x\nkind: service\nsecretEnvFile: secrets.env\nresources:\n  cpu: 0.1\n';
 
 describe('spindle deploy', () => {
   it('uploads manifest, secrets and a ZIP of the directory, then follows the job until it runs', async () => {
@@ -68,7 +69,15 @@ describe('spindle deploy', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(
       // The reason's second version differs only in a count: no line of its own.
-      ['validating', 'queued', 'waiting: no agent has cpu 64 free; failed 1 of 3 passes', 'scheduled on local-1', 'preparing', 'running at /pub/job/adder/1.0.0/', ''].join('\n'),
+      [
+        'validating',
+        'queued',
+        'waiting: no agent has cpu 64 free; failed 1 of 3 passes',
+        'scheduled on local-1',
+        'preparing',
+        'running at /pub/job/adder/1.0.0/',
+        '',
+      ].join('\n'),
     );
     expect(result.code).toBe(0);
 
@@ -87,13 +96,22 @@ describe('spindle deploy', () => {
   });
 
   it('exits 1 with the reason and a logs hint when the job fails; --json prints the final job', async () => {
-    const dir = tree({ 'job.yaml': JOB_YAML.replace('adder', 'broken').replace('secretEnvFile: secrets.env\n', ''), 'main.py': '' });
+    const dir = tree({
+      'job.yaml': JOB_YAML.replace('adder', 'broken').replace('secretEnvFile: secrets.env\n', ''),
+      'main.py': '',
+    });
     const result = await cli(['deploy', dir, '--json', '--force']);
     expect(result.code).toBe(1);
     expect(fake.seen[0]!.url).toBe('/api/v1/jobs?force=true');
     expect(JSON.parse(result.stdout)).toMatchObject({ name: 'broken', state: 'FAILED' });
     const lines = result.stderr.trimEnd().split('\n');
-    expect(lines.slice(0, -1)).toEqual(['validating', 'queued', 'scheduled on local-1', 'preparing', 'failed: replica 0 exited with code 1: ModuleNotFoundError: numpy']);
+    expect(lines.slice(0, -1)).toEqual([
+      'validating',
+      'queued',
+      'scheduled on local-1',
+      'preparing',
+      'failed: replica 0 exited with code 1: ModuleNotFoundError: numpy',
+    ]);
     expect(lines.at(-1)).toBe(
       'error: broken@1.0.0 FAILED: replica 0 exited with code 1: ModuleNotFoundError: numpy; see its log with `spindle logs broken --version 1.0.0`',
     );
@@ -106,7 +124,9 @@ describe('spindle deploy', () => {
     fake.jobs.clear();
     const slow = await cli(['deploy', dir, '--timeout', '0.2']);
     expect(slow.code).toBe(1);
-    expect(slow.stderr).toMatch(/^error: adder@1\.0\.0 did not start running within 0\.2 s; it is PENDING: no agent has cpu 64 free/);
+    expect(slow.stderr).toMatch(
+      /^error: adder@1\.0\.0 did not start running within 0\.2 s; it is PENDING: no agent has cpu 64 free/,
+    );
   });
 
   it('refuses a symlink that leaves the job directory, before uploading', async () => {
@@ -131,10 +151,17 @@ describe('spindle call', () => {
   });
 
   it('maps error answers to one stderr line and exit 1', async () => {
-    expect(await cli(['call', 'adder', 'boom'])).toEqual({ code: 1, stdout: '', stderr: 'error: HTTP 500: Traceback: ZeroDivisionError\n' });
+    expect(await cli(['call', 'adder', 'boom'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: HTTP 500: Traceback: ZeroDivisionError\n',
+    });
     const notRunning = await cli(['call', 'broken', 'x', '{}', '--version', '1.0.0']);
     expect(fake.seen.at(-1)!.url).toBe('/pub/job/broken/1.0.0/x');
-    expect(notRunning).toMatchObject({ code: 1, stderr: 'error: HTTP 503: KRN_ERR_JOB_NOT_RUNNING: broken@1.0.0 is FAILED: exit 1\n' });
+    expect(notRunning).toMatchObject({
+      code: 1,
+      stderr: 'error: HTTP 503: KRN_ERR_JOB_NOT_RUNNING: broken@1.0.0 is FAILED: exit 1\n',
+    });
     expect((await cli(['call', 'adder', 'perform', '{oops'])).stderr).toMatch(/^error: the request body must be JSON/);
   });
 });
@@ -151,7 +178,9 @@ describe('spindle logs, delete, jobs, queue', () => {
     fake.seen = [];
     const followed = await cli(['logs', 'broken', '--follow', '--version', '1.0.0']);
     expect(followed).toMatchObject({ code: 0, stdout: 'line one\nline two\n' });
-    const reads = fake.seen.filter((r) => r.url.includes('/logs')).map((r) => new URL(r.url, url).searchParams.get('offset'));
+    const reads = fake.seen
+      .filter((r) => r.url.includes('/logs'))
+      .map((r) => new URL(r.url, url).searchParams.get('offset'));
     expect(reads[0]).toBe('-65536');
     expect(reads.slice(1).every((offset) => offset === String(fake.log.length))).toBe(true);
   });
@@ -164,7 +193,10 @@ describe('spindle logs, delete, jobs, queue', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error: delete needs --version <v>/);
     expect(fake.seen).toHaveLength(0);
-    expect(await cli(['delete', 'adder', '--version', '1.0.0'])).toMatchObject({ code: 0, stdout: 'deleted adder@1.0.0 (was PENDING)\n' });
+    expect(await cli(['delete', 'adder', '--version', '1.0.0'])).toMatchObject({
+      code: 0,
+      stdout: 'deleted adder@1.0.0 (was PENDING)\n',
+    });
     expect(fake.seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/jobs/adder/1.0.0' });
     const all = await cli(['delete', 'adder', '--all']);
     expect(all.stdout).toBe('deleted adder@1.0.0 (was PENDING)\ndeleted adder@0.9.0 (was PENDING)\n');
@@ -194,13 +226,21 @@ describe('spindle logs, delete, jobs, queue', () => {
     expect(shown.stdout).toMatch(/^state: +RUNNING$/m);
     expect(shown.stdout).toContain('Replicas:\nID  ADDRESS\nr0  http://127.0.0.1:41000\n');
     expect(shown.stdout).toMatch(/Events:\nAT\s+FROM\s+TO\s+REASON\n.*-\s+PENDING\s+queued\n/);
-    expect(JSON.parse((await cli(['jobs', 'get', 'adder', '--json'])).stdout)).toMatchObject({ name: 'adder', state: 'RUNNING' });
+    expect(JSON.parse((await cli(['jobs', 'get', 'adder', '--json'])).stdout)).toMatchObject({
+      name: 'adder',
+      state: 'RUNNING',
+    });
     expect(fake.seen[1]!.url).toBe('/api/v1/jobs/adder/latest');
     expect((await cli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     expect((await cli(['plugin', '--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
-    expect(await cli(['jobs', 'get', 'adder', '--version'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: --version needs a value/) });
+    expect(await cli(['jobs', 'get', 'adder', '--version'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: --version needs a value/),
+    });
     await cli(['logs', 'adder', '--version=1.0.0']);
     expect(fake.seen.at(-1)!.url).toMatch(/^\/api\/v1\/jobs\/adder\/1\.0\.0\/logs\?/);
-    expect((await cli(['jobs', 'get', 'ghost'])).stderr).toBe('error: KRN_ERR_JOB_NOT_FOUND: no job named ghost is deployed\n');
+    expect((await cli(['jobs', 'get', 'ghost'])).stderr).toBe(
+      'error: KRN_ERR_JOB_NOT_FOUND: no job named ghost is deployed\n',
+    );
   });
 });

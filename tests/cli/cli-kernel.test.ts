@@ -15,7 +15,10 @@ let work: string;
 beforeAll(async () => {
   kernel = await startTestKernel();
   work = mkdtempSync(path.join(os.tmpdir(), 'spindle-cli-'));
-  cpSync(EXAMPLE, path.join(work, 'hello-plugin'), { recursive: true, filter: (src) => !src.includes(`${path.sep}dist`) });
+  cpSync(EXAMPLE, path.join(work, 'hello-plugin'), {
+    recursive: true,
+    filter: (src) => !src.includes(`${path.sep}dist`),
+  });
 });
 afterAll(() => kernel.close());
 
@@ -77,7 +80,11 @@ describe('spindle CLI against a running kernel', () => {
 
   it('says so, in one line, when the kernel is not reachable', async () => {
     let err = '';
-    const code = await runCli(['plugin', 'list'], { stdout: { write: () => undefined }, stderr: { write: (t: string) => (err += t) }, env: { SPINDLE_URL: 'http://127.0.0.1:9', SPINDLE_TOKEN: 'x', HOME: work } });
+    const code = await runCli(['plugin', 'list'], {
+      stdout: { write: () => undefined },
+      stderr: { write: (t: string) => (err += t) },
+      env: { SPINDLE_URL: 'http://127.0.0.1:9', SPINDLE_TOKEN: 'x', HOME: work },
+    });
     expect(code).toBe(1);
     expect(err.trim().split('\n')).toHaveLength(1);
     expect(err).toContain('127.0.0.1:9');

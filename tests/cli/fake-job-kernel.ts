@@ -1,8 +1,8 @@
 /** A tiny fake kernel on node:http for the job commands: scripted job states, logs, the job proxy. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JobEvent, JobState } from '../../core/state/job-record.js';
 import type { JobView } from '../../core/jobs/jobs-api.js';
+import type { JobEvent, JobState } from '../../core/state/job-record.js';
 
 export interface Seen {
   method: string;
@@ -105,17 +105,29 @@ function reply(method: string, path: string, query: URLSearchParams, request: Se
   if (method === 'POST' && path === '/api/v1/jobs') {
     const form = parseMultipart(request.body, String(request.headers['content-type']));
     const job = makeJob(JSON.parse(form.get('manifest')!.data.toString()), fake.jobs.size + 1);
-    fake.jobs.set(job.name, { job, events: [{ jobId: job.id, at: job.updatedAt, from: null, to: 'PENDING', reason: 'queued' }], step: 0 });
+    fake.jobs.set(job.name, {
+      job,
+      events: [{ jobId: job.id, at: job.updatedAt, from: null, to: 'PENDING', reason: 'queued' }],
+      step: 0,
+    });
     return { status: 201, json: job };
   }
-  if (method === 'GET' && path === '/api/v1/jobs') return { status: 200, json: { jobs: [...fake.jobs.values()].map((e) => e.job) } };
+  if (method === 'GET' && path === '/api/v1/jobs')
+    return { status: 200, json: { jobs: [...fake.jobs.values()].map((e) => e.job) } };
   if (method === 'GET' && path === '/api/v1/queue') {
-    const pending = [...fake.jobs.values()].map((e) => e.job).filter((j) => j.state === 'PENDING' && (!query.get('queue') || j.queue === query.get('queue')));
+    const pending = [...fake.jobs.values()]
+      .map((e) => e.job)
+      .filter((j) => j.state === 'PENDING' && (!query.get('queue') || j.queue === query.get('queue')));
     return { status: 200, json: { jobs: pending } };
   }
   const entry = fake.jobs.get(parts[4] ?? '');
-  if (path.startsWith('/api/v1/jobs/') && !entry) return { status: 404, json: { code: 'KRN_ERR_JOB_NOT_FOUND', message: `no job named ${parts[4]} is deployed`, details: {} } };
-  if (entry && parts.length === 5 && method === 'GET') return { status: 200, json: { jobs: [entry.job, { ...entry.job, version: '0.9.0' }] } };
+  if (path.startsWith('/api/v1/jobs/') && !entry)
+    return {
+      status: 404,
+      json: { code: 'KRN_ERR_JOB_NOT_FOUND', message: `no job named ${parts[4]} is deployed`, details: {} },
+    };
+  if (entry && parts.length === 5 && method === 'GET')
+    return { status: 200, json: { jobs: [entry.job, { ...entry.job, version: '0.9.0' }] } };
   if (entry && parts[6] === 'logs') {
     const offset = Number(query.get('offset'));
     const start = offset < 0 ? Math.max(0, fake.log.length + offset) : Math.min(offset, fake.log.length);
@@ -126,17 +138,22 @@ function reply(method: string, path: string, query: URLSearchParams, request: Se
     for (const step of SCRIPTS[entry.job.name]?.[entry.step++] ?? []) move(entry, step.to, step.reason);
     return { status: 200, json: { ...entry.job, version: entry.job.version, events: entry.events } };
   }
-  if (entry && parts.length === 6 && method === 'DELETE') return { status: 200, json: { ...entry.job, version: parts[5] } };
+  if (entry && parts.length === 6 && method === 'DELETE')
+    return { status: 200, json: { ...entry.job, version: parts[5] } };
   if (method === 'POST' && path === '/pub/job/adder/latest/perform') {
     const { numbers } = JSON.parse(request.body.toString()) as { numbers: number[] };
     return { status: 200, json: numbers.reduce((a, b) => a + b, 0) };
   }
   if (path === '/pub/job/adder/latest/text') return { status: 200, text: 'plain answer', type: 'text/plain' };
-  if (path === '/pub/job/adder/latest/boom') return { status: 500, text: 'Traceback: ZeroDivisionError\n', type: 'text/plain' };
-  if (path.startsWith('/pub/job/broken/')) return { status: 503, json: { code: 'KRN_ERR_JOB_NOT_RUNNING', message: 'broken@1.0.0 is FAILED: exit 1', details: {} } };
+  if (path === '/pub/job/adder/latest/boom')
+    return { status: 500, text: 'Traceback: ZeroDivisionError\n', type: 'text/plain' };
+  if (path.startsWith('/pub/job/broken/'))
+    return {
+      status: 503,
+      json: { code: 'KRN_ERR_JOB_NOT_RUNNING', message: 'broken@1.0.0 is FAILED: exit 1', details: {} },
+    };
   return { status: 404, json: { code: 'KRN_ERR_NOT_FOUND', message: `no route ${method} ${path}`, details: {} } };
 }
-
 
 /** Starts the fake kernel; resolves to its URL and a close function. */
 export async function startFakeJobKernel(): Promise<{ url: string; close: () => Promise<void> }> {

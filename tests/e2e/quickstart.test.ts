@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChildKernel, type ChildKernel } from '../helpers/child-kernel.js';
+import { type ChildKernel, startChildKernel } from '../helpers/child-kernel.js';
 import { ADMIN_TOKEN } from '../helpers/test-kernel.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,7 +32,8 @@ const spindle = (...args: string[]) => run(process.execPath, [BIN, ...args], { c
 describe('README quick start', () => {
   it('deploys the python adder with one command and calls it through the kernel', async () => {
     const deployed = await spindle('deploy', 'examples/python-adder');
-    for (const phase of ['validating', 'queued', 'scheduled', 'preparing', 'running']) expect(deployed.stdout).toContain(phase);
+    for (const phase of ['validating', 'queued', 'scheduled', 'preparing', 'running'])
+      expect(deployed.stdout).toContain(phase);
     const called = await spindle('call', 'adder', '/perform', '{"numbers": [40, 2]}');
     expect(called.stdout.trim()).toBe('42');
   });

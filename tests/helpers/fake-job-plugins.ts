@@ -7,7 +7,10 @@ export const fakeTarget: FixturePlugin = {
   version: '1.0.0',
   manifest: {
     category: 'infrastructure',
-    configSchema: { type: 'object', properties: { agents: { type: 'array', default: [{ id: 'a1', capacity: { cpu: 2, memory: 1024 } }] } } },
+    configSchema: {
+      type: 'object',
+      properties: { agents: { type: 'array', default: [{ id: 'a1', capacity: { cpu: 2, memory: 1024 } }] } },
+    },
   },
   source: `module.exports = definePlugin({ activate(ctx) {
     const running = new Map();
@@ -39,4 +42,10 @@ export const fakeJobType: FixturePlugin = {
   } });`,
 };
 
-export const fakeJob = (name: string, extra: Record<string, unknown> = {}) => ({ name, version: '1.0.0', jobtype: 'fake:1.x', resources: { cpu: 1, memory: 64 }, ...extra });
+export const fakeJob = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  version: '1.0.0',
+  jobtype: 'fake:1.x',
+  resources: { cpu: 1, memory: 64 },
+  ...extra,
+});

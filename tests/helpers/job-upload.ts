@@ -1,6 +1,6 @@
-import AdmZip from 'adm-zip';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import AdmZip from 'adm-zip';
 
 /** A directory as the ZIP `spindle deploy` uploads (files only, relative paths). */
 export function zipDirectory(dir: string): Buffer {

@@ -75,7 +75,8 @@ class ApiError extends Error {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 export class K8sStandIn {
   readonly requests: RecordedRequest[] = [];
@@ -100,7 +101,12 @@ export class K8sStandIn {
       this.put('nodes', undefined, {
         metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } },
         spec: {},
-        status: { allocatable: node.allocatable, capacity: node.allocatable, conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v0.0.0-stand-in', architecture: 'amd64' } },
+        status: {
+          allocatable: node.allocatable,
+          capacity: node.allocatable,
+          conditions: [{ type: 'Ready', status: 'True' }],
+          nodeInfo: { kubeletVersion: 'v0.0.0-stand-in', architecture: 'amd64' },
+        },
       });
     }
     this.put('namespaces', undefined, { metadata: { name: 'default' }, status: { phase: 'Active' } });
@@ -168,7 +174,12 @@ export class K8sStandIn {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://stand-in');
-    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0 };
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+    };
     this.requests.push(recorded);
     let status = 200;
     let body: unknown;
@@ -188,9 +199,20 @@ export class K8sStandIn {
       else [status, body] = result;
     } catch (error) {
       // A bug of the stand-in answers 500, so the test that met it fails with the message.
-      const known = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `stand-in error: ${(error as Error).stack ?? String(error)}`);
+      const known =
+        error instanceof ApiError
+          ? error
+          : new ApiError(500, 'InternalError', `stand-in error: ${(error as Error).stack ?? String(error)}`);
       status = known.code;
-      body = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: known.message, reason: known.reason, code: known.code };
+      body = {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: known.message,
+        reason: known.reason,
+        code: known.code,
+      };
     }
     recorded.status = status;
     res.writeHead(status, { 'content-type': text !== undefined ? 'text/plain' : 'application/json' });
@@ -202,7 +224,8 @@ export class K8sStandIn {
     const parts = request.path.split('/').filter(Boolean);
     // /api/v1/... or /apis/<group>/<version>/...
     const rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : undefined;
-    if (!rest) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${request.path})`);
+    if (!rest)
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${request.path})`);
     let namespace: string | undefined;
     let tail = rest;
     if (rest[0] === 'namespaces' && rest.length >= 3) {
@@ -212,7 +235,11 @@ export class K8sStandIn {
     const resource = tail[0] as Resource;
     const name = tail[1];
     const info = KINDS[resource];
-    if (!info || (info.namespaced && namespace === undefined) || (!info.namespaced && namespace !== undefined && resource !== 'namespaces')) {
+    if (
+      !info ||
+      (info.namespaced && namespace === undefined) ||
+      (!info.namespaced && namespace !== undefined && resource !== 'namespaces')
+    ) {
       throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${request.path})`);
     }
     if (resource === 'namespaces' && rest.length === 2) return this.byName(request, 'namespaces', undefined, rest[1]!);
@@ -227,7 +254,12 @@ export class K8sStandIn {
     throw new ApiError(405, 'MethodNotAllowed', `${request.method} is not allowed on ${request.path}`);
   }
 
-  private byName(request: RecordedRequest, resource: Resource, namespace: string | undefined, name: string): [number, Obj] {
+  private byName(
+    request: RecordedRequest,
+    resource: Resource,
+    namespace: string | undefined,
+    name: string,
+  ): [number, Obj] {
     const existing = this.store.get(key(resource, namespace, name));
     const notFound = () => new ApiError(404, 'NotFound', `${resource} "${name}" not found`);
     if (request.method === 'GET') {
@@ -241,7 +273,10 @@ export class K8sStandIn {
     if (request.method === 'DELETE') {
       if (!existing) throw notFound();
       this.remove(resource, namespace, name, request.query.propagationPolicy ?? request.body?.propagationPolicy);
-      return [200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: resource } }];
+      return [
+        200,
+        { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: resource } },
+      ];
     }
     throw new ApiError(405, 'MethodNotAllowed', `${request.method} is not allowed on ${request.path}`);
   }
@@ -252,13 +287,19 @@ export class K8sStandIn {
     const items = this.objects(resource, namespace)
       .filter((o) => match(o.metadata?.labels ?? {}))
       .map(({ kind: _kind, apiVersion: _apiVersion, ...rest }) => rest);
-    return { kind: `${KINDS[resource].kind}List`, apiVersion: KINDS[resource].apiVersion, metadata: { resourceVersion: String(this.version) }, items };
+    return {
+      kind: `${KINDS[resource].kind}List`,
+      apiVersion: KINDS[resource].apiVersion,
+      metadata: { resourceVersion: String(this.version) },
+      items,
+    };
   }
 
   private create(resource: Resource, namespace: string | undefined, body: Obj): Obj {
     this.check(resource, namespace, body);
     const name = body.metadata.name as string;
-    if (this.store.has(key(resource, namespace, name))) throw new ApiError(409, 'AlreadyExists', `${resource} "${name}" already exists`);
+    if (this.store.has(key(resource, namespace, name)))
+      throw new ApiError(409, 'AlreadyExists', `${resource} "${name}" already exists`);
     const object = this.put(resource, namespace, body);
     this.reconcile(resource, object);
     return object;
@@ -266,23 +307,52 @@ export class K8sStandIn {
 
   private replace(resource: Resource, namespace: string | undefined, name: string, existing: Obj, body: Obj): Obj {
     this.check(resource, namespace, body);
-    if (body.metadata.name !== name) throw new ApiError(400, 'BadRequest', `the name of the object (${body.metadata.name}) does not match the name in the URL (${name})`);
+    if (body.metadata.name !== name)
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the name of the object (${body.metadata.name}) does not match the name in the URL (${name})`,
+      );
     const version = body.metadata.resourceVersion;
     if (version !== undefined && version !== existing.metadata.resourceVersion) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
     }
-    const object = this.put(resource, namespace, { ...body, metadata: { ...body.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp }, status: existing.status });
+    const object = this.put(resource, namespace, {
+      ...body,
+      metadata: {
+        ...body.metadata,
+        uid: existing.metadata.uid,
+        creationTimestamp: existing.metadata.creationTimestamp,
+      },
+      status: existing.status,
+    });
     this.reconcile(resource, object);
     return object;
   }
 
-  private remove(resource: Resource, namespace: string | undefined, name: string, propagation: string | undefined): void {
+  private remove(
+    resource: Resource,
+    namespace: string | undefined,
+    name: string,
+    propagation: string | undefined,
+  ): void {
     const object = this.store.get(key(resource, namespace, name))!;
     this.store.delete(key(resource, namespace, name));
     // A Job deleted through the API orphans its pods unless asked otherwise; a Deployment does not.
-    const cascade = resource === 'deployments' ? propagation !== 'Orphan' : resource === 'jobs' ? propagation === 'Background' || propagation === 'Foreground' : false;
-    if (cascade) for (const pod of this.podsOf(namespace!, name)) this.store.delete(key('pods', namespace, pod.metadata.name));
-    if (resource === 'namespaces') for (const k of [...this.store.keys()]) if (k.split('/')[1] === object.metadata.name) this.store.delete(k);
+    const cascade =
+      resource === 'deployments'
+        ? propagation !== 'Orphan'
+        : resource === 'jobs'
+          ? propagation === 'Background' || propagation === 'Foreground'
+          : false;
+    if (cascade)
+      for (const pod of this.podsOf(namespace!, name)) this.store.delete(key('pods', namespace, pod.metadata.name));
+    if (resource === 'namespaces')
+      for (const k of [...this.store.keys()]) if (k.split('/')[1] === object.metadata.name) this.store.delete(k);
   }
 
   /** Store an object with the metadata the server sets. */
@@ -303,33 +373,49 @@ export class K8sStandIn {
   /** What the API server's validation would refuse (the parts infra-k8s could get wrong). */
   private check(resource: Resource, namespace: string | undefined, body: Obj): void {
     const { kind, apiVersion } = KINDS[resource];
-    const invalid = (message: string) => new ApiError(422, 'Invalid', `${kind} "${body.metadata?.name ?? ''}" is invalid: ${message}`);
-    if (body.kind !== undefined && body.kind !== kind) throw new ApiError(400, 'BadRequest', `kind ${body.kind} sent to the ${resource} endpoint`);
-    if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) throw new ApiError(400, 'BadRequest', `apiVersion ${body.apiVersion} sent to the ${apiVersion} endpoint`);
+    const invalid = (message: string) =>
+      new ApiError(422, 'Invalid', `${kind} "${body.metadata?.name ?? ''}" is invalid: ${message}`);
+    if (body.kind !== undefined && body.kind !== kind)
+      throw new ApiError(400, 'BadRequest', `kind ${body.kind} sent to the ${resource} endpoint`);
+    if (body.apiVersion !== undefined && body.apiVersion !== apiVersion)
+      throw new ApiError(400, 'BadRequest', `apiVersion ${body.apiVersion} sent to the ${apiVersion} endpoint`);
     const name = body.metadata?.name;
     if (typeof name !== 'string') throw invalid('metadata.name: Required value');
     const nameRule = resource === 'services' || resource === 'namespaces' ? DNS_LABEL : DNS_SUBDOMAIN;
-    if (!nameRule.test(name) || name.length > (resource === 'services' || resource === 'namespaces' ? 63 : 253)) throw invalid(`metadata.name: Invalid value: "${name}"`);
-    if (resource === 'services' && !/^[a-z]/.test(name)) throw invalid(`metadata.name: Invalid value: "${name}": a DNS-1035 label must start with a letter`);
-    if (body.metadata.namespace !== undefined && body.metadata.namespace !== namespace) throw new ApiError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+    if (!nameRule.test(name) || name.length > (resource === 'services' || resource === 'namespaces' ? 63 : 253))
+      throw invalid(`metadata.name: Invalid value: "${name}"`);
+    if (resource === 'services' && !/^[a-z]/.test(name))
+      throw invalid(`metadata.name: Invalid value: "${name}": a DNS-1035 label must start with a letter`);
+    if (body.metadata.namespace !== undefined && body.metadata.namespace !== namespace)
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     checkLabels(body.metadata.labels, 'metadata.labels', invalid);
     if (resource === 'secrets') {
       for (const [k, v] of Object.entries(body.data ?? {})) {
-        if (typeof v !== 'string' || Buffer.from(v, 'base64').toString('base64') !== v) throw new ApiError(400, 'BadRequest', `data[${k}]: illegal base64 data`);
+        if (typeof v !== 'string' || Buffer.from(v, 'base64').toString('base64') !== v)
+          throw new ApiError(400, 'BadRequest', `data[${k}]: illegal base64 data`);
       }
     }
     if (resource === 'deployments' || resource === 'jobs') {
       const template = body.spec?.template;
       checkLabels(template?.metadata?.labels, 'spec.template.metadata.labels', invalid);
       const containers = template?.spec?.containers;
-      if (!Array.isArray(containers) || containers.length === 0) throw invalid('spec.template.spec.containers: Required value');
-      for (const c of containers) if (!c.name || !c.image) throw invalid('spec.template.spec.containers: name and image are required');
+      if (!Array.isArray(containers) || containers.length === 0)
+        throw invalid('spec.template.spec.containers: Required value');
+      for (const c of containers)
+        if (!c.name || !c.image) throw invalid('spec.template.spec.containers: name and image are required');
       if (resource === 'deployments') {
         const wanted = body.spec.selector?.matchLabels ?? {};
         const labels = template.metadata?.labels ?? {};
-        if (Object.keys(wanted).length === 0 || !Object.entries(wanted).every(([k, v]) => labels[k] === v)) throw invalid('spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`');
+        if (Object.keys(wanted).length === 0 || !Object.entries(wanted).every(([k, v]) => labels[k] === v))
+          throw invalid('spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`');
       } else if (!['Never', 'OnFailure'].includes(template.spec.restartPolicy)) {
-        throw invalid(`spec.template.spec.restartPolicy: Unsupported value: "${template.spec.restartPolicy}": supported values: "OnFailure", "Never"`);
+        throw invalid(
+          `spec.template.spec.restartPolicy: Unsupported value: "${template.spec.restartPolicy}": supported values: "OnFailure", "Never"`,
+        );
       }
     }
   }
@@ -357,7 +443,13 @@ export class K8sStandIn {
     for (const pod of this.podsOf(namespace, name)) this.store.delete(key('pods', namespace, pod.metadata.name));
     const ready = this.holdReadiness ? 0 : replicas;
     for (let i = 0; i < replicas; i++) this.makePod(deployment, `${name}-${i}`, i < ready);
-    deployment.status = { observedGeneration: 1, replicas, updatedReplicas: replicas, readyReplicas: ready, availableReplicas: ready };
+    deployment.status = {
+      observedGeneration: 1,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: ready,
+      availableReplicas: ready,
+    };
   }
 
   private reconcileJob(namespace: string, name: string): void {
@@ -372,8 +464,25 @@ export class K8sStandIn {
       for (const pod of this.podsOf(namespace, name)) finishPod(pod, fails ? 1 : 0);
       const now = new Date().toISOString();
       job.status = fails
-        ? { failed: (job.spec.backoffLimit ?? 6) + 1, startTime: job.status.startTime, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: now }] }
-        : { succeeded: completions, startTime: job.status.startTime, completionTime: now, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: now }] };
+        ? {
+            failed: (job.spec.backoffLimit ?? 6) + 1,
+            startTime: job.status.startTime,
+            conditions: [
+              {
+                type: 'Failed',
+                status: 'True',
+                reason: 'BackoffLimitExceeded',
+                message: 'Job has reached the specified backoff limit',
+                lastTransitionTime: now,
+              },
+            ],
+          }
+        : {
+            succeeded: completions,
+            startTime: job.status.startTime,
+            completionTime: now,
+            conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: now }],
+          };
     });
   }
 
@@ -382,7 +491,9 @@ export class K8sStandIn {
     for (const container of podSpec.containers ?? []) {
       if ((container.env ?? []).some((e: Obj) => e.name === 'SPINDLE_TEST_FAIL' && e.value === '1')) return true;
       for (const from of container.envFrom ?? []) {
-        const secret = from.secretRef?.name ? this.store.get(key('secrets', namespace, from.secretRef.name)) : undefined;
+        const secret = from.secretRef?.name
+          ? this.store.get(key('secrets', namespace, from.secretRef.name))
+          : undefined;
         const value = secret?.data?.SPINDLE_TEST_FAIL;
         if (value !== undefined && Buffer.from(value, 'base64').toString() === '1') return true;
       }
@@ -393,17 +504,42 @@ export class K8sStandIn {
   private makePod(owner: Obj, name: string, ready: boolean): void {
     const namespace = owner.metadata.namespace as string;
     const template = owner.spec.template;
-    const wanted = template.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.find((f: Obj) => f.key === 'metadata.name')?.values?.[0];
+    const wanted =
+      template.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.find(
+        (f: Obj) => f.key === 'metadata.name',
+      )?.values?.[0];
     const nodes = this.objects('nodes').map((n) => n.metadata.name as string);
     const node = wanted === undefined ? nodes[0] : nodes.includes(wanted) ? wanted : undefined;
-    const labels = { ...template.metadata?.labels, ...(owner.kind === 'Job' ? { 'job-name': owner.metadata.name } : {}) };
+    const labels = {
+      ...template.metadata?.labels,
+      ...(owner.kind === 'Job' ? { 'job-name': owner.metadata.name } : {}),
+    };
     const pod = this.put('pods', namespace, {
-      metadata: { name, labels, ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true }] },
+      metadata: {
+        name,
+        labels,
+        ownerReferences: [
+          {
+            apiVersion: owner.apiVersion,
+            kind: owner.kind,
+            name: owner.metadata.name,
+            uid: owner.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
       spec: { ...structuredClone(template.spec), ...(node ? { nodeName: node } : {}) },
       status: { phase: node ? 'Running' : 'Pending' },
     });
     if (!node) {
-      pod.status.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: `0/${nodes.length} nodes are available: didn't match Pod's node affinity/selector` }];
+      pod.status.conditions = [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: `0/${nodes.length} nodes are available: didn't match Pod's node affinity/selector`,
+        },
+      ];
       return;
     }
     setPodReady(pod, ready);
@@ -418,13 +554,16 @@ export class K8sStandIn {
   }
 
   private podsOf(namespace: string, owner: string): Obj[] {
-    return [...this.store.entries()].filter(([k, o]) => k.startsWith(`pods/${namespace}/`) && o.metadata.ownerReferences?.[0]?.name === owner).map(([, o]) => o);
+    return [...this.store.entries()]
+      .filter(([k, o]) => k.startsWith(`pods/${namespace}/`) && o.metadata.ownerReferences?.[0]?.name === owner)
+      .map(([, o]) => o);
   }
 
   private podLog(namespace: string, name: string): string {
     const pod = this.store.get(key('pods', namespace, name));
     if (!pod) throw new ApiError(404, 'NotFound', `pods "${name}" not found`);
-    if (pod.status.phase === 'Pending') throw new ApiError(400, 'BadRequest', `container "job" in pod "${name}" is waiting to start: ContainerCreating`);
+    if (pod.status.phase === 'Pending')
+      throw new ApiError(400, 'BadRequest', `container "job" in pod "${name}" is waiting to start: ContainerCreating`);
     return `stand-in pod ${name} started on node ${pod.spec.nodeName}\n`;
   }
 }
@@ -446,13 +585,17 @@ function readBody(req: IncomingMessage): Promise<string> {
 function checkLabels(labels: unknown, where: string, invalid: (message: string) => Error): void {
   for (const [k, v] of Object.entries((labels ?? {}) as Record<string, unknown>)) {
     if (!LABEL_KEY.test(k)) throw invalid(`${where}: Invalid value: "${k}": not a label key`);
-    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) throw invalid(`${where}: Invalid value: "${String(v)}": not a label value`);
+    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v))
+      throw invalid(`${where}: Invalid value: "${String(v)}": not a label value`);
   }
 }
 
 /** Equality-based selectors: `a=b`, `a==b`, `a!=b`, `a`, `!a`, joined by commas. */
 function selectorMatcher(selector: string | undefined): (labels: Record<string, string>) => boolean {
-  const terms = (selector ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const terms = (selector ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return (labels) =>
     terms.every((term) => {
       const ne = term.split('!=');
@@ -465,11 +608,32 @@ function selectorMatcher(selector: string | undefined): (labels: Record<string, 
 
 function setPodReady(pod: Obj, ready: boolean): void {
   pod.status.conditions = [{ type: 'Ready', status: ready ? 'True' : 'False' }];
-  pod.status.containerStatuses = [{ name: 'job', image: pod.spec.containers[0].image, imageID: '', ready, restartCount: ready ? 0 : 1, started: true, state: ready ? { running: {} } : { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } } }];
+  pod.status.containerStatuses = [
+    {
+      name: 'job',
+      image: pod.spec.containers[0].image,
+      imageID: '',
+      ready,
+      restartCount: ready ? 0 : 1,
+      started: true,
+      state: ready
+        ? { running: {} }
+        : { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } },
+    },
+  ];
 }
 
 function finishPod(pod: Obj, exitCode: number): void {
   pod.status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
   pod.status.conditions = [{ type: 'Ready', status: 'False' }];
-  pod.status.containerStatuses = [{ name: 'job', image: pod.spec.containers[0].image, imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } } }];
+  pod.status.containerStatuses = [
+    {
+      name: 'job',
+      image: pod.spec.containers[0].image,
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } },
+    },
+  ];
 }

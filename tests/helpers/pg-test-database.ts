@@ -44,6 +44,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     name,
     // FORCE ends connections a failed test left open.
-    drop: () => withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }

@@ -2,9 +2,10 @@
  * Build plugin bundles for tests without esbuild: a CommonJS `dist/index.cjs` whose body is given
  * as source, with a tiny inline `definePlugin` that carries the SDK brand (as a bundled SDK would).
  */
-import AdmZip from 'adm-zip';
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import AdmZip from 'adm-zip';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 
 export interface FixturePlugin {

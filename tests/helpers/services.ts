@@ -40,7 +40,10 @@ function forcedMissing(name: ServiceName): boolean {
   return list.includes('all') || list.includes(name);
 }
 
-const firstLine = (error: unknown): string => String((error as { stderr?: string }).stderr || (error as Error).message || error).trim().split('\n')[0]!;
+const firstLine = (error: unknown): string =>
+  String((error as { stderr?: string }).stderr || (error as Error).message || error)
+    .trim()
+    .split('\n')[0]!;
 
 async function dockerMissing(image: string | undefined): Promise<string | undefined> {
   try {
@@ -58,7 +61,8 @@ async function dockerMissing(image: string | undefined): Promise<string | undefi
 }
 
 async function whyMissing(name: ServiceName, options: { image?: string }): Promise<string | undefined> {
-  if (forcedMissing(name)) return `${LABELS[name]} reads as missing (SPINDLE_TEST_SERVICES_MISSING=${process.env.SPINDLE_TEST_SERVICES_MISSING}); unset it to use the real one`;
+  if (forcedMissing(name))
+    return `${LABELS[name]} reads as missing (SPINDLE_TEST_SERVICES_MISSING=${process.env.SPINDLE_TEST_SERVICES_MISSING}); unset it to use the real one`;
   switch (name) {
     case 'docker':
       return dockerMissing(options.image);

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
-import { rawZip, type RawEntry } from './raw-zip.js';
+import { type RawEntry, rawZip } from './raw-zip.js';
 
 export const MAIN_SOURCE = 'module.exports = { default: { brand: "spindle.plugin-sdk" } };\n';
 

@@ -11,7 +11,7 @@ import { KernelError } from '../../core/errors/kernel-error.js';
 import { stagePlugin } from '../../core/intake/stage-plugin.js';
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from '../../core/intake/zip-limits.js';
 import { bundle, listDir, removeHome, tempHome } from './bundle.js';
-import { rawZip, type RawEntry } from './raw-zip.js';
+import { type RawEntry, rawZip } from './raw-zip.js';
 
 interface Refusal {
   code: ErrorCode;
@@ -82,7 +82,10 @@ describe('hostile plugin ZIPs', () => {
   });
 
   it('refuses a file marked as a directory', async () => {
-    await expectRefused(bundle({}, [{ name: 'assets', mode: 0o040755 }]), { code: 'KRN_ERR_ZIP_UNSAFE_ENTRY', entry: 'assets' });
+    await expectRefused(bundle({}, [{ name: 'assets', mode: 0o040755 }]), {
+      code: 'KRN_ERR_ZIP_UNSAFE_ENTRY',
+      entry: 'assets',
+    });
   });
 
   it('refuses a duplicate name instead of picking one copy', async () => {
@@ -93,7 +96,10 @@ describe('hostile plugin ZIPs', () => {
   });
 
   it('refuses names that collide when case is ignored', async () => {
-    await expectRefused(bundle({}, [{ name: 'PLUGIN.JSON', data: '{}' }]), { code: 'KRN_ERR_ZIP_UNSAFE_ENTRY', entry: 'PLUGIN.JSON' });
+    await expectRefused(bundle({}, [{ name: 'PLUGIN.JSON', data: '{}' }]), {
+      code: 'KRN_ERR_ZIP_UNSAFE_ENTRY',
+      entry: 'PLUGIN.JSON',
+    });
   });
 
   it('refuses an entry below a file', async () => {
@@ -110,8 +116,15 @@ describe('hostile plugin ZIPs', () => {
   });
 
   it('refuses an archive whose overall ratio is too high even when each entry is small', async () => {
-    const small = Array.from({ length: 400 }, (_, i): RawEntry => ({ name: `assets/z${i}.bin`, data: Buffer.alloc(4000) }));
-    await expectRefused(bundle({}, small), { code: 'KRN_ERR_ZIP_RATIO', entry: 'assets/z0.bin', limits: { maxRatio: 10 } });
+    const small = Array.from(
+      { length: 400 },
+      (_, i): RawEntry => ({ name: `assets/z${i}.bin`, data: Buffer.alloc(4000) }),
+    );
+    await expectRefused(bundle({}, small), {
+      code: 'KRN_ERR_ZIP_RATIO',
+      entry: 'assets/z0.bin',
+      limits: { maxRatio: 10 },
+    });
   });
 
   it('refuses a header that understates the size (a lying bomb), while inflating', async () => {
@@ -138,7 +151,10 @@ describe('hostile plugin ZIPs', () => {
   });
 
   it('refuses too many entries (default limit) from the end record alone', async () => {
-    const many = Array.from({ length: DEFAULT_ZIP_LIMITS.maxEntries + 1 }, (_, i): RawEntry => ({ name: `f/${i}`, method: 0 }));
+    const many = Array.from(
+      { length: DEFAULT_ZIP_LIMITS.maxEntries + 1 },
+      (_, i): RawEntry => ({ name: `f/${i}`, method: 0 }),
+    );
     const error = await expectRefused(rawZip(many), { code: 'KRN_ERR_ZIP_TOO_MANY_ENTRIES' });
     expect(error.message).toContain('10001 entries');
   });
@@ -153,7 +169,11 @@ describe('hostile plugin ZIPs', () => {
 
   it('refuses entries over the total limit', async () => {
     const parts = ['a', 'b', 'c'].map((n): RawEntry => ({ name: `assets/${n}.bin`, data: randomBytes(3000) }));
-    await expectRefused(bundle({}, parts), { code: 'KRN_ERR_ZIP_TOO_LARGE', entry: 'assets/b.bin', limits: { maxTotalBytes: 6000 } });
+    await expectRefused(bundle({}, parts), {
+      code: 'KRN_ERR_ZIP_TOO_LARGE',
+      entry: 'assets/b.bin',
+      limits: { maxTotalBytes: 6000 },
+    });
   });
 
   it('refuses a ZIP over the size limit', async () => {
@@ -190,6 +210,9 @@ describe('hostile plugin ZIPs', () => {
   });
 
   it('refuses a directory entry that carries data', async () => {
-    await expectRefused(bundle({}, [{ name: 'assets/', data: 'hidden' }]), { code: 'KRN_ERR_ZIP_INVALID', entry: 'assets/' });
+    await expectRefused(bundle({}, [{ name: 'assets/', data: 'hidden' }]), {
+      code: 'KRN_ERR_ZIP_INVALID',
+      entry: 'assets/',
+    });
   });
 });

@@ -27,8 +27,10 @@ async function kernelWithJobs(home?: string): Promise<TestKernel> {
   return kernel;
 }
 
-const deploy = (kernel: TestKernel, manifest: object) => kernel.api('/api/v1/jobs', { method: 'POST', body: deployForm(manifest, EMPTY_SOURCE) });
-const jobState = async (kernel: TestKernel, name: string) => (await (await kernel.api(`/api/v1/jobs/${name}/1.0.0`)).json()) as { state: string; reason: string; seq: number };
+const deploy = (kernel: TestKernel, manifest: object) =>
+  kernel.api('/api/v1/jobs', { method: 'POST', body: deployForm(manifest, EMPTY_SOURCE) });
+const jobState = async (kernel: TestKernel, name: string) =>
+  (await (await kernel.api(`/api/v1/jobs/${name}/1.0.0`)).json()) as { state: string; reason: string; seq: number };
 async function settle(kernel: TestKernel): Promise<void> {
   await kernel.kernel.jobs.settled();
   await kernel.kernel.jobs.settled();
@@ -55,7 +57,11 @@ describe('scheduling', () => {
 
   it('coalesces a burst of submissions into a few passes', async () => {
     k = await kernelWithJobs();
-    await k.api('/api/v1/plugins/fake-target/config', { method: 'PATCH', body: JSON.stringify({ agents: [{ id: 'big', capacity: { cpu: 100, memory: 100000 } }] }), headers: json });
+    await k.api('/api/v1/plugins/fake-target/config', {
+      method: 'PATCH',
+      body: JSON.stringify({ agents: [{ id: 'big', capacity: { cpu: 100, memory: 100000 } }] }),
+      headers: json,
+    });
     const before = k.kernel.jobs.scheduling.passes;
     await Promise.all(Array.from({ length: 40 }, (_, i) => deploy(k!, fakeJob(`burst-${i}`))));
     await settle(k);
@@ -66,14 +72,30 @@ describe('scheduling', () => {
 
   it('never falls back from an unknown scheduler: deploy is refused, and queued jobs say why they wait', async () => {
     k = await kernelWithJobs();
-    await k.api('/api/v1/queues/special', { method: 'PUT', body: JSON.stringify({ scheduler: 'no-such-scheduler' }), headers: json });
+    await k.api('/api/v1/queues/special', {
+      method: 'PUT',
+      body: JSON.stringify({ scheduler: 'no-such-scheduler' }),
+      headers: json,
+    });
     const res = await deploy(k, fakeJob('special', { queue: 'special' }));
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: 'KRN_ERR_SCHEDULER_NOT_FOUND' });
-    await k.api('/api/v1/queues/special', { method: 'PUT', body: JSON.stringify({ scheduler: 'fifo' }), headers: json });
-    await k.api('/api/v1/plugins/fake-target/config', { method: 'PATCH', body: JSON.stringify({ agents: [] }), headers: json });
+    await k.api('/api/v1/queues/special', {
+      method: 'PUT',
+      body: JSON.stringify({ scheduler: 'fifo' }),
+      headers: json,
+    });
+    await k.api('/api/v1/plugins/fake-target/config', {
+      method: 'PATCH',
+      body: JSON.stringify({ agents: [] }),
+      headers: json,
+    });
     expect((await deploy(k, fakeJob('queued', { queue: 'special' }))).status).toBe(201);
-    await k.api('/api/v1/queues/special', { method: 'PUT', body: JSON.stringify({ scheduler: 'no-such-scheduler' }), headers: json });
+    await k.api('/api/v1/queues/special', {
+      method: 'PUT',
+      body: JSON.stringify({ scheduler: 'no-such-scheduler' }),
+      headers: json,
+    });
     await settle(k);
     const job = await jobState(k, 'queued');
     expect(job.state).toBe('PENDING');
@@ -82,13 +104,28 @@ describe('scheduling', () => {
 
   it('applies per-owner limits and scheduling.admit at enqueue, with the reason', async () => {
     k = await kernelWithJobs();
-    await k.api('/api/v1/queues/default', { method: 'PUT', body: JSON.stringify({ scheduler: 'fifo', maxJobsPerOwner: 1 }), headers: json });
+    await k.api('/api/v1/queues/default', {
+      method: 'PUT',
+      body: JSON.stringify({ scheduler: 'fifo', maxJobsPerOwner: 1 }),
+      headers: json,
+    });
     expect((await deploy(k, fakeJob('first'))).status).toBe(201);
     const second = await deploy(k, fakeJob('second'));
     expect(second.status).toBe(422);
     expect(((await second.json()) as { message: string }).message).toContain('limit 1');
-    await k.api('/api/v1/queues/default', { method: 'PUT', body: JSON.stringify({ scheduler: 'fifo' }), headers: json });
-    await uploadZip(k.api, pluginZip({ name: 'no-gpus', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.admit((r) => r.job.resources.gpu ? { reject: 'GPU jobs are not allowed here' } : undefined); } });` }));
+    await k.api('/api/v1/queues/default', {
+      method: 'PUT',
+      body: JSON.stringify({ scheduler: 'fifo' }),
+      headers: json,
+    });
+    await uploadZip(
+      k.api,
+      pluginZip({
+        name: 'no-gpus',
+        version: '1.0.0',
+        source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.admit((r) => r.job.resources.gpu ? { reject: 'GPU jobs are not allowed here' } : undefined); } });`,
+      }),
+    );
     const gpu = await deploy(k, fakeJob('gpu-job', { resources: { cpu: 1, memory: 1, gpu: 1 } }));
     expect(gpu.status).toBe(422);
     expect(((await gpu.json()) as { message: string }).message).toContain('GPU jobs are not allowed here');
@@ -96,14 +133,37 @@ describe('scheduling', () => {
 
   it('honours scheduling.filter predicates', async () => {
     k = await kernelWithJobs();
-    await k.api('/api/v1/plugins/fake-target/config', { method: 'PATCH', body: JSON.stringify({ agents: [{ id: 'a1', capacity: { cpu: 8, memory: 8192 } }, { id: 'a2', capacity: { cpu: 1, memory: 1024 } }] }), headers: json });
-    await uploadZip(k.api, pluginZip({ name: 'avoid-a1', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.filter((r) => r.agent.id === 'a1' ? { reject: 'a1 is draining' } : undefined); } });` }));
+    await k.api('/api/v1/plugins/fake-target/config', {
+      method: 'PATCH',
+      body: JSON.stringify({
+        agents: [
+          { id: 'a1', capacity: { cpu: 8, memory: 8192 } },
+          { id: 'a2', capacity: { cpu: 1, memory: 1024 } },
+        ],
+      }),
+      headers: json,
+    });
+    await uploadZip(
+      k.api,
+      pluginZip({
+        name: 'avoid-a1',
+        version: '1.0.0',
+        source: `module.exports = definePlugin({ activate(ctx) { ctx.scheduling.filter((r) => r.agent.id === 'a1' ? { reject: 'a1 is draining' } : undefined); } });`,
+      }),
+    );
     await deploy(k, fakeJob('filtered'));
     await settle(k);
-    const job = (await (await k.api('/api/v1/jobs/filtered/1.0.0')).json()) as { state: string; agentId: string | null };
+    const job = (await (await k.api('/api/v1/jobs/filtered/1.0.0')).json()) as {
+      state: string;
+      agentId: string | null;
+    };
     // The scheduler picks a1 (most free); the filter rules it out; offered again without a1, it goes to a2.
     expect(job).toMatchObject({ state: 'RUNNING', agentId: 'a2' });
-    await k.api('/api/v1/plugins/fake-target/config', { method: 'PATCH', body: JSON.stringify({ agents: [{ id: 'a1', capacity: { cpu: 8, memory: 8192 } }] }), headers: json });
+    await k.api('/api/v1/plugins/fake-target/config', {
+      method: 'PATCH',
+      body: JSON.stringify({ agents: [{ id: 'a1', capacity: { cpu: 8, memory: 8192 } }] }),
+      headers: json,
+    });
     await deploy(k, fakeJob('nowhere'));
     await settle(k);
     const waiting = await jobState(k, 'nowhere');
@@ -118,8 +178,14 @@ describe('scheduling', () => {
     await deploy(k, fakeJob('fine'));
     await settle(k);
     await settle(k);
-    expect(await jobState(k, 'fail-deploy')).toMatchObject({ state: 'FAILED', reason: expect.stringContaining('refuses fail-deploy') });
-    expect(await jobState(k, 'bad-prepare')).toMatchObject({ state: 'FAILED', reason: expect.stringContaining('cannot prepare this one') });
+    expect(await jobState(k, 'fail-deploy')).toMatchObject({
+      state: 'FAILED',
+      reason: expect.stringContaining('refuses fail-deploy'),
+    });
+    expect(await jobState(k, 'bad-prepare')).toMatchObject({
+      state: 'FAILED',
+      reason: expect.stringContaining('cannot prepare this one'),
+    });
     expect((await jobState(k, 'fine')).state).toBe('RUNNING');
   });
 
@@ -140,7 +206,10 @@ describe('scheduling', () => {
     const runner = await jobState(k, 'runner');
     expect(runner.state).toBe('LOST');
     expect(runner.reason).toContain('no longer running');
-    const svc = (await (await k.api('/api/v1/jobs/svc/1.0.0')).json()) as { state: string; events: { to: string; reason: string }[] };
+    const svc = (await (await k.api('/api/v1/jobs/svc/1.0.0')).json()) as {
+      state: string;
+      events: { to: string; reason: string }[];
+    };
     expect(svc.state).toBe('RUNNING');
     expect(svc.events.map((e) => e.to)).toEqual(expect.arrayContaining(['LOST', 'PENDING']));
     expect(svc.events.some((e) => e.reason === 'requeued after the kernel restarted')).toBe(true);
@@ -151,7 +220,14 @@ describe('scheduling', () => {
 
   it('lets a job type plugin refuse a manifest, with its message', async () => {
     k = await kernelWithJobs();
-    await uploadZip(k.api, pluginZip({ name: 'strict', version: '1.0.0', source: `module.exports = definePlugin({ activate(ctx) { ctx.jobTypes.validateManifest((m) => { if (!m.labels || !m.labels.team) throw new PluginError('labels.team is required'); return m; }); } });` }));
+    await uploadZip(
+      k.api,
+      pluginZip({
+        name: 'strict',
+        version: '1.0.0',
+        source: `module.exports = definePlugin({ activate(ctx) { ctx.jobTypes.validateManifest((m) => { if (!m.labels || !m.labels.team) throw new PluginError('labels.team is required'); return m; }); } });`,
+      }),
+    );
     const res = await deploy(k, fakeJob('no-team'));
     expect(res.status).toBe(400);
     const err = (await res.json()) as { code: string; message: string };

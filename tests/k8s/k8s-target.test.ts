@@ -19,9 +19,9 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFirstPartyPlugins } from '../../core/plugins/default-plugins.js';
-import { startKernel, type RunningKernel } from '../../core/start.js';
-import { K8sStandIn } from '../helpers/k8s-stand-in.js';
+import { type RunningKernel, startKernel } from '../../core/start.js';
 import { deployForm, zipDirectory } from '../helpers/job-upload.js';
+import { K8sStandIn } from '../helpers/k8s-stand-in.js';
 import { ADMIN_TOKEN } from '../helpers/test-kernel.js';
 
 const REAL = process.env.SPINDLE_K8S_REAL === '1';
@@ -46,8 +46,19 @@ interface JobView {
 }
 
 const start = () =>
-  startKernel({ home, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), env: { SPINDLE_ADMIN_TOKEN: ADMIN_TOKEN, SPINDLE_SCHEDULER_TICK_MS: '200' }, withDefaults: true });
-const api = (p: string, init: RequestInit = {}) => fetch(kernel.url + p, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.headers as Record<string, string>) } });
+  startKernel({
+    home,
+    port: 0,
+    host: '127.0.0.1',
+    logger: pino({ level: 'silent' }),
+    env: { SPINDLE_ADMIN_TOKEN: ADMIN_TOKEN, SPINDLE_SCHEDULER_TICK_MS: '200' },
+    withDefaults: true,
+  });
+const api = (p: string, init: RequestInit = {}) =>
+  fetch(kernel.url + p, {
+    ...init,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.headers as Record<string, string>) },
+  });
 const getJob = async (name: string) => (await (await api(`/api/v1/jobs/${name}/1.0.0`)).json()) as JobView;
 
 async function waitFor(name: string, states: string[], ms = T): Promise<JobView> {
@@ -65,7 +76,13 @@ async function ownedObjects(jobId: string): Promise<string[]> {
   const apps = cluster.makeApiClient(AppsV1Api);
   const batch = cluster.makeApiClient(BatchV1Api);
   const q = { namespace: NAMESPACE, labelSelector: `spindle.dev/job=${jobId}` };
-  const lists = await Promise.all([core.listNamespacedSecret(q), core.listNamespacedService(q), core.listNamespacedPod(q), apps.listNamespacedDeployment(q), batch.listNamespacedJob(q)]);
+  const lists = await Promise.all([
+    core.listNamespacedSecret(q),
+    core.listNamespacedService(q),
+    core.listNamespacedPod(q),
+    apps.listNamespacedDeployment(q),
+    batch.listNamespacedJob(q),
+  ]);
   const kinds = ['Secret', 'Service', 'Pod', 'Deployment', 'Job'];
   return lists.flatMap((list, i) => list.items.map((o) => `${kinds[i]}/${o.metadata?.name}`));
 }
@@ -90,13 +107,18 @@ function batchSource(): Buffer {
 
 describe(`python jobs on Kubernetes (${REAL ? 'the cluster KUBECONFIG names' : 'the API stand-in'})`, () => {
   if (REAL && (!process.env.KUBECONFIG || !REGISTRY)) {
-    it('needs a cluster and a registry', () => expect.fail('npm run test:k8s needs KUBECONFIG (the cluster) and SPINDLE_K8S_REGISTRY (where the nodes pull job images from)'));
+    it('needs a cluster and a registry', () =>
+      expect.fail(
+        'npm run test:k8s needs KUBECONFIG (the cluster) and SPINDLE_K8S_REGISTRY (where the nodes pull job images from)',
+      ));
     return;
   }
 
   beforeAll(async () => {
     if (!REAL) {
-      standIn = await K8sStandIn.start({ nodes: [{ name: 'stand-in-node', allocatable: { cpu: '4', memory: '8Gi' } }] });
+      standIn = await K8sStandIn.start({
+        nodes: [{ name: 'stand-in-node', allocatable: { cpu: '4', memory: '8Gi' } }],
+      });
       // The install activates with the default config first: keep it off any cluster the developer's KUBECONFIG names.
       process.env.KUBECONFIG = standIn.kubeconfigPath;
     }
@@ -104,13 +126,33 @@ describe(`python jobs on Kubernetes (${REAL ? 'the cluster KUBECONFIG names' : '
     cluster.loadFromDefault();
     kernel = await start();
     const [zip] = await bundleFirstPartyPlugins(['infra-k8s']);
-    expect((await api('/api/v1/plugins', { method: 'POST', headers: json, body: JSON.stringify({ path: zip }) })).status).toBe(201);
+    expect(
+      (await api('/api/v1/plugins', { method: 'POST', headers: json, body: JSON.stringify({ path: zip }) })).status,
+    ).toBe(201);
     const config = REAL
-      ? { proxyMode: 'port-forward', image: { buildImages: true, registry: REGISTRY }, maxRestarts: 0, pollIntervalMs: 1_000 }
-      : { kubeconfig: standIn!.kubeconfigPath, proxyMode: 'service', image: { buildImages: false }, maxRestarts: 0, pollIntervalMs: 100 };
-    const res = await api('/api/v1/plugins/infra-k8s/config', { method: 'PUT', headers: json, body: JSON.stringify(config) });
+      ? {
+          proxyMode: 'port-forward',
+          image: { buildImages: true, registry: REGISTRY },
+          maxRestarts: 0,
+          pollIntervalMs: 1_000,
+        }
+      : {
+          kubeconfig: standIn!.kubeconfigPath,
+          proxyMode: 'service',
+          image: { buildImages: false },
+          maxRestarts: 0,
+          pollIntervalMs: 100,
+        };
+    const res = await api('/api/v1/plugins/infra-k8s/config', {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify(config),
+    });
     expect(res.status, await res.clone().text()).toBe(200);
-    expect((await api('/api/v1/volumes', { method: 'POST', headers: json, body: JSON.stringify({ name: 'k8s-data' }) })).status).toBe(201);
+    expect(
+      (await api('/api/v1/volumes', { method: 'POST', headers: json, body: JSON.stringify({ name: 'k8s-data' }) }))
+        .status,
+    ).toBe(201);
   }, T);
   afterAll(async () => {
     await kernel?.close();
@@ -132,21 +174,38 @@ describe(`python jobs on Kubernetes (${REAL ? 'the cluster KUBECONFIG names' : '
         volumes: [{ name: 'k8s-data', mountPath: '/data', readOnly: true }],
         jobtypeExtra: { entrypointPath: 'adder.py', entrypointClass: 'Adder' },
       };
-      expect((await api('/api/v1/jobs', { method: 'POST', body: deployForm(manifest, zipDirectory(ADDER), { API_KEY: SECRET }) })).status).toBe(201);
+      expect(
+        (
+          await api('/api/v1/jobs', {
+            method: 'POST',
+            body: deployForm(manifest, zipDirectory(ADDER), { API_KEY: SECRET }),
+          })
+        ).status,
+      ).toBe(201);
       const job = await waitFor('k8sadder', ['RUNNING', 'FAILED']);
       expect(job.state, job.reason).toBe('RUNNING');
       const nodes = (await cluster.makeApiClient(CoreV1Api).listNode()).items.map((n) => `k8s:${n.metadata!.name}`);
       expect(nodes).toContain(job.agentId);
 
       if (REAL) {
-        const call = await api('/pub/job/k8sadder/latest/perform', { method: 'POST', headers: json, body: JSON.stringify({ numbers: [40, 2] }) });
+        const call = await api('/pub/job/k8sadder/latest/perform', {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ numbers: [40, 2] }),
+        });
         expect(call.status).toBe(200);
         expect(await call.json()).toBe(42);
       } else {
         expect(job.agentId).toBe('k8s:stand-in-node');
         const name = `spindle-${job.id}`;
-        expect(job.runtime.replicas).toEqual([{ id: `${name}-0`, address: `http://${name}.spindle.svc.cluster.local:7000` }]);
-        const labels = { 'app.kubernetes.io/managed-by': 'spindle', 'spindle.dev/job': job.id, 'spindle.dev/subject': 'k8sadder-1.0.0' };
+        expect(job.runtime.replicas).toEqual([
+          { id: `${name}-0`, address: `http://${name}.spindle.svc.cluster.local:7000` },
+        ]);
+        const labels = {
+          'app.kubernetes.io/managed-by': 'spindle',
+          'spindle.dev/job': job.id,
+          'spindle.dev/subject': 'k8sadder-1.0.0',
+        };
         const secret = standIn!.object('secrets', NAMESPACE, name)!;
         expect(secret.metadata.labels).toEqual(labels);
         expect(Buffer.from(secret.data.API_KEY, 'base64').toString()).toBe(SECRET);
@@ -162,13 +221,22 @@ describe(`python jobs on Kubernetes (${REAL ? 'the cluster KUBECONFIG names' : '
           readinessProbe: { httpGet: { path: '/ready', port: 7000 } },
           volumeMounts: [{ name: 'vol-0', mountPath: '/data', readOnly: true }],
         });
-        expect(pod.volumes).toEqual([{ name: 'vol-0', hostPath: { path: expect.stringContaining(home), type: 'Directory' } }]);
-        expect(standIn!.object('services', NAMESPACE, name)!.spec).toMatchObject({ selector: { 'spindle.dev/job': job.id }, ports: [{ port: 7000, targetPort: 7000 }] });
+        expect(pod.volumes).toEqual([
+          { name: 'vol-0', hostPath: { path: expect.stringContaining(home), type: 'Directory' } },
+        ]);
+        expect(standIn!.object('services', NAMESPACE, name)!.spec).toMatchObject({
+          selector: { 'spindle.dev/job': job.id },
+          ports: [{ port: 7000, targetPort: 7000 }],
+        });
         // The secret went to the API once, base64 in the Secret; never in another object or request.
         const b64 = Buffer.from(SECRET).toString('base64');
-        const carriers = standIn!.requests.filter((r) => JSON.stringify(r.body ?? {}).includes(b64) || JSON.stringify(r.body ?? {}).includes(SECRET));
+        const carriers = standIn!.requests.filter(
+          (r) => JSON.stringify(r.body ?? {}).includes(b64) || JSON.stringify(r.body ?? {}).includes(SECRET),
+        );
         expect(carriers.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /api/v1/namespaces/${NAMESPACE}/secrets`]);
-        expect(JSON.stringify([deployment, standIn!.objects('services'), standIn!.objects('pods')])).not.toMatch(new RegExp(`${SECRET}|${b64}`));
+        expect(JSON.stringify([deployment, standIn!.objects('services'), standIn!.objects('pods')])).not.toMatch(
+          new RegExp(`${SECRET}|${b64}`),
+        );
       }
 
       const logs = (await (await api('/api/v1/jobs/k8sadder/1.0.0/logs?offset=0')).json()) as { text: string };
@@ -181,20 +249,37 @@ describe(`python jobs on Kubernetes (${REAL ? 'the cluster KUBECONFIG names' : '
   it(
     'runs a batch job to SUCCEEDED and one to FAILED',
     async () => {
-      const base = { version: '1.0.0', jobtype: 'python3:1.x', infrastructure: 'k8s', kind: 'batch', resources: { cpu: 0.1, memory: 64 }, jobtypeExtra: { entrypointPath: 'checker.py', entrypointClass: 'Checker' } };
+      const base = {
+        version: '1.0.0',
+        jobtype: 'python3:1.x',
+        infrastructure: 'k8s',
+        kind: 'batch',
+        resources: { cpu: 0.1, memory: 64 },
+        jobtypeExtra: { entrypointPath: 'checker.py', entrypointClass: 'Checker' },
+      };
       const ok = { ...base, name: 'k8sbatch', volumes: [{ name: 'k8s-data', mountPath: '/data' }] };
       const failing = { ...base, name: 'k8sfail', env: { SPINDLE_TEST_FAIL: '1' } };
       expect((await api('/api/v1/jobs', { method: 'POST', body: deployForm(ok, batchSource()) })).status).toBe(201);
-      expect((await api('/api/v1/jobs', { method: 'POST', body: deployForm(failing, batchSource()) })).status).toBe(201);
+      expect((await api('/api/v1/jobs', { method: 'POST', body: deployForm(failing, batchSource()) })).status).toBe(
+        201,
+      );
       const succeeded = await waitFor('k8sbatch', ['SUCCEEDED', 'FAILED']);
       expect(succeeded, succeeded.reason).toMatchObject({ state: 'SUCCEEDED' });
       const failed = await waitFor('k8sfail', ['SUCCEEDED', 'FAILED']);
-      expect(failed).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/^Job failed: BackoffLimitExceeded/) });
+      expect(failed).toMatchObject({
+        state: 'FAILED',
+        reason: expect.stringMatching(/^Job failed: BackoffLimitExceeded/),
+      });
       if (REAL) {
         expect(await (await api('/api/v1/volumes/k8s-data/files/result.txt')).text()).toBe('from a pod /data');
       } else {
         const job = standIn!.object('jobs', NAMESPACE, `spindle-${succeeded.id}`)!;
-        expect(job.spec).toMatchObject({ completions: 1, parallelism: 1, backoffLimit: 0, template: { spec: { restartPolicy: 'Never' } } });
+        expect(job.spec).toMatchObject({
+          completions: 1,
+          parallelism: 1,
+          backoffLimit: 0,
+          template: { spec: { restartPolicy: 'Never' } },
+        });
         expect(standIn!.object('services', NAMESPACE, `spindle-${succeeded.id}`)).toBeUndefined();
       }
     },
@@ -211,11 +296,27 @@ describe(`python jobs on Kubernetes (${REAL ? 'the cluster KUBECONFIG names' : '
       const after = await waitFor('k8sadder', ['RUNNING', 'FAILED', 'LOST'], 30_000);
       expect(after).toMatchObject({ id: before.id, state: 'RUNNING', reason: expect.stringMatching(/re-attached/) });
       if (REAL) {
-        const call = await api('/pub/job/k8sadder/1.0.0/perform', { method: 'POST', headers: json, body: JSON.stringify({ numbers: [1, 2] }) });
+        const call = await api('/pub/job/k8sadder/1.0.0/perform', {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ numbers: [1, 2] }),
+        });
         expect(await call.json()).toBe(3);
       } else {
-        expect(standIn!.requests.some((r) => r.method === 'GET' && r.path === `/apis/apps/v1/namespaces/${NAMESPACE}/deployments` && r.query.labelSelector === 'app.kubernetes.io/managed-by=spindle')).toBe(true);
-        expect(standIn!.requests.some((r) => r.method === 'GET' && r.path === `/apis/apps/v1/namespaces/${NAMESPACE}/deployments/spindle-${before.id}`)).toBe(true);
+        expect(
+          standIn!.requests.some(
+            (r) =>
+              r.method === 'GET' &&
+              r.path === `/apis/apps/v1/namespaces/${NAMESPACE}/deployments` &&
+              r.query.labelSelector === 'app.kubernetes.io/managed-by=spindle',
+          ),
+        ).toBe(true);
+        expect(
+          standIn!.requests.some(
+            (r) =>
+              r.method === 'GET' && r.path === `/apis/apps/v1/namespaces/${NAMESPACE}/deployments/spindle-${before.id}`,
+          ),
+        ).toBe(true);
         expect(after.runtime.replicas).toEqual(before.runtime.replicas);
       }
     },

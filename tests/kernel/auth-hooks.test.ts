@@ -1,6 +1,6 @@
 /** The auth chain over HTTP: preAuth, authenticate, authorize, postAuthenticate, failing closed. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { pluginZip, type FixturePlugin } from '../helpers/plugin-fixtures.js';
+import { type FixturePlugin, pluginZip } from '../helpers/plugin-fixtures.js';
 import { startTestKernel, uploadZip } from '../helpers/test-kernel.js';
 
 type TestKernel = Awaited<ReturnType<typeof startTestKernel>>;
@@ -10,24 +10,38 @@ afterEach(async () => {
   k = undefined;
 });
 
-const plugin = (name: string, activate: string): FixturePlugin => ({ name, version: '1.0.0', manifest: { category: 'auth' }, source: `module.exports = definePlugin({ activate(ctx) { ${activate} } });` });
+const plugin = (name: string, activate: string): FixturePlugin => ({
+  name,
+  version: '1.0.0',
+  manifest: { category: 'auth' },
+  source: `module.exports = definePlugin({ activate(ctx) { ${activate} } });`,
+});
 
 /** SSO: a principal from the `sso` cookie. Tokens: `Bearer user-<name>` → that user; `Bearer expired` → reject. */
-const sso = plugin('test-sso', `ctx.auth.preAuth((req) => req.cookies.sso ? { principal: { id: req.cookies.sso, name: req.cookies.sso, kind: 'user', provider: 'test-sso' } } : undefined);`);
-const tokens = plugin('test-tokens', `
+const sso = plugin(
+  'test-sso',
+  `ctx.auth.preAuth((req) => req.cookies.sso ? { principal: { id: req.cookies.sso, name: req.cookies.sso, kind: 'user', provider: 'test-sso' } } : undefined);`,
+);
+const tokens = plugin(
+  'test-tokens',
+  `
   ctx.auth.authenticate((req) => {
     const h = req.headers.authorization || '';
     if (h === 'Bearer expired') return { reject: 'the token expired' };
     const m = /^Bearer user-(\\w+)$/.exec(h);
     return m ? { principal: { id: m[1], name: m[1], kind: 'user', provider: 'test-tokens' } } : undefined;
   });
-  ctx.auth.onPostAuthenticate((e) => { globalThis.__seen = (globalThis.__seen || []).concat(e.principal.name); });`);
+  ctx.auth.onPostAuthenticate((e) => { globalThis.__seen = (globalThis.__seen || []).concat(e.principal.name); });`,
+);
 /** alice may read and call plugins; bob is denied plugins with a reason; nobody else gets an answer. */
-const rules = plugin('test-rules', `ctx.auth.authorize((r) => {
+const rules = plugin(
+  'test-rules',
+  `ctx.auth.authorize((r) => {
   if (r.principal.name === 'alice' && (r.action === 'manage_plugins' || r.action === 'call_plugin' || r.action === 'read_system')) return { decision: 'allow' };
   if (r.principal.name === 'bob' && r.resource.kind === 'plugin') return { decision: 'deny', reason: 'bob is not an operator' };
   return undefined;
-});`);
+});`,
+);
 
 async function withAuth(env: Record<string, string> = {}): Promise<TestKernel> {
   const kernel = await startTestKernel({ env });
@@ -46,7 +60,10 @@ describe('auth hooks', () => {
     expect(viaToken.status).toBe(200);
     const denied = await as(k, '/api/v1/plugins', { authorization: 'Bearer user-bob' });
     expect(denied.status).toBe(403);
-    expect(await denied.json()).toMatchObject({ code: 'KRN_ERR_FORBIDDEN', message: expect.stringContaining('bob is not an operator') });
+    expect(await denied.json()).toMatchObject({
+      code: 'KRN_ERR_FORBIDDEN',
+      message: expect.stringContaining('bob is not an operator'),
+    });
     const noAnswer = await as(k, '/api/v1/jobs/adder', { authorization: 'Bearer user-carol' });
     expect(noAnswer.status).toBe(403);
     expect(((await noAnswer.json()) as { message: string }).message).toContain('carol may not read_job');
@@ -63,7 +80,10 @@ describe('auth hooks', () => {
 
   it('fails closed with 503 naming the plugin when a tap throws, and the admin token still works', async () => {
     k = await withAuth();
-    await uploadZip(k.api, pluginZip(plugin('broken-auth', `ctx.auth.authenticate(() => { throw new Error('directory down'); });`)));
+    await uploadZip(
+      k.api,
+      pluginZip(plugin('broken-auth', `ctx.auth.authenticate(() => { throw new Error('directory down'); });`)),
+    );
     const res = await as(k, '/api/v1/plugins', { authorization: 'Bearer who-knows' });
     expect(res.status).toBe(503);
     const err = (await res.json()) as { code: string; message: string };
@@ -83,11 +103,17 @@ describe('auth hooks', () => {
   it('records the principal as the actor and notifies postAuthenticate', async () => {
     k = await withAuth();
     (globalThis as { __seen?: string[] }).__seen = [];
-    const res = await fetch(`${k.url}/api/v1/plugins/test-rules/config`, { method: 'PATCH', body: '{}', headers: { cookie: 'sso=alice', 'content-type': 'application/json' } });
+    const res = await fetch(`${k.url}/api/v1/plugins/test-rules/config`, {
+      method: 'PATCH',
+      body: '{}',
+      headers: { cookie: 'sso=alice', 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
     expect((globalThis as { __seen?: string[] }).__seen).toEqual(['alice']);
-    const log = (await (await k.api('/api/v1/activity?action=plugin.config-changed')).json()) as { entries: { actor: string }[] };
+    const log = (await (await k.api('/api/v1/activity?action=plugin.config-changed')).json()) as {
+      entries: { actor: string }[];
+    };
     expect(log.entries[0]!.actor).toBe('alice');
   });
 });

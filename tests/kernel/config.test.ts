@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startKernel, type RunningKernel } from '../../core/start.js';
-import { pluginZip, type FixturePlugin } from '../helpers/plugin-fixtures.js';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningKernel, startKernel } from '../../core/start.js';
+import { type FixturePlugin, pluginZip } from '../helpers/plugin-fixtures.js';
 import { ADMIN_TOKEN } from '../helpers/test-kernel.js';
 
 const SECRET = 'hunter2-very-secret';
@@ -56,21 +56,42 @@ async function start(): Promise<(p: string, init?: RequestInit) => Promise<Respo
     env: { SPINDLE_ADMIN_TOKEN: ADMIN_TOKEN },
   });
   const url = running.url;
-  return (p, init = {}) => fetch(url + p, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+  return (p, init = {}) =>
+    fetch(url + p, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        'content-type': 'application/json',
+        ...(init.headers as Record<string, string>),
+      },
+    });
 }
 
 describe('plugin config', () => {
   it('applies defaults, validates, re-activates on change, and masks secrets everywhere', async () => {
     const api = await start();
-    await api('/api/v1/plugins', { method: 'POST', body: pluginZip(configured('1.0.0')), headers: { 'content-type': 'application/zip' } });
-    expect(await (await api('/api/v1/plugins/configured/config')).json()).toMatchObject({ config: { endpoint: 'http://localhost', retries: 3 } });
+    await api('/api/v1/plugins', {
+      method: 'POST',
+      body: pluginZip(configured('1.0.0')),
+      headers: { 'content-type': 'application/zip' },
+    });
+    expect(await (await api('/api/v1/plugins/configured/config')).json()).toMatchObject({
+      config: { endpoint: 'http://localhost', retries: 3 },
+    });
 
-    const set = await api('/api/v1/plugins/configured/config', { method: 'PATCH', body: JSON.stringify({ retries: 5, auth: { token: SECRET } }) });
+    const set = await api('/api/v1/plugins/configured/config', {
+      method: 'PATCH',
+      body: JSON.stringify({ retries: 5, auth: { token: SECRET } }),
+    });
     expect(set.status).toBe(200);
     const setBody = await set.text();
     expect(setBody).not.toContain(SECRET);
     expect(JSON.parse(setBody)).toMatchObject({ config: { retries: 5, auth: { token: '********' } } });
-    expect(await (await api('/api/v1/plugins/configured/routes/config')).json()).toEqual({ endpoint: 'http://localhost', retries: 5, hasToken: true });
+    expect(await (await api('/api/v1/plugins/configured/routes/config')).json()).toEqual({
+      endpoint: 'http://localhost',
+      retries: 5,
+      hasToken: true,
+    });
 
     const got = await (await api('/api/v1/plugins/configured/config')).text();
     expect(got).not.toContain(SECRET);
@@ -79,28 +100,51 @@ describe('plugin config', () => {
     expect(activity).not.toContain(SECRET);
 
     // Sending the mask back keeps the stored secret.
-    await api('/api/v1/plugins/configured/config', { method: 'PUT', body: JSON.stringify({ endpoint: 'https://example.test', auth: { token: '********' } }) });
-    expect(await (await api('/api/v1/plugins/configured/routes/config')).json()).toMatchObject({ endpoint: 'https://example.test', hasToken: true });
+    await api('/api/v1/plugins/configured/config', {
+      method: 'PUT',
+      body: JSON.stringify({ endpoint: 'https://example.test', auth: { token: '********' } }),
+    });
+    expect(await (await api('/api/v1/plugins/configured/routes/config')).json()).toMatchObject({
+      endpoint: 'https://example.test',
+      hasToken: true,
+    });
     expect(logs).toContain('activated with config');
     expect(logs).not.toContain(SECRET);
   });
 
   it('refuses an invalid config with every error and its path, and keeps the old one running', async () => {
     const api = await start();
-    await api('/api/v1/plugins', { method: 'POST', body: pluginZip(configured('1.0.0')), headers: { 'content-type': 'application/zip' } });
-    const res = await api('/api/v1/plugins/configured/config', { method: 'PATCH', body: JSON.stringify({ endpoint: 'ftp://x', retries: -1 }) });
+    await api('/api/v1/plugins', {
+      method: 'POST',
+      body: pluginZip(configured('1.0.0')),
+      headers: { 'content-type': 'application/zip' },
+    });
+    const res = await api('/api/v1/plugins/configured/config', {
+      method: 'PATCH',
+      body: JSON.stringify({ endpoint: 'ftp://x', retries: -1 }),
+    });
     expect(res.status).toBe(400);
     const err = (await res.json()) as { code: string; message: string; details: { errors: { path: string }[] } };
     expect(err.code).toBe('KRN_ERR_CONFIG_INVALID');
     expect(err.details.errors.map((e) => e.path).sort()).toEqual(['/endpoint', '/retries']);
-    expect(await (await api('/api/v1/plugins/configured/routes/config')).json()).toMatchObject({ endpoint: 'http://localhost', retries: 3 });
+    expect(await (await api('/api/v1/plugins/configured/routes/config')).json()).toMatchObject({
+      endpoint: 'http://localhost',
+      retries: 3,
+    });
   });
 
   it('keeps the old instance when the plugin fails to activate with the new config', async () => {
     const api = await start();
     const picky = configured('1.0.0', `if (ctx.config.retries === 7) throw new Error('7 retries is unlucky');`);
-    await api('/api/v1/plugins', { method: 'POST', body: pluginZip(picky), headers: { 'content-type': 'application/zip' } });
-    const res = await api('/api/v1/plugins/configured/config', { method: 'PATCH', body: JSON.stringify({ retries: 7 }) });
+    await api('/api/v1/plugins', {
+      method: 'POST',
+      body: pluginZip(picky),
+      headers: { 'content-type': 'application/zip' },
+    });
+    const res = await api('/api/v1/plugins/configured/config', {
+      method: 'PATCH',
+      body: JSON.stringify({ retries: 7 }),
+    });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { message: string }).message).toContain('unlucky');
     expect(await (await api('/api/v1/plugins/configured/routes/config')).json()).toMatchObject({ retries: 3 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { pluginZip, type FixturePlugin } from '../helpers/plugin-fixtures.js';
+import { type FixturePlugin, pluginZip } from '../helpers/plugin-fixtures.js';
 import { startTestKernel, uploadZip } from '../helpers/test-kernel.js';
 
 type TestKernel = Awaited<ReturnType<typeof startTestKernel>>;
@@ -16,8 +16,13 @@ const plain = (name: string, version: string, dependsOn?: Record<string, string>
   source: `module.exports = definePlugin({ activate(ctx) { ${source} } });`,
 });
 
-async function err(res: Response): Promise<{ status: number; code: string; message: string; details: Record<string, unknown> }> {
-  return { status: res.status, ...((await res.json()) as { code: string; message: string; details: Record<string, unknown> }) };
+async function err(
+  res: Response,
+): Promise<{ status: number; code: string; message: string; details: Record<string, unknown> }> {
+  return {
+    status: res.status,
+    ...((await res.json()) as { code: string; message: string; details: Record<string, unknown> }),
+  };
 }
 
 describe('dependsOn, cycles and users', () => {
@@ -50,9 +55,23 @@ describe('dependsOn, cycles and users', () => {
   it('asks plugins.inUse before uninstalling and lists the users, unless forced', async () => {
     k = await startTestKernel();
     await uploadZip(k.api, pluginZip(plain('jobtype', '1.0.0')));
-    await uploadZip(k.api, pluginZip(plain('tracker', '1.0.0', undefined, `ctx.plugins.inUse((q) => q.name === 'jobtype' ? { ...q, users: [...q.users, 'job adder@1.0.0'] } : q);`)));
+    await uploadZip(
+      k.api,
+      pluginZip(
+        plain(
+          'tracker',
+          '1.0.0',
+          undefined,
+          `ctx.plugins.inUse((q) => q.name === 'jobtype' ? { ...q, users: [...q.users, 'job adder@1.0.0'] } : q);`,
+        ),
+      ),
+    );
     const refused = await err(await k.api('/api/v1/plugins/jobtype', { method: 'DELETE' }));
-    expect(refused).toMatchObject({ status: 409, code: 'KRN_ERR_PLUGIN_IN_USE', details: { users: ['job adder@1.0.0'] } });
+    expect(refused).toMatchObject({
+      status: 409,
+      code: 'KRN_ERR_PLUGIN_IN_USE',
+      details: { users: ['job adder@1.0.0'] },
+    });
     expect((await k.api('/api/v1/plugins/jobtype?force=true', { method: 'DELETE' })).status).toBe(200);
   });
 
@@ -60,18 +79,38 @@ describe('dependsOn, cycles and users', () => {
     k = await startTestKernel();
     await uploadZip(k.api, pluginZip(plain('base', '1.0.0')));
     await uploadZip(k.api, pluginZip(plain('app', '1.0.0', { base: '^1.0.0' })));
-    await k.api('/api/v1/plugins/base/disable', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    await k.api('/api/v1/plugins/base/disable', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     // app stays active (it reaches base only through hooks); re-enabling base keeps both active.
-    await k.api('/api/v1/plugins/base/enable', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-    const list = (await (await k.api('/api/v1/plugins')).json()) as { plugins: { name: string; activeVersion: string | null }[] };
-    expect(list.plugins.map((p) => [p.name, p.activeVersion])).toEqual([['app', '1.0.0'], ['base', '1.0.0']]);
+    await k.api('/api/v1/plugins/base/enable', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    const list = (await (await k.api('/api/v1/plugins')).json()) as {
+      plugins: { name: string; activeVersion: string | null }[];
+    };
+    expect(list.plugins.map((p) => [p.name, p.activeVersion])).toEqual([
+      ['app', '1.0.0'],
+      ['base', '1.0.0'],
+    ]);
   });
 
   it('counts plugins by state and swaps in /metrics', async () => {
     k = await startTestKernel();
     await uploadZip(k.api, pluginZip(plain('metered', '1.0.0')));
     await uploadZip(k.api, pluginZip(plain('metered', '1.1.0')));
-    await uploadZip(k.api, pluginZip({ name: 'broken', version: '1.0.0', source: `module.exports = definePlugin({ activate() { throw new Error('x'); } });` }));
+    await uploadZip(
+      k.api,
+      pluginZip({
+        name: 'broken',
+        version: '1.0.0',
+        source: `module.exports = definePlugin({ activate() { throw new Error('x'); } });`,
+      }),
+    );
     const text = await (await k.api('/metrics')).text();
     expect(text).toMatch(/spindle_plugins\{state="active"\} 1/);
     expect(text).toMatch(/spindle_plugins\{state="installed"\} 1/);

@@ -36,12 +36,25 @@ describe('drop-in directory', () => {
   it('installs an added ZIP, swaps on replace, ignores an unchanged copy, uninstalls on remove', async () => {
     k = await startTestKernel();
     drop(k, 'hello.zip', pluginZip(helloPlugin('1.0.0')));
-    expect(await until(() => version(k!), (v) => v === '1.0.0')).toBe('1.0.0');
+    expect(
+      await until(
+        () => version(k!),
+        (v) => v === '1.0.0',
+      ),
+    ).toBe('1.0.0');
 
     const v110 = pluginZip(helloPlugin('1.1.0'));
     drop(k, 'hello.zip', v110);
-    expect(await until(() => version(k!), (v) => v === '1.1.0')).toBe('1.1.0');
-    await until(async () => (await (await k!.api('/api/v1/plugins/hello')).json()) as { versions: unknown[] }, (v) => v.versions.length === 1);
+    expect(
+      await until(
+        () => version(k!),
+        (v) => v === '1.1.0',
+      ),
+    ).toBe('1.1.0');
+    await until(
+      async () => (await (await k!.api('/api/v1/plugins/hello')).json()) as { versions: unknown[] },
+      (v) => v.versions.length === 1,
+    );
     const view = (await (await k.api('/api/v1/plugins/hello')).json()) as { versions: { version: string }[] };
     expect(view.versions.map((v) => v.version)).toEqual(['1.1.0']);
 
@@ -50,11 +63,18 @@ describe('drop-in directory', () => {
     drop(k, 'hello.zip', v110);
     await new Promise((r) => setTimeout(r, 800));
     await k.dropIn.idle();
-    const entries = ((await (await k.api('/api/v1/activity')).json()) as { entries: { action: string; subject: string }[] }).entries;
+    const entries = (
+      (await (await k.api('/api/v1/activity')).json()) as { entries: { action: string; subject: string }[] }
+    ).entries;
     expect(entries.map((e) => `${e.action} ${e.subject}`)).toHaveLength(before);
 
     rmSync(path.join(k.dropIn.dir, 'hello.zip'));
-    expect(await until(async () => (await k!.api('/api/v1/plugins/hello')).status, (s) => s === 404)).toBe(404);
+    expect(
+      await until(
+        async () => (await k!.api('/api/v1/plugins/hello')).status,
+        (s) => s === 404,
+      ),
+    ).toBe(404);
   });
 
   it('waits for a file that is still being written, then installs it without refusing the partial copy', async () => {
@@ -64,8 +84,15 @@ describe('drop-in directory', () => {
     writeFileSync(file, zip.subarray(0, zip.length - 30));
     await new Promise((r) => setTimeout(r, 150));
     writeFileSync(file, zip);
-    expect(await until(() => version(k!), (v) => v === '3.0.0')).toBe('3.0.0');
-    const refused = ((await (await k.api('/api/v1/activity?action=plugin.install-refused')).json()) as { entries: unknown[] }).entries;
+    expect(
+      await until(
+        () => version(k!),
+        (v) => v === '3.0.0',
+      ),
+    ).toBe('3.0.0');
+    const refused = (
+      (await (await k.api('/api/v1/activity?action=plugin.install-refused')).json()) as { entries: unknown[] }
+    ).entries;
     expect(refused).toEqual([]);
   });
 
@@ -73,7 +100,12 @@ describe('drop-in directory', () => {
     k = await startTestKernel();
     drop(k, 'broken.zip', Buffer.from('this is not a zip'));
     const refused = await until(
-      async () => ((await (await k!.api('/api/v1/activity?action=plugin.install-refused')).json()) as { entries: { subject: string; details: { error: string } }[] }).entries,
+      async () =>
+        (
+          (await (await k!.api('/api/v1/activity?action=plugin.install-refused')).json()) as {
+            entries: { subject: string; details: { error: string } }[];
+          }
+        ).entries,
       (e) => e.length > 0,
     );
     expect(refused[0]!.subject).toContain('broken.zip');
@@ -85,10 +117,18 @@ describe('drop-in directory', () => {
     k = await startTestKernel();
     const home = k.home;
     drop(k, 'hello.zip', pluginZip(helloPlugin('1.0.0')));
-    await until(() => version(k!), (v) => v === '1.0.0');
+    await until(
+      () => version(k!),
+      (v) => v === '1.0.0',
+    );
     await k.close();
     rmSync(path.join(home, 'drop-in', 'hello.zip'));
     k = await startTestKernel({ home });
-    expect(await until(async () => (await k!.api('/api/v1/plugins/hello')).status, (s) => s === 404)).toBe(404);
+    expect(
+      await until(
+        async () => (await k!.api('/api/v1/plugins/hello')).status,
+        (s) => s === 404,
+      ),
+    ).toBe(404);
   });
 });

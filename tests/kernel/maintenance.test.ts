@@ -26,13 +26,19 @@ async function withJobs(): Promise<TestKernel> {
 }
 
 const maintenance = (kernel: TestKernel, enabled: boolean, message?: string) =>
-  kernel.api('/api/v1/system/maintenance', { method: 'PUT', body: JSON.stringify({ enabled, ...(message ? { message } : {}) }), headers: json });
+  kernel.api('/api/v1/system/maintenance', {
+    method: 'PUT',
+    body: JSON.stringify({ enabled, ...(message ? { message } : {}) }),
+    headers: json,
+  });
 
 describe('maintenance mode', () => {
   it('refuses changes with 503 and a clear message, keeps reads working, and is in the activity log', async () => {
     k = await withJobs();
     await uploadZip(k.api, pluginZip(helloPlugin('1.0.0')));
-    expect((await k.api('/api/v1/jobs', { method: 'POST', body: deployForm(fakeJob('before'), SOURCE) })).status).toBe(201);
+    expect((await k.api('/api/v1/jobs', { method: 'POST', body: deployForm(fakeJob('before'), SOURCE) })).status).toBe(
+      201,
+    );
     expect((await maintenance(k, true, 'database upgrade')).status).toBe(200);
 
     const refusals = [
@@ -41,7 +47,11 @@ describe('maintenance mode', () => {
       await k.api('/api/v1/plugins/hello/config', { method: 'PATCH', body: '{}', headers: json }),
       await k.api('/api/v1/jobs', { method: 'POST', body: deployForm(fakeJob('during'), SOURCE) }),
       await k.api('/api/v1/jobs/before/1.0.0', { method: 'DELETE' }),
-      await k.api('/api/v1/queues/default', { method: 'PUT', body: JSON.stringify({ scheduler: 'fifo' }), headers: json }),
+      await k.api('/api/v1/queues/default', {
+        method: 'PUT',
+        body: JSON.stringify({ scheduler: 'fifo' }),
+        headers: json,
+      }),
     ];
     for (const res of refusals) {
       expect(res.status).toBe(503);
@@ -56,7 +66,9 @@ describe('maintenance mode', () => {
 
     expect((await maintenance(k, false)).status).toBe(200);
     expect((await uploadZip(k.api, pluginZip(helloPlugin('2.0.0')))).status).toBe(201);
-    const log = (await (await k.api('/api/v1/activity?action=system.maintenance-on')).json()) as { entries: { actor: string; details: { message: string } }[] };
+    const log = (await (await k.api('/api/v1/activity?action=system.maintenance-on')).json()) as {
+      entries: { actor: string; details: { message: string } }[];
+    };
     expect(log.entries[0]).toMatchObject({ actor: 'admin', details: { message: 'database upgrade' } });
   });
 
@@ -74,9 +86,12 @@ describe('maintenance mode', () => {
 describe('activity filters', () => {
   it('filters by job family and by job version', async () => {
     k = await withJobs();
-    for (const version of ['1.0.0', '1.1.0']) await k.api('/api/v1/jobs', { method: 'POST', body: deployForm({ ...fakeJob('adder'), version }, SOURCE) });
+    for (const version of ['1.0.0', '1.1.0'])
+      await k.api('/api/v1/jobs', { method: 'POST', body: deployForm({ ...fakeJob('adder'), version }, SOURCE) });
     await k.api('/api/v1/jobs', { method: 'POST', body: deployForm(fakeJob('adder-two'), SOURCE) });
-    const family = (await (await k.api('/api/v1/activity?family=adder&action=job.deployed')).json()) as { entries: { subject: string }[] };
+    const family = (await (await k.api('/api/v1/activity?family=adder&action=job.deployed')).json()) as {
+      entries: { subject: string }[];
+    };
     expect(family.entries.map((e) => e.subject).sort()).toEqual(['adder@1.0.0', 'adder@1.1.0']);
     const one = (await (await k.api('/api/v1/activity?job=adder@1.1.0')).json()) as { entries: { subject: string }[] };
     expect(one.entries.length).toBeGreaterThan(0);

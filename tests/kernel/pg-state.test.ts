@@ -9,8 +9,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg-test-database.js';
-import { needService } from '../helpers/services.js';
 import { helloPlugin, pluginZip } from '../helpers/plugin-fixtures.js';
+import { needService } from '../helpers/services.js';
 import { startTestKernel, uploadZip } from '../helpers/test-kernel.js';
 
 const postgres = await needService('postgres');
@@ -45,14 +45,18 @@ describe.skipIf(postgres.skip)('a kernel on PostgreSQL state', () => {
     k = await startTestKernel({ home, env });
     const res = await uploadZip(k.api, pluginZip(helloPlugin('1.0.0')));
     expect(res.status).toBe(201);
-    expect(await rows('SELECT name, version, state FROM plugins')).toEqual([{ name: 'hello', version: '1.0.0', state: 'active' }]);
+    expect(await rows('SELECT name, version, state FROM plugins')).toEqual([
+      { name: 'hello', version: '1.0.0', state: 'active' },
+    ]);
     expect(existsSync(path.join(home, 'state.db'))).toBe(false);
     await k.close();
 
     k = await startTestKernel({ home, env });
     const hello = await k.api('/api/v1/plugins/hello/routes/hello');
     expect(await hello.json()).toEqual({ version: '1.0.0' });
-    const view = (await (await k.api('/api/v1/plugins/hello')).json()) as { versions: { version: string; state: string }[] };
+    const view = (await (await k.api('/api/v1/plugins/hello')).json()) as {
+      versions: { version: string; state: string }[];
+    };
     expect(view.versions.map((v) => [v.version, v.state])).toEqual([['1.0.0', 'active']]);
     const activity = (await (await k.api('/api/v1/activity?plugin=hello')).json()) as { entries: { action: string }[] };
     expect(activity.entries.map((e) => e.action)).toContain('plugin.installed');
@@ -61,13 +65,20 @@ describe.skipIf(postgres.skip)('a kernel on PostgreSQL state', () => {
 
 describe('a kernel given a PostgreSQL URL it cannot use', () => {
   it('fails to start with KRN_ERR_STATE naming the host, never the password', async () => {
-    const error = await startTestKernel({ env: { SPINDLE_DATABASE_URL: 'postgres://spindle:hunter2@127.0.0.1:1/spindle' } }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'KRN_ERR_STATE', message: expect.stringContaining('PostgreSQL at 127.0.0.1:1/spindle') });
+    const error = await startTestKernel({
+      env: { SPINDLE_DATABASE_URL: 'postgres://spindle:hunter2@127.0.0.1:1/spindle' },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'KRN_ERR_STATE',
+      message: expect.stringContaining('PostgreSQL at 127.0.0.1:1/spindle'),
+    });
     expect((error as Error).message).not.toContain('hunter2');
   });
 
   it('refuses a URL that is not postgres:// without repeating it', async () => {
-    const error = await startTestKernel({ env: { SPINDLE_DATABASE_URL: 'mysql://root:hunter2@db/x' } }).catch((e: unknown) => e);
+    const error = await startTestKernel({ env: { SPINDLE_DATABASE_URL: 'mysql://root:hunter2@db/x' } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'KRN_ERR_STATE', message: expect.stringContaining('SPINDLE_DATABASE_URL') });
     expect((error as Error).message).not.toContain('hunter2');
   });

@@ -36,7 +36,8 @@ describe('notify-webhook in a kernel', () => {
     const live = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     k = await startTestKernel();
     const [fifo, webhook] = await bundleFirstPartyPlugins(['scheduler-fifo', 'notify-webhook']);
-    for (const zip of [fifo, webhook]) await k.api('/api/v1/plugins', { method: 'POST', body: JSON.stringify({ path: zip }), headers: json });
+    for (const zip of [fifo, webhook])
+      await k.api('/api/v1/plugins', { method: 'POST', body: JSON.stringify({ path: zip }), headers: json });
     await uploadZip(k.api, pluginZip(fakeTarget));
     await uploadZip(k.api, pluginZip(fakeJobType));
     const config = {
@@ -46,12 +47,23 @@ describe('notify-webhook in a kernel', () => {
       ],
       timeoutMs: 5000,
     };
-    expect((await k.api('/api/v1/plugins/notify-webhook/config', { method: 'PUT', body: JSON.stringify(config), headers: json })).status).toBe(200);
+    expect(
+      (
+        await k.api('/api/v1/plugins/notify-webhook/config', {
+          method: 'PUT',
+          body: JSON.stringify(config),
+          headers: json,
+        })
+      ).status,
+    ).toBe(200);
     const shown = await (await k.api('/api/v1/plugins/notify-webhook/config')).text();
     expect(shown).not.toContain(SECRET);
 
     const started = Date.now();
-    const res = await k.api('/api/v1/jobs', { method: 'POST', body: deployForm(fakeJob('noticed'), pluginZip({ name: 'src', version: '1.0.0', source: '' })) });
+    const res = await k.api('/api/v1/jobs', {
+      method: 'POST',
+      body: deployForm(fakeJob('noticed'), pluginZip({ name: 'src', version: '1.0.0', source: '' })),
+    });
     expect(res.status).toBe(201);
     expect(Date.now() - started).toBeLessThan(2_000);
 

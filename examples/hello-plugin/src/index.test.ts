@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
+import { afterEach, describe, expect, it } from 'vitest';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 
@@ -23,7 +23,10 @@ describe('hello-plugin', () => {
   it('refuses a bad name with a 400 and the reason', async () => {
     kernel = createTestKernel();
     await kernel.activate(plugin, { manifest: manifest as never });
-    await expect(kernel.request('GET', '/hello/<script>')).rejects.toMatchObject({ status: 400, code: 'KRN_ERR_PLUGIN_REJECTED' });
+    await expect(kernel.request('GET', '/hello/<script>')).rejects.toMatchObject({
+      status: 400,
+      code: 'KRN_ERR_PLUGIN_REJECTED',
+    });
   });
 
   it('counts plugin events and reports them through its action', async () => {
@@ -37,7 +40,9 @@ describe('hello-plugin', () => {
 
   it('refuses config that does not match the schema', async () => {
     kernel = createTestKernel();
-    await expect(kernel.activate(plugin, { manifest: manifest as never, config: { greeting: '' } })).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
+    await expect(
+      kernel.activate(plugin, { manifest: manifest as never, config: { greeting: '' } }),
+    ).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
   });
 
   it('leaves nothing behind when deactivated', async () => {

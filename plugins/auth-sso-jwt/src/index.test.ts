@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { definePlugin, type RequestInfo } from 'spindle/plugin-sdk';
 import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 
@@ -54,8 +54,20 @@ interface Sign {
   exp?: string | number;
 }
 
-function sign({ claims = {}, key = idp.privateKey, alg = 'RS256', kid = 'idp-1', aud = AUD, exp = '5m' }: Sign = {}): Promise<string> {
-  return new jose.SignJWT({ preferred_username: 'Ada Lovelace', groups: ['eng', 'ml'], email: 'ada@example.com', ...claims })
+function sign({
+  claims = {},
+  key = idp.privateKey,
+  alg = 'RS256',
+  kid = 'idp-1',
+  aud = AUD,
+  exp = '5m',
+}: Sign = {}): Promise<string> {
+  return new jose.SignJWT({
+    preferred_username: 'Ada Lovelace',
+    groups: ['eng', 'ml'],
+    email: 'ada@example.com',
+    ...claims,
+  })
     .setProtectedHeader({ alg, kid })
     .setSubject('ada')
     .setIssuer(ISS)
@@ -66,7 +78,13 @@ function sign({ claims = {}, key = idp.privateKey, alg = 'RS256', kid = 'idp-1',
 }
 
 function request(init: { cookies?: Record<string, string>; headers?: Record<string, string> } = {}): RequestInfo {
-  return { method: 'GET', url: '/api/v1/jobs', headers: init.headers ?? {}, cookies: init.cookies ?? {}, ip: '127.0.0.1' };
+  return {
+    method: 'GET',
+    url: '/api/v1/jobs',
+    headers: init.headers ?? {},
+    cookies: init.cookies ?? {},
+    ip: '127.0.0.1',
+  };
 }
 
 const preAuth = (init: Parameters<typeof request>[0]) => kernel.hook('auth.preAuth', request(init));
@@ -87,22 +105,42 @@ describe('auth-sso-jwt: accepting tokens', () => {
     });
     const line = kernel.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('first sign-in'));
     const users = JSON.parse(readFileSync(line!.file as string, 'utf8'));
-    expect(users.ada).toEqual({ name: 'Ada Lovelace', groups: ['eng', 'ml'], firstSeen: expect.any(String), lastSeen: expect.any(String) });
+    expect(users.ada).toEqual({
+      name: 'Ada Lovelace',
+      groups: ['eng', 'ml'],
+      firstSeen: expect.any(String),
+      lastSeen: expect.any(String),
+    });
   });
 
   it('reports a first sight as a signup (auth.postSignup), with the Accept-Language, once', async () => {
     await start({ jwksUrl: `${jwks.url}/jwks.json` });
     const heard: unknown[] = [];
-    await kernel.activate(definePlugin({ activate: (ctx) => ctx.auth.onPostSignup((event) => void heard.push(event)) }), { manifest: { name: 'listener' } });
+    await kernel.activate(
+      definePlugin({ activate: (ctx) => ctx.auth.onPostSignup((event) => void heard.push(event)) }),
+      { manifest: { name: 'listener' } },
+    );
     const token = await sign();
     await preAuth({ cookies: { spindle_sso: token }, headers: { 'accept-language': 'pl-PL' } });
     await preAuth({ cookies: { spindle_sso: token }, headers: { 'accept-language': 'pl-PL' } });
-    expect(kernel.signups).toEqual([{ plugin: 'auth-sso-jwt', principal: expect.objectContaining({ id: 'ada', name: 'Ada Lovelace' }), acceptLanguage: 'pl-PL' }]);
+    expect(kernel.signups).toEqual([
+      {
+        plugin: 'auth-sso-jwt',
+        principal: expect.objectContaining({ id: 'ada', name: 'Ada Lovelace' }),
+        acceptLanguage: 'pl-PL',
+      },
+    ]);
     await vi.waitFor(() => expect(heard).toEqual([expect.objectContaining({ acceptLanguage: 'pl-PL' })]));
   });
 
   it('reads a Bearer token from the configured header and maps custom claims', async () => {
-    await start({ jwksUrl: `${jwks.url}/jwks.json`, headerName: 'X-Forwarded-Access-Token', userClaim: 'uid', nameClaim: 'display', groupsClaim: 'realm_access.roles' });
+    await start({
+      jwksUrl: `${jwks.url}/jwks.json`,
+      headerName: 'X-Forwarded-Access-Token',
+      userClaim: 'uid',
+      nameClaim: 'display',
+      groupsClaim: 'realm_access.roles',
+    });
     const token = await sign({ claims: { uid: 'u-7', realm_access: { roles: ['admin'] } } });
     const outcome = await preAuth({ headers: { 'x-forwarded-access-token': `Bearer ${token}` } });
     expect(outcome).toMatchObject({ principal: { id: 'u-7', name: 'u-7', groups: ['admin'] } });
@@ -114,12 +152,16 @@ describe('auth-sso-jwt: accepting tokens', () => {
     const token = await sign({ key: new TextEncoder().encode(secret), alg: 'HS256' });
     expect(await preAuth({ cookies: { spindle_sso: token } })).toMatchObject({ principal: { id: 'ada' } });
     const other = await sign({ key: new TextEncoder().encode('another-secret-of-at-least-32-chars!!'), alg: 'HS256' });
-    expect(await preAuth({ cookies: { spindle_sso: other } })).toEqual({ reject: 'the SSO token signature does not verify' });
+    expect(await preAuth({ cookies: { spindle_sso: other } })).toEqual({
+      reject: 'the SSO token signature does not verify',
+    });
   });
 
   it('verifies with a static PEM public key', async () => {
     await start({ publicKeys: [await jose.exportSPKI(idp.publicKey)] });
-    expect(await preAuth({ cookies: { spindle_sso: await sign({ kid: 'whatever' }) } })).toMatchObject({ principal: { id: 'ada' } });
+    expect(await preAuth({ cookies: { spindle_sso: await sign({ kid: 'whatever' }) } })).toMatchObject({
+      principal: { id: 'ada' },
+    });
   });
 
   it('passes when there is no token (and ignores non-JWT header values)', async () => {
@@ -140,7 +182,9 @@ describe('auth-sso-jwt: refusing tokens', () => {
   it('refuses a token signed by another key', async () => {
     await start({ jwksUrl: `${jwks.url}/jwks.json` });
     const forged = await sign({ key: stranger.privateKey });
-    expect(await preAuth({ cookies: { spindle_sso: forged } })).toEqual({ reject: expect.stringContaining('signature does not verify') });
+    expect(await preAuth({ cookies: { spindle_sso: forged } })).toEqual({
+      reject: expect.stringContaining('signature does not verify'),
+    });
   });
 
   it('refuses a token for another audience, naming both', async () => {
@@ -151,11 +195,15 @@ describe('auth-sso-jwt: refusing tokens', () => {
 
   it('refuses a wrong issuer, a malformed token and a token without the user claim', async () => {
     await start({ jwksUrl: `${jwks.url}/jwks.json`, issuer: 'https://other.idp' });
-    expect(await preAuth({ cookies: { spindle_sso: await sign() } })).toEqual({ reject: `the SSO token was issued by ${ISS}, not https://other.idp` });
+    expect(await preAuth({ cookies: { spindle_sso: await sign() } })).toEqual({
+      reject: `the SSO token was issued by ${ISS}, not https://other.idp`,
+    });
     await kernel.close();
     await start({ jwksUrl: `${jwks.url}/jwks.json`, userClaim: 'employee_id' });
     expect(await preAuth({ cookies: { spindle_sso: 'not-a-jwt' } })).toEqual({ reject: 'the SSO token is malformed' });
-    expect(await preAuth({ cookies: { spindle_sso: await sign() } })).toEqual({ reject: 'the SSO token has no usable "employee_id" claim to identify the user' });
+    expect(await preAuth({ cookies: { spindle_sso: await sign() } })).toEqual({
+      reject: 'the SSO token has no usable "employee_id" claim to identify the user',
+    });
   });
 
   it('never logs the token', async () => {
@@ -183,11 +231,18 @@ describe('auth-sso-jwt: failing closed and config', () => {
 
   it('refuses a config without any key source at activate', async () => {
     kernel = createTestKernel();
-    await expect(kernel.activate(plugin, { manifest: manifest as never, config: { audience: AUD } })).rejects.toThrow(/jwksUrl, publicKeys or hmacSecret/);
+    await expect(kernel.activate(plugin, { manifest: manifest as never, config: { audience: AUD } })).rejects.toThrow(
+      /jwksUrl, publicKeys or hmacSecret/,
+    );
   });
 
   it('refuses algorithms the keys cannot verify', async () => {
     kernel = createTestKernel();
-    await expect(kernel.activate(plugin, { manifest: manifest as never, config: { audience: AUD, hmacSecret: 'x'.repeat(32), algorithms: ['RS256'] } })).rejects.toThrow(/none of the algorithms RS256/);
+    await expect(
+      kernel.activate(plugin, {
+        manifest: manifest as never,
+        config: { audience: AUD, hmacSecret: 'x'.repeat(32), algorithms: ['RS256'] },
+      }),
+    ).rejects.toThrow(/none of the algorithms RS256/);
   });
 });

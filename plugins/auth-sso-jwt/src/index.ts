@@ -5,11 +5,12 @@
  * the kernel fails closed (503, naming this plugin). The token itself is never logged. See
  * docs/usage.md.
  */
-import { definePlugin, PluginError, type AuthOutcome, type Principal, type RequestInfo } from 'spindle/plugin-sdk';
+
 import type { JWTPayload } from 'jose';
+import { type AuthOutcome, definePlugin, PluginError, type Principal, type RequestInfo } from 'spindle/plugin-sdk';
 import { missingClaim } from './reasons.js';
 import { UserDirectory } from './user-directory.js';
-import { JwksUnavailableError, TokenVerifier, type KeyConfig } from './verify-token.js';
+import { JwksUnavailableError, type KeyConfig, TokenVerifier } from './verify-token.js';
 
 export interface SsoConfig extends KeyConfig {
   cookieName: string;
@@ -28,7 +29,10 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * The token in the request, if any: the cookie first, then the header (with `Bearer ` stripped).
  * A header value that is not JWT-shaped is not ours (an API key, say) and is left to other taps.
  */
-export function findToken(request: RequestInfo, config: Pick<SsoConfig, 'cookieName' | 'headerName'>): string | undefined {
+export function findToken(
+  request: RequestInfo,
+  config: Pick<SsoConfig, 'cookieName' | 'headerName'>,
+): string | undefined {
   const cookie = request.cookies[config.cookieName]?.trim();
   if (cookie) return cookie;
   if (!config.headerName) return undefined;
@@ -50,7 +54,11 @@ export function claimAt(payload: JWTPayload, name: string): unknown {
 }
 
 const asId = (value: unknown): string | undefined =>
-  typeof value === 'string' && value.trim() ? value.trim() : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+  typeof value === 'string' && value.trim()
+    ? value.trim()
+    : typeof value === 'number' && Number.isFinite(value)
+      ? String(value)
+      : undefined;
 
 function asGroups(value: unknown): string[] {
   if (typeof value === 'string') return value.trim() ? [value.trim()] : [];
@@ -59,19 +67,31 @@ function asGroups(value: unknown): string[] {
 }
 
 /** Map verified claims to a principal, or a reason when the user claim is missing. */
-export function toPrincipal(payload: JWTPayload, config: Pick<SsoConfig, 'userClaim' | 'nameClaim' | 'groupsClaim'>): AuthOutcome {
+export function toPrincipal(
+  payload: JWTPayload,
+  config: Pick<SsoConfig, 'userClaim' | 'nameClaim' | 'groupsClaim'>,
+): AuthOutcome {
   const id = asId(claimAt(payload, config.userClaim));
   if (!id) return { reject: missingClaim(config.userClaim) };
   const name = asId(claimAt(payload, config.nameClaim)) ?? id;
   const claims: Record<string, unknown> = { iss: payload.iss, sub: payload.sub, aud: payload.aud, exp: payload.exp };
   if (typeof payload.email === 'string') claims.email = payload.email;
-  const principal: Principal = { id, name, kind: 'user', provider: PROVIDER, groups: asGroups(claimAt(payload, config.groupsClaim)), claims };
+  const principal: Principal = {
+    id,
+    name,
+    kind: 'user',
+    provider: PROVIDER,
+    groups: asGroups(claimAt(payload, config.groupsClaim)),
+    claims,
+  };
   return { principal };
 }
 
 function checkKeySource(config: SsoConfig): void {
   if (!config.jwksUrl && !(config.publicKeys && config.publicKeys.length > 0) && !config.hmacSecret) {
-    throw new PluginError('auth-sso-jwt needs a key to verify tokens with: set jwksUrl, publicKeys or hmacSecret', { details: { field: 'jwksUrl' } });
+    throw new PluginError('auth-sso-jwt needs a key to verify tokens with: set jwksUrl, publicKeys or hmacSecret', {
+      details: { field: 'jwksUrl' },
+    });
   }
 }
 
@@ -95,7 +115,12 @@ export default definePlugin<SsoConfig>({
         verified = await verifier.verify(token);
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
-        ctx.logger.warn({ url: request.url, err: why }, error instanceof JwksUnavailableError ? 'SSO keys unavailable; failing closed' : 'SSO token check failed; failing closed');
+        ctx.logger.warn(
+          { url: request.url, err: why },
+          error instanceof JwksUnavailableError
+            ? 'SSO keys unavailable; failing closed'
+            : 'SSO token check failed; failing closed',
+        );
         throw error instanceof JwksUnavailableError ? error : new Error(`SSO token check failed: ${why}`);
       }
       if ('reject' in verified) {
@@ -108,12 +133,18 @@ export default definePlugin<SsoConfig>({
         return outcome;
       }
       // Bookkeeping only: the verified token decides access, so a directory failure is just logged.
-      const seen = await users.seen(outcome.principal.id, outcome.principal.name, outcome.principal.groups ?? []).catch((error: unknown) => {
-        ctx.logger.error({ user: outcome.principal.id, err: (error as Error).message }, 'could not record the SSO user');
-      });
+      const seen = await users
+        .seen(outcome.principal.id, outcome.principal.name, outcome.principal.groups ?? [])
+        .catch((error: unknown) => {
+          ctx.logger.error(
+            { user: outcome.principal.id, err: (error as Error).message },
+            'could not record the SSO user',
+          );
+        });
       // First sight of a user is their signup.
       const acceptLanguage = request.headers['accept-language'];
-      if (seen === 'created') ctx.auth.signedUp({ principal: outcome.principal, ...(acceptLanguage ? { acceptLanguage } : {}) });
+      if (seen === 'created')
+        ctx.auth.signedUp({ principal: outcome.principal, ...(acceptLanguage ? { acceptLanguage } : {}) });
       return outcome;
     });
 

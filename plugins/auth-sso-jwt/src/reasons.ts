@@ -14,7 +14,9 @@ export interface Expectations {
 const list = (value: unknown): string => (Array.isArray(value) ? value.map(String).join(', ') : String(value));
 
 function when(seconds: unknown): string {
-  return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : 'an unknown time';
+  return typeof seconds === 'number' && Number.isFinite(seconds)
+    ? new Date(seconds * 1000).toISOString()
+    : 'an unknown time';
 }
 
 /** The reason for a claim that failed validation (`aud`, `iss`, `nbf`, …). */
@@ -46,8 +48,10 @@ export function rejectReason(error: unknown, expected: Expectations): string | u
   if (error instanceof errors.JWTExpired) return `the SSO token expired at ${when(error.payload.exp)}`;
   if (error instanceof errors.JWTClaimValidationFailed) return claimReason(error, expected);
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'the SSO token signature does not verify';
-  if (error instanceof errors.JWKSNoMatchingKey) return 'the SSO token signature does not verify: no configured key matches it';
-  if (error instanceof errors.JOSEAlgNotAllowed) return `the SSO token's signing algorithm is not accepted here (accepted: ${expected.allowedAlgorithms.join(', ')})`;
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return 'the SSO token signature does not verify: no configured key matches it';
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return `the SSO token's signing algorithm is not accepted here (accepted: ${expected.allowedAlgorithms.join(', ')})`;
   if (error instanceof errors.JOSENotSupported) return 'the SSO token uses an unsupported algorithm or key type';
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'the SSO token is malformed';
   return undefined;

@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { PluginLogger } from 'spindle/plugin-sdk';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LAST_SEEN_INTERVAL_MS, UserDirectory } from './user-directory.js';
 
 const lines: { level: string; msg?: string }[] = [];

@@ -20,7 +20,8 @@ export type SeenResult = 'created' | 'updated' | 'unchanged';
 
 export const LAST_SEEN_INTERVAL_MS = 60_000;
 
-const sameGroups = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((g, i) => g === b[i]);
+const sameGroups = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((g, i) => g === b[i]);
 
 export class UserDirectory {
   readonly file: string;
@@ -46,7 +47,11 @@ export class UserDirectory {
     if (!known) {
       this.users[id] = { name, groups: [...groups], firstSeen: at, lastSeen: at };
       result = 'created';
-    } else if (known.name !== name || !sameGroups(known.groups, groups) || now - Date.parse(known.lastSeen) >= LAST_SEEN_INTERVAL_MS) {
+    } else if (
+      known.name !== name ||
+      !sameGroups(known.groups, groups) ||
+      now - Date.parse(known.lastSeen) >= LAST_SEEN_INTERVAL_MS
+    ) {
       this.users[id] = { ...known, name, groups: [...groups], lastSeen: at };
       result = 'updated';
     } else {
@@ -85,7 +90,10 @@ export class UserDirectory {
     } catch (error) {
       const aside = `${this.file}.corrupt-${Date.now()}`;
       await rename(this.file, aside).catch(() => undefined);
-      this.logger.warn({ file: aside, err: (error as Error).message }, 'users.json could not be read; moved aside and starting empty');
+      this.logger.warn(
+        { file: aside, err: (error as Error).message },
+        'users.json could not be read; moved aside and starting empty',
+      );
     }
   }
 

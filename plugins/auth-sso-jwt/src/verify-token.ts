@@ -4,8 +4,18 @@
  * `JwksUnavailableError`, which the hook lets through so the kernel fails closed.
  */
 import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { algorithmNotAccepted, MALFORMED, rejectReason, type Expectations } from './reasons.js';
+import {
+  type CryptoKey,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  jwtVerify,
+} from 'jose';
+import { algorithmNotAccepted, type Expectations, MALFORMED, rejectReason } from './reasons.js';
 
 export interface KeyConfig {
   jwksUrl?: string;
@@ -37,7 +47,14 @@ interface StaticKey {
 
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 const HMAC = ['HS256', 'HS384', 'HS512'];
-const CURVE_ALG: Record<string, string> = { prime256v1: 'ES256', 'P-256': 'ES256', secp384r1: 'ES384', 'P-384': 'ES384', secp521r1: 'ES512', 'P-521': 'ES512' };
+const CURVE_ALG: Record<string, string> = {
+  prime256v1: 'ES256',
+  'P-256': 'ES256',
+  secp384r1: 'ES384',
+  'P-384': 'ES384',
+  secp521r1: 'ES512',
+  'P-521': 'ES512',
+};
 /** What a remote JWKS may hold: any asymmetric algorithm. */
 const ASYMMETRIC = [...RSA, 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
@@ -75,12 +92,16 @@ export class TokenVerifier {
   /** Throws (with a message for the operator) when the keys are unusable or fit no algorithm. */
   constructor(private readonly config: KeyConfig) {
     this.staticKeys = (config.publicKeys ?? []).map(importStaticKey);
-    if (config.hmacSecret) this.staticKeys.push({ key: createSecretKey(Buffer.from(config.hmacSecret, 'utf8')), algs: new Set(HMAC) });
-    if (config.jwksUrl) this.jwks = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: config.jwksTimeoutMs });
+    if (config.hmacSecret)
+      this.staticKeys.push({ key: createSecretKey(Buffer.from(config.hmacSecret, 'utf8')), algs: new Set(HMAC) });
+    if (config.jwksUrl)
+      this.jwks = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: config.jwksTimeoutMs });
     const usable = new Set([...this.staticKeys.flatMap((k) => [...k.algs]), ...(this.jwks ? ASYMMETRIC : [])]);
     this.allowedAlgorithms = config.algorithms.filter((a) => usable.has(a));
     if (this.allowedAlgorithms.length === 0) {
-      throw new Error(`none of the algorithms ${config.algorithms.join(', ')} can be verified with the configured keys (they allow ${[...usable].join(', ') || 'nothing'})`);
+      throw new Error(
+        `none of the algorithms ${config.algorithms.join(', ')} can be verified with the configured keys (they allow ${[...usable].join(', ') || 'nothing'})`,
+      );
     }
     this.options = {
       audience: config.audience,
@@ -100,10 +121,13 @@ export class TokenVerifier {
     }
     if (token.split('.').length !== 3) return { reject: MALFORMED };
     const alg = header.alg;
-    if (typeof alg !== 'string' || !this.allowedAlgorithms.includes(alg)) return { reject: algorithmNotAccepted(alg, this.allowedAlgorithms) };
+    if (typeof alg !== 'string' || !this.allowedAlgorithms.includes(alg))
+      return { reject: algorithmNotAccepted(alg, this.allowedAlgorithms) };
 
     let lastError: unknown = new errors.JWKSNoMatchingKey();
-    const candidates = this.staticKeys.filter((k) => k.algs.has(alg) && (!header.kid || !k.kid || k.kid === header.kid));
+    const candidates = this.staticKeys.filter(
+      (k) => k.algs.has(alg) && (!header.kid || !k.kid || k.kid === header.kid),
+    );
     for (const candidate of candidates) {
       const attempt = await this.attempt(token, candidate.key);
       if (attempt.done) return attempt.outcome;
@@ -132,7 +156,10 @@ export class TokenVerifier {
   }
 
   /** One key: done (verified, or failed for a reason other than the signature) or try the next. */
-  private async attempt(token: string, key: KeyObject | CryptoKey): Promise<{ done: true; outcome: VerifyOutcome } | { done: false; error: unknown }> {
+  private async attempt(
+    token: string,
+    key: KeyObject | CryptoKey,
+  ): Promise<{ done: true; outcome: VerifyOutcome } | { done: false; error: unknown }> {
     try {
       return { done: true, outcome: { payload: (await jwtVerify(token, key, this.options)).payload } };
     } catch (error) {

@@ -6,7 +6,7 @@
  * State lives in `<dataDir>/auth.json`. See docs/usage.md.
  */
 import { definePlugin, type KernelEvent, type Principal, type RequestInfo } from 'spindle/plugin-sdk';
-import { registerRoutes, type AuthTokenConfig } from './routes.js';
+import { type AuthTokenConfig, registerRoutes } from './routes.js';
 import { ANONYMOUS_ENDPOINTS, decide, type Grant } from './scopes.js';
 import { AuthStore } from './store.js';
 import { hasCredentials, tokenFromHeaders } from './tokens.js';
@@ -56,14 +56,22 @@ export default definePlugin<AuthTokenConfig>({
       if (!checked) return undefined; // not ours: another provider, or the admin token, may know it
       if ('reject' in checked) return checked;
       const { user, token: record } = checked;
-      return { principal: { id: user.id, name: user.username, kind: 'user', provider: self, claims: { tokenId: record.id } } };
+      return {
+        principal: { id: user.id, name: user.username, kind: 'user', provider: self, claims: { tokenId: record.id } },
+      };
     });
 
     ctx.auth.authorize(({ principal, action, resource }) => {
       const endpoint = resource.endpoint?.replace(/\/+$/, '');
       if (principal.provider === self && principal.claims?.anonymous === true) {
-        const allowed = action === 'call_plugin' && resource.name === self && endpoint !== undefined && ANONYMOUS_ENDPOINTS.includes(endpoint);
-        return allowed ? { decision: 'allow' } : { decision: 'deny', reason: 'an anonymous caller may only log in or sign up' };
+        const allowed =
+          action === 'call_plugin' &&
+          resource.name === self &&
+          endpoint !== undefined &&
+          ANONYMOUS_ENDPOINTS.includes(endpoint);
+        return allowed
+          ? { decision: 'allow' }
+          : { decision: 'deny', reason: 'an anonymous caller may only log in or sign up' };
       }
       let grants: Grant[] = [];
       if (principal.provider === self) {
@@ -81,7 +89,10 @@ export default definePlugin<AuthTokenConfig>({
       const user = event.actor ? store.userByName(event.actor) : undefined;
       const family = familyOf(event.data.subject);
       if (!user || !family) return;
-      const added = await store.addGrants(user.id, DEPLOYER_SCOPES.map((scope) => ({ scope, jobs: { family } })));
+      const added = await store.addGrants(
+        user.id,
+        DEPLOYER_SCOPES.map((scope) => ({ scope, jobs: { family } })),
+      );
       if (added > 0) ctx.logger.info({ user: user.username, family, added }, 'deployer granted its family');
     });
 

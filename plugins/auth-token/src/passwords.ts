@@ -2,7 +2,7 @@
  * Password hashing with node:crypto scrypt: a random salt per password, and the parameters stored
  * with the hash so they can be raised later without breaking old hashes.
  */
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 
 export interface PasswordHash {
   algorithm: 'scrypt';
@@ -22,7 +22,9 @@ const DEFAULTS = { N: 16_384, r: 8, p: 1, keylen: 64 } as const;
 
 function derive(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, keylen, { ...options, maxmem: 256 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(password.normalize('NFKC'), salt, keylen, { ...options, maxmem: 256 * 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
   });
 }
 
@@ -43,7 +45,11 @@ export async function hashPassword(password: string): Promise<PasswordHash> {
 export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {
   if (stored.algorithm !== 'scrypt') return false;
   const expected = Buffer.from(stored.hash, 'base64');
-  const key = await derive(password, Buffer.from(stored.salt, 'base64'), stored.keylen, { N: stored.N, r: stored.r, p: stored.p });
+  const key = await derive(password, Buffer.from(stored.salt, 'base64'), stored.keylen, {
+    N: stored.N,
+    r: stored.r,
+    p: stored.p,
+  });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 

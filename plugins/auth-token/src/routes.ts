@@ -3,9 +3,9 @@
  * call first (`call_plugin` → this plugin's `auth.authorize` tap: `manage_users` for the admin
  * routes, anyone for `/me`, `/login`, `/signup`), so the handlers only validate input.
  */
-import { PluginError, type PluginContext, type PluginHttpRequest, type Principal } from 'spindle/plugin-sdk';
+import { type PluginContext, PluginError, type PluginHttpRequest, type Principal } from 'spindle/plugin-sdk';
 import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { parseGrant, type Grant } from './scopes.js';
+import { type Grant, parseGrant } from './scopes.js';
 import type { AuthStore, UserRecord } from './store.js';
 import { expiryAfter, tokenFromHeaders } from './tokens.js';
 
@@ -28,7 +28,9 @@ function bodyObject(req: PluginHttpRequest): Record<string, unknown> {
 
 function usernameOf(value: unknown): string {
   if (typeof value !== 'string' || !USERNAME.test(value)) {
-    throw bad('username must be 1-64 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter or digit');
+    throw bad(
+      'username must be 1-64 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
+    );
   }
   if (RESERVED.has(value)) throw bad(`username "${value}" is reserved`);
   return value;
@@ -42,7 +44,8 @@ function passwordOf(value: unknown): string {
 
 /** A single grant `{scope, …}` or `{grants: [...]}`. */
 function grantsOf(value: unknown): Grant[] {
-  const list = typeof value === 'object' && value !== null && 'grants' in value ? (value as { grants: unknown }).grants : [value];
+  const list =
+    typeof value === 'object' && value !== null && 'grants' in value ? (value as { grants: unknown }).grants : [value];
   if (!Array.isArray(list)) throw bad('grants must be an array');
   return list.map((g, i) => {
     try {
@@ -55,7 +58,12 @@ function grantsOf(value: unknown): Grant[] {
 
 export function registerRoutes(ctx: PluginContext<AuthTokenConfig>, store: AuthStore): void {
   const { config, logger } = ctx;
-  const userView = (u: UserRecord) => ({ id: u.id, username: u.username, createdAt: u.createdAt, grants: store.grantsOf(u.id) });
+  const userView = (u: UserRecord) => ({
+    id: u.id,
+    username: u.username,
+    createdAt: u.createdAt,
+    grants: store.grantsOf(u.id),
+  });
   const userNamed = (name: string | undefined): UserRecord => {
     const user = name === undefined ? undefined : store.userByName(name);
     if (!user) throw new PluginError(`no user "${name ?? ''}"`, { status: 404 });
@@ -69,8 +77,10 @@ export function registerRoutes(ctx: PluginContext<AuthTokenConfig>, store: AuthS
       throw bad(`tokens may live at most ${config.maxTokenDays} days: expiresInDays cannot be null`);
     }
     const value = days === undefined ? config.defaultTokenDays : days;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw bad('expiresInDays must be a positive number');
-    if (config.maxTokenDays > 0 && value > config.maxTokenDays) throw bad(`expiresInDays must be at most ${config.maxTokenDays}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+      throw bad('expiresInDays must be a positive number');
+    if (config.maxTokenDays > 0 && value > config.maxTokenDays)
+      throw bad(`expiresInDays must be at most ${config.maxTokenDays}`);
     return expiryAfter(value);
   };
 
@@ -83,7 +93,8 @@ export function registerRoutes(ctx: PluginContext<AuthTokenConfig>, store: AuthS
 
   ctx.http.route('POST', '/login', async (req) => {
     const body = bodyObject(req);
-    if (typeof body.username !== 'string' || typeof body.password !== 'string') throw bad('send {"username": "…", "password": "…"}');
+    if (typeof body.username !== 'string' || typeof body.password !== 'string')
+      throw bad('send {"username": "…", "password": "…"}');
     const user = store.userByName(body.username);
     const ok = user ? await verifyPassword(body.password, user.password) : await burnPasswordCheck(body.password);
     if (!user || !ok) throw new PluginError('wrong username or password', { status: 401 });
@@ -98,7 +109,10 @@ export function registerRoutes(ctx: PluginContext<AuthTokenConfig>, store: AuthS
     const user = await newUser(bodyObject(req), []);
     logger.info({ user: user.username }, 'user signed up');
     const acceptLanguage = req.headers['accept-language'];
-    ctx.auth.signedUp({ principal: { id: user.id, name: user.username, kind: 'user', provider: ctx.manifest.name }, ...(acceptLanguage ? { acceptLanguage } : {}) });
+    ctx.auth.signedUp({
+      principal: { id: user.id, name: user.username, kind: 'user', provider: ctx.manifest.name },
+      ...(acceptLanguage ? { acceptLanguage } : {}),
+    });
     return { status: 201, body: userView(user) };
   });
 
@@ -108,17 +122,43 @@ export function registerRoutes(ctx: PluginContext<AuthTokenConfig>, store: AuthS
     const principal = (req as PluginHttpRequest & { principal?: Principal }).principal;
     const token = tokenFromHeaders(req.headers);
     const checked = token === undefined ? undefined : store.verifyToken(token);
-    const user = principal?.provider === ctx.manifest.name ? store.userById(principal.id) : checked && 'user' in checked ? checked.user : undefined;
+    const user =
+      principal?.provider === ctx.manifest.name
+        ? store.userById(principal.id)
+        : checked && 'user' in checked
+          ? checked.user
+          : undefined;
     if (!user) {
-      if (principal) return { body: { principal: { name: principal.name, kind: principal.kind, provider: principal.provider }, user: null, grants: [] } };
-      throw new PluginError('cannot tell who is calling: the kernel does not pass the caller to plugin routes', { status: 401 });
+      if (principal)
+        return {
+          body: {
+            principal: { name: principal.name, kind: principal.kind, provider: principal.provider },
+            user: null,
+            grants: [],
+          },
+        };
+      throw new PluginError('cannot tell who is calling: the kernel does not pass the caller to plugin routes', {
+        status: 401,
+      });
     }
-    const tokenId = principal ? principal.claims?.tokenId : checked && 'token' in checked ? checked.token.id : undefined;
-    return { body: { user: { id: user.id, username: user.username, createdAt: user.createdAt }, grants: store.grantsOf(user.id), tokenId } };
+    const tokenId = principal
+      ? principal.claims?.tokenId
+      : checked && 'token' in checked
+        ? checked.token.id
+        : undefined;
+    return {
+      body: {
+        user: { id: user.id, username: user.username, createdAt: user.createdAt },
+        grants: store.grantsOf(user.id),
+        tokenId,
+      },
+    };
   });
 
   ctx.http.route('GET', '/users', () => ({
-    body: store.users().map((u) => ({ ...userView(u), tokens: store.tokensOf(u.id).filter((t) => !t.revokedAt).length })),
+    body: store
+      .users()
+      .map((u) => ({ ...userView(u), tokens: store.tokensOf(u.id).filter((t) => !t.revokedAt).length })),
   }));
 
   ctx.http.route('POST', '/users', async (req) => {
@@ -151,7 +191,10 @@ export function registerRoutes(ctx: PluginContext<AuthTokenConfig>, store: AuthS
   ctx.http.route('POST', '/users/:name/tokens', async (req) => {
     const user = userNamed(req.params.name);
     const body = req.body === undefined || req.body === null ? {} : bodyObject(req);
-    if (body.name !== undefined && (typeof body.name !== 'string' || body.name.length === 0 || body.name.length > 100)) {
+    if (
+      body.name !== undefined &&
+      (typeof body.name !== 'string' || body.name.length === 0 || body.name.length > 100)
+    ) {
       throw bad('name must be a string of 1-100 characters');
     }
     const expiresAt = expiryOf(body.expiresInDays);

@@ -84,7 +84,11 @@ export function grantCovers(grant: Grant, scope: Scope, resource: ResourceRef): 
   if (scope === 'manage_plugins' || scope === 'manage_users') return true;
   if (!jobTargetCovers(grant.jobs ?? '*', resource)) return false;
   if (grant.endpoint === undefined) return true;
-  return scope === 'call_job' && resource.endpoint !== undefined && normalizeEndpoint(resource.endpoint) === normalizeEndpoint(grant.endpoint);
+  return (
+    scope === 'call_job' &&
+    resource.endpoint !== undefined &&
+    normalizeEndpoint(resource.endpoint) === normalizeEndpoint(grant.endpoint)
+  );
 }
 
 /** How the resource reads in a refusal: `job adder`, `job adder@1.0.0 endpoint /perform`, `all jobs`. */
@@ -97,7 +101,13 @@ export function describeTarget(resource: ResourceRef): string {
 }
 
 /** Decide from the grants alone. `who` names the user in the reason; `self` is this plugin's name. */
-export function decide(grants: readonly Grant[], action: string, resource: ResourceRef, who: string, self: string): ScopeDecision {
+export function decide(
+  grants: readonly Grant[],
+  action: string,
+  resource: ResourceRef,
+  who: string,
+  self: string,
+): ScopeDecision {
   const scope = requiredScope(action, resource, self);
   if (scope === 'open') return { allow: true };
   if (grants.some((grant) => grantCovers(grant, scope, resource))) return { allow: true };
@@ -106,7 +116,8 @@ export function decide(grants: readonly Grant[], action: string, resource: Resou
 
 /** Check and normalise a grant from a request body; throws an Error with a message for the caller. */
 export function parseGrant(value: unknown): Grant {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a grant must be an object {scope, jobs?, endpoint?}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('a grant must be an object {scope, jobs?, endpoint?}');
   const { scope, jobs, endpoint, ...rest } = value as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length > 0) throw new Error(`a grant has no field "${extra[0]}" (fields: scope, jobs, endpoint)`);
@@ -116,7 +127,8 @@ export function parseGrant(value: unknown): Grant {
   const grant: Grant = { scope: scope as Scope, jobs: parseTarget(jobs) };
   if (endpoint !== undefined) {
     if (scope !== 'call_job') throw new Error('a grant endpoint is only allowed with scope call_job');
-    if (typeof endpoint !== 'string' || endpoint.trim() === '' || endpoint.length > 1024) throw new Error('grant endpoint must be a path such as "/perform"');
+    if (typeof endpoint !== 'string' || endpoint.trim() === '' || endpoint.length > 1024)
+      throw new Error('grant endpoint must be a path such as "/perform"');
     grant.endpoint = normalizeEndpoint(endpoint);
   }
   return grant;
@@ -130,10 +142,14 @@ function parseTarget(jobs: unknown): JobTarget {
     if (keys.length === 1 && typeof family === 'string' && NAME.test(family)) return { family };
     if (keys.length === 1 && typeof job === 'string' && JOB.test(job)) return { job };
   }
-  throw new Error(`grant jobs must be "*", {"family": "<name>"} or {"job": "<name>@<version>"} (got ${JSON.stringify(jobs)})`);
+  throw new Error(
+    `grant jobs must be "*", {"family": "<name>"} or {"job": "<name>@<version>"} (got ${JSON.stringify(jobs)})`,
+  );
 }
 
 /** Two grants are the same when scope, target and endpoint are. */
 export function sameGrant(a: Grant, b: Grant): boolean {
-  return a.scope === b.scope && a.endpoint === b.endpoint && JSON.stringify(a.jobs ?? '*') === JSON.stringify(b.jobs ?? '*');
+  return (
+    a.scope === b.scope && a.endpoint === b.endpoint && JSON.stringify(a.jobs ?? '*') === JSON.stringify(b.jobs ?? '*')
+  );
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,8 +20,13 @@ describe('auth store', () => {
   it('persists users, grants and tokens across a reopen of the same directory', async () => {
     const dir = tempDir();
     const store = await AuthStore.open(dir);
-    const alice = await store.createUser('alice', await hashPassword('correct horse'), [{ scope: 'read_job', jobs: '*' }]);
-    await store.addGrants(alice.id, [{ scope: 'deploy_job', jobs: { family: 'adder' } }, { scope: 'read_job', jobs: '*' }]);
+    const alice = await store.createUser('alice', await hashPassword('correct horse'), [
+      { scope: 'read_job', jobs: '*' },
+    ]);
+    await store.addGrants(alice.id, [
+      { scope: 'deploy_job', jobs: { family: 'adder' } },
+      { scope: 'read_job', jobs: '*' },
+    ]);
     const { token, record } = await store.createToken(alice.id, { name: 'ci', expiresAt: '2999-01-01T00:00:00.000Z' });
     await store.revokeToken((await store.createToken(alice.id)).record.id);
 
@@ -30,7 +35,10 @@ describe('auth store', () => {
     expect(loaded.id).toBe(alice.id);
     expect(await verifyPassword('correct horse', loaded.password)).toBe(true);
     expect(await verifyPassword('wrong horse', loaded.password)).toBe(false);
-    expect(again.grantsOf(alice.id)).toEqual([{ scope: 'read_job', jobs: '*' }, { scope: 'deploy_job', jobs: { family: 'adder' } }]);
+    expect(again.grantsOf(alice.id)).toEqual([
+      { scope: 'read_job', jobs: '*' },
+      { scope: 'deploy_job', jobs: { family: 'adder' } },
+    ]);
     expect(again.verifyToken(token)).toMatchObject({ user: { username: 'alice' }, token: { id: record.id } });
     expect(again.tokensOf(alice.id)).toHaveLength(2);
     expect(again.tokensOf(alice.id)[1]!.revokedAt).toEqual(expect.any(String));
@@ -47,8 +55,19 @@ describe('auth store', () => {
     expect(raw).not.toContain(token);
     expect(raw).not.toContain(token.slice(4));
     expect(raw).toContain(hashToken(token));
-    const data = JSON.parse(raw) as { users: { password: Record<string, unknown> }[]; tokens: Record<string, unknown>[] };
-    expect(data.users[0]!.password).toMatchObject({ algorithm: 'scrypt', N: 16384, r: 8, p: 1, keylen: 64, salt: expect.any(String), hash: expect.any(String) });
+    const data = JSON.parse(raw) as {
+      users: { password: Record<string, unknown> }[];
+      tokens: Record<string, unknown>[];
+    };
+    expect(data.users[0]!.password).toMatchObject({
+      algorithm: 'scrypt',
+      N: 16384,
+      r: 8,
+      p: 1,
+      keylen: 64,
+      salt: expect.any(String),
+      hash: expect.any(String),
+    });
     expect(Object.keys(data.tokens[0]!).sort()).toEqual(['createdAt', 'hash', 'id', 'name', 'userId']);
   });
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PasswordHash } from './passwords.js';
-import { sameGrant, type Grant } from './scopes.js';
+import { type Grant, sameGrant } from './scopes.js';
 import { hashToken, newToken } from './tokens.js';
 
 export interface UserRecord {
@@ -136,9 +136,18 @@ export class AuthStore {
   // ---- tokens
 
   /** Make a token for the user. The returned `token` is the only copy of the secret. */
-  async createToken(userId: string, options: { name?: string; expiresAt?: string } = {}): Promise<{ token: string; record: TokenRecord }> {
+  async createToken(
+    userId: string,
+    options: { name?: string; expiresAt?: string } = {},
+  ): Promise<{ token: string; record: TokenRecord }> {
     const { token, hash, id } = newToken();
-    const record: TokenRecord = { id, userId, name: options.name ?? 'token', hash, createdAt: new Date().toISOString() };
+    const record: TokenRecord = {
+      id,
+      userId,
+      name: options.name ?? 'token',
+      hash,
+      createdAt: new Date().toISOString(),
+    };
     if (options.expiresAt) record.expiresAt = options.expiresAt;
     this.data.tokens.push(record);
     await this.save();
@@ -155,11 +164,15 @@ export class AuthStore {
    * Check a presented token: undefined when it is not one of ours (another provider may know it),
    * a rejection when it was revoked, expired or its user is gone, else its user and record.
    */
-  verifyToken(token: string, now = new Date()): { user: UserRecord; token: TokenRecord } | { reject: string } | undefined {
+  verifyToken(
+    token: string,
+    now = new Date(),
+  ): { user: UserRecord; token: TokenRecord } | { reject: string } | undefined {
     const record = this.tokenBySecret(token);
     if (!record) return undefined;
     if (record.revokedAt) return { reject: 'the token was revoked' };
-    if (record.expiresAt && Date.parse(record.expiresAt) <= now.getTime()) return { reject: `the token expired at ${record.expiresAt}` };
+    if (record.expiresAt && Date.parse(record.expiresAt) <= now.getTime())
+      return { reject: `the token expired at ${record.expiresAt}` };
     const user = this.userById(record.userId);
     if (!user) return { reject: 'the token belongs to a user that was deleted' };
     return { user, token: record };

@@ -32,4 +32,5 @@ export function withDefaults(config: Partial<DockerConfig> | undefined): DockerC
 }
 
 /** restartBackoffMs doubling per consecutive crash, at most 30 s. `attempt` starts at 1. */
-export const backoffDelay = (baseMs: number, attempt: number): number => Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 30_000);
+export const backoffDelay = (baseMs: number, attempt: number): number =>
+  Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 30_000);

@@ -8,7 +8,9 @@ export class DockerError extends Error {
     readonly exitCode: number,
     readonly stderr: string,
   ) {
-    super(`docker ${args.slice(0, 2).join(' ')} failed (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`);
+    super(
+      `docker ${args.slice(0, 2).join(' ')} failed (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`,
+    );
     this.name = 'DockerError';
   }
 }
@@ -33,7 +35,15 @@ export class DockerCli {
     private readonly config: Pick<DockerConfig, 'dockerHost' | 'dockerPath'>,
   ) {
     const env: Record<string, string> = {};
-    for (const key of ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_BUILDKIT']) {
+    for (const key of [
+      'PATH',
+      'HOME',
+      'DOCKER_HOST',
+      'DOCKER_CONFIG',
+      'DOCKER_CERT_PATH',
+      'DOCKER_TLS_VERIFY',
+      'DOCKER_BUILDKIT',
+    ]) {
       const value = process.env[key];
       if (value !== undefined) env[key] = value;
     }

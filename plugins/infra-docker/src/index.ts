@@ -15,7 +15,9 @@ export default definePlugin<DockerConfig>({
     const target = new DockerTarget(ctx, ctx.config);
     // Fail activation, with the CLI's reason, when the Engine cannot be reached.
     await target.cli.run(['version', '--format', '{{.Server.Version}}']).catch((error: Error) => {
-      throw new Error(`the Docker Engine is not reachable (${ctx.config.dockerHost ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}): ${error.message}`);
+      throw new Error(
+        `the Docker Engine is not reachable (${ctx.config.dockerHost ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}): ${error.message}`,
+      );
     });
     ctx.infrastructure.registerTarget(target.config.targetName, target);
     targets.set(ctx, target);

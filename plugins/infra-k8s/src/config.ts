@@ -31,6 +31,8 @@ export const DEFAULT_CONFIG: Readonly<Omit<K8sConfig, 'image'>> & { image: Reado
 });
 
 /** The schema fills defaults in a kernel; this keeps the target usable when built by hand (tests). */
-export function withDefaults(config: Partial<Omit<K8sConfig, 'image'>> & { image?: Partial<ImageConfig> } = {}): K8sConfig {
+export function withDefaults(
+  config: Partial<Omit<K8sConfig, 'image'>> & { image?: Partial<ImageConfig> } = {},
+): K8sConfig {
   return { ...DEFAULT_CONFIG, ...config, image: { ...DEFAULT_CONFIG.image, ...(config.image ?? {}) } };
 }

@@ -9,10 +9,15 @@ export interface BatchOutcome {
 export function batchOutcome(job: V1Job): BatchOutcome | undefined {
   const completions = job.spec?.completions ?? 1;
   const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
-  if (failed) return { state: 'FAILED', reason: `Job failed: ${[failed.reason, failed.message].filter(Boolean).join(': ') || 'no reason given'}` };
+  if (failed)
+    return {
+      state: 'FAILED',
+      reason: `Job failed: ${[failed.reason, failed.message].filter(Boolean).join(': ') || 'no reason given'}`,
+    };
   const succeeded = job.status?.succeeded ?? 0;
   const complete = job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True');
-  if (succeeded >= completions || complete) return { state: 'SUCCEEDED', reason: `${succeeded} of ${completions} pods succeeded` };
+  if (succeeded >= completions || complete)
+    return { state: 'SUCCEEDED', reason: `${succeeded} of ${completions} pods succeeded` };
   return undefined;
 }
 
@@ -22,7 +27,9 @@ export function readiness(deployment: V1Deployment): { ready: number; wanted: nu
 }
 
 export const isPodReady = (pod: V1Pod): boolean =>
-  !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  !pod.metadata?.deletionTimestamp &&
+  pod.status?.phase === 'Running' &&
+  pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 /** The first non-zero exit code among the pods' containers, if any ended that way. */
 export function failedExitCode(pods: readonly V1Pod[]): number | undefined {
@@ -40,7 +47,10 @@ export function describePods(pods: readonly V1Pod[]): string {
   return pods
     .map((pod) => {
       const status = pod.status?.containerStatuses?.[0];
-      const why = status?.state?.waiting ?? status?.state?.terminated ?? pod.status?.conditions?.find((c) => c.status !== 'True' && c.reason);
+      const why =
+        status?.state?.waiting ??
+        status?.state?.terminated ??
+        pod.status?.conditions?.find((c) => c.status !== 'True' && c.reason);
       const detail = why ? [why.reason, why.message].filter(Boolean).join(': ') : '';
       return `${pod.metadata?.name ?? '?'}: ${pod.status?.phase ?? 'Unknown'}${detail ? ` (${detail})` : ''}${status?.restartCount ? `, ${status.restartCount} restarts` : ''}`;
     })

@@ -1,4 +1,15 @@
-import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Job, type V1Node, type V1Pod, type V1Secret, type V1Service } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1Deployment,
+  type V1Job,
+  type V1Node,
+  type V1Pod,
+  type V1Secret,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { isNotFound, statusOf, unlessNotFound } from './kube-errors.js';
 import { jobSelector, managedSelector, objectName } from './labels.js';
 
@@ -78,7 +89,9 @@ export class KubeClient {
       if (!isNotFound(error)) throw error;
     }
     try {
-      await this.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } } });
+      await this.core.createNamespace({
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } },
+      });
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
     }
@@ -95,7 +108,10 @@ export class KubeClient {
     }
     const name = body.metadata!.name!;
     const existing = await ops.read(name);
-    return ops.replace(name, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } });
+    return ops.replace(name, {
+      ...body,
+      metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion },
+    });
   }
 
   read<K extends Kind>(kind: K, jobId: string): Promise<KindBodies[K] | undefined> {
@@ -116,7 +132,10 @@ export class KubeClient {
 
   /** Delete the job's pods now, with this grace (the garbage collector would give them their own, 30 s by default). */
   async deletePods(jobId: string, gracePeriodSeconds: number): Promise<void> {
-    for (const pod of await this.pods(jobId)) await unlessNotFound(this.core.deleteNamespacedPod({ namespace: this.namespace, name: pod.metadata!.name!, gracePeriodSeconds }));
+    for (const pod of await this.pods(jobId))
+      await unlessNotFound(
+        this.core.deleteNamespacedPod({ namespace: this.namespace, name: pod.metadata!.name!, gracePeriodSeconds }),
+      );
   }
 
   async pods(jobId: string): Promise<V1Pod[]> {
@@ -135,12 +154,17 @@ export class KubeClient {
   async events(jobId: string, count = 5): Promise<string[]> {
     try {
       const prefix = objectName(jobId);
-      const items = (await this.core.listNamespacedEvent({ namespace: this.namespace })).items.filter((e) => e.involvedObject.name?.startsWith(prefix));
-      const at = (e: (typeof items)[number]) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime();
+      const items = (await this.core.listNamespacedEvent({ namespace: this.namespace })).items.filter((e) =>
+        e.involvedObject.name?.startsWith(prefix),
+      );
+      const at = (e: (typeof items)[number]) =>
+        new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime();
       return items
         .sort((a, b) => at(a) - at(b))
         .slice(-count)
-        .map((e) => `${e.involvedObject.kind ?? ''} ${e.involvedObject.name ?? ''}: ${e.reason ?? ''} ${e.message ?? ''}`.trim());
+        .map((e) =>
+          `${e.involvedObject.kind ?? ''} ${e.involvedObject.name ?? ''}: ${e.reason ?? ''} ${e.message ?? ''}`.trim(),
+        );
     } catch {
       return [];
     }

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { Writable } from 'node:stream';
-import { PortForward, type KubeConfig } from '@kubernetes/client-node';
+import { type KubeConfig, PortForward } from '@kubernetes/client-node';
 import type { PodForwarder } from './port-forward-server.js';
 
 /** The part of client-node's WebSocket the forwarder uses. */
@@ -17,11 +17,19 @@ export function kubePodForwarder(kubeConfig: KubeConfig, namespace: string): Pod
       // The error channel carries a message when the pod refuses the connection.
       const errors = new Writable({
         write(chunk: Buffer, _encoding, done) {
-          if (chunk.length > 0) socket.destroy(new Error(`port-forward to ${pod}:${port}: ${chunk.toString('utf8').trim()}`));
+          if (chunk.length > 0)
+            socket.destroy(new Error(`port-forward to ${pod}:${port}: ${chunk.toString('utf8').trim()}`));
           done();
         },
       });
-      const ws = (await portForward.portForward(namespace, pod, [port], socket, errors, socket)) as unknown as ForwardSocket;
+      const ws = (await portForward.portForward(
+        namespace,
+        pod,
+        [port],
+        socket,
+        errors,
+        socket,
+      )) as unknown as ForwardSocket;
       ws.on('close', () => socket.end());
       socket.on('close', () => ws.close());
     },

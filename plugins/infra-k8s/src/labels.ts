@@ -29,7 +29,11 @@ export function objectName(jobId: string): string {
 }
 
 export function jobLabels(jobId: string, name: string, version: string): Record<string, string> {
-  return { [LABELS.managedBy]: MANAGED_BY, [LABELS.job]: labelValue(jobId), [LABELS.subject]: labelValue(`${name}-${version}`) };
+  return {
+    [LABELS.managedBy]: MANAGED_BY,
+    [LABELS.job]: labelValue(jobId),
+    [LABELS.subject]: labelValue(`${name}-${version}`),
+  };
 }
 
 export const managedSelector = `${LABELS.managedBy}=${MANAGED_BY}`;

@@ -29,8 +29,12 @@ writeFileSync(
 describe('loadKubeConfig', () => {
   it('reads the file it is given, in its current context or the one asked for', () => {
     expect(describeServer(loadKubeConfig({ kubeconfig: file }))).toBe('https://dev.example:6443 (context dev)');
-    expect(describeServer(loadKubeConfig({ kubeconfig: file, context: 'prod' }))).toBe('https://prod.example:6443 (context prod)');
-    expect(() => loadKubeConfig({ kubeconfig: file, context: 'staging' })).toThrow('the kubeconfig has no context staging (it has: dev, prod)');
+    expect(describeServer(loadKubeConfig({ kubeconfig: file, context: 'prod' }))).toBe(
+      'https://prod.example:6443 (context prod)',
+    );
+    expect(() => loadKubeConfig({ kubeconfig: file, context: 'staging' })).toThrow(
+      'the kubeconfig has no context staging (it has: dev, prod)',
+    );
   });
 
   it("uses the pod's service account when the kernel runs in a cluster", () => {
@@ -40,7 +44,10 @@ describe('loadKubeConfig', () => {
     try {
       expect(describeServer(loadKubeConfig({}))).toBe('https://10.96.0.1:443 (context inClusterContext)');
     } finally {
-      for (const [key, value] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+      for (const [key, value] of [
+        ['KUBERNETES_SERVICE_HOST', saved.host],
+        ['KUBERNETES_SERVICE_PORT', saved.port],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }

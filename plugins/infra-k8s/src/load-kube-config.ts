@@ -6,18 +6,29 @@ import type { K8sConfig } from './config.js';
  * when the kernel runs in a cluster; else client-node's default loading (KUBECONFIG, then
  * ~/.kube/config). `context` picks a context of the file.
  */
-export function loadKubeConfig(config: Pick<K8sConfig, 'kubeconfig' | 'context'>, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+export function loadKubeConfig(
+  config: Pick<K8sConfig, 'kubeconfig' | 'context'>,
+  env: NodeJS.ProcessEnv = process.env,
+): KubeConfig {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
   if (config.context) {
     if (!kc.getContextObject(config.context)) {
-      throw new Error(`the kubeconfig has no context ${config.context} (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      throw new Error(
+        `the kubeconfig has no context ${config.context} (it has: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     }
     kc.setCurrentContext(config.context);
   }
-  if (!kc.getCurrentCluster()) throw new Error(`the kubeconfig names no cluster for context ${kc.getCurrentContext() || '(none)'}`);
+  if (!kc.getCurrentCluster())
+    throw new Error(`the kubeconfig names no cluster for context ${kc.getCurrentContext() || '(none)'}`);
   return kc;
 }
 

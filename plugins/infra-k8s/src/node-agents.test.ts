@@ -2,7 +2,11 @@ import type { V1Node } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { agentsFromNodes } from './node-agents.js';
 
-const node = (name: string, allocatable: Record<string, string>, more: { ready?: boolean; unschedulable?: boolean } = {}): V1Node => ({
+const node = (
+  name: string,
+  allocatable: Record<string, string>,
+  more: { ready?: boolean; unschedulable?: boolean } = {},
+): V1Node => ({
   metadata: { name },
   spec: { unschedulable: more.unschedulable ?? false },
   status: {
@@ -24,8 +28,20 @@ describe('agentsFromNodes', () => {
       'k8s',
     );
     expect(agents).toEqual([
-      { id: 'k8s:worker-a', target: 'k8s', capacity: { cpu: 4, memory: 15920, gpu: 2 }, allocated: {}, labels: { kubelet: 'v1.30.0', arch: 'amd64' } },
-      { id: 'k8s:worker-b', target: 'k8s', capacity: { cpu: 1.5, memory: 2048 }, allocated: {}, labels: { kubelet: 'v1.30.0', arch: 'amd64' } },
+      {
+        id: 'k8s:worker-a',
+        target: 'k8s',
+        capacity: { cpu: 4, memory: 15920, gpu: 2 },
+        allocated: {},
+        labels: { kubelet: 'v1.30.0', arch: 'amd64' },
+      },
+      {
+        id: 'k8s:worker-b',
+        target: 'k8s',
+        capacity: { cpu: 1.5, memory: 2048 },
+        allocated: {},
+        labels: { kubelet: 'v1.30.0', arch: 'amd64' },
+      },
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PortForwardServer, type PodForwarder } from './port-forward-server.js';
+import { type PodForwarder, PortForwardServer } from './port-forward-server.js';
 
 /** A fake forwarder: each "pod" is a local TCP server that answers with its own name. */
 async function podServer(name: string): Promise<{ port: number; close(): void }> {
@@ -42,7 +42,12 @@ describe('PortForwardServer', () => {
     const seen: string[] = [];
     const pods = ['pod-a', 'pod-b'];
     let turn = 0;
-    const server = await PortForwardServer.open({ pickPod: async () => pods[turn++ % pods.length], port: 7000, forwarder: fakeForwarder({ 'pod-a': a.port, 'pod-b': b.port }, seen), onError: () => undefined });
+    const server = await PortForwardServer.open({
+      pickPod: async () => pods[turn++ % pods.length],
+      port: 7000,
+      forwarder: fakeForwarder({ 'pod-a': a.port, 'pod-b': b.port }, seen),
+      onError: () => undefined,
+    });
     cleanup.push(() => server.close());
     expect(server.address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await ask(server.address, 'one')).toBe('pod-a:one');
@@ -54,7 +59,12 @@ describe('PortForwardServer', () => {
     const errors: string[] = [];
     const failing: PodForwarder = { forward: async (pod) => Promise.reject(new Error(`${pod} refused`)) };
     let pod: string | undefined;
-    const server = await PortForwardServer.open({ pickPod: async () => pod, port: 7000, forwarder: failing, onError: (e, p) => errors.push(`${p ?? '-'}: ${e.message}`) });
+    const server = await PortForwardServer.open({
+      pickPod: async () => pod,
+      port: 7000,
+      forwarder: failing,
+      onError: (e, p) => errors.push(`${p ?? '-'}: ${e.message}`),
+    });
     cleanup.push(() => server.close());
     expect(await ask(server.address, 'x')).toBe('');
     pod = 'pod-c';

@@ -1,11 +1,22 @@
-import { describe, expect, it } from 'vitest';
 import type { DeployRequest } from 'spindle/plugin-sdk';
-import { imageTag, renderJob, serviceAddress, type RenderOptions } from './render-job.js';
+import { describe, expect, it } from 'vitest';
 import { jobSelector, labelValue, objectName } from './labels.js';
+import { imageTag, type RenderOptions, renderJob, serviceAddress } from './render-job.js';
 
 const SECRET = 'very-secret-value';
 const request = (patch: Partial<DeployRequest['job']> = {}, more: Partial<DeployRequest> = {}): DeployRequest => ({
-  job: { id: 'A1B2-c3', name: 'adder', version: '1.0.0+build', owner: 'ada', jobtype: 'python3:1.x', jobtypeResolved: 'python3:1.0.0', kind: 'service', replicas: 2, resources: { cpu: 0.5, memory: 256, gpu: 1 }, ...patch },
+  job: {
+    id: 'A1B2-c3',
+    name: 'adder',
+    version: '1.0.0+build',
+    owner: 'ada',
+    jobtype: 'python3:1.x',
+    jobtypeResolved: 'python3:1.0.0',
+    kind: 'service',
+    replicas: 2,
+    resources: { cpu: 0.5, memory: 256, gpu: 1 },
+    ...patch,
+  },
   run: { command: ['python3'], env: { VIRTUAL_ENV: '/host/venv' }, healthPath: '/health', readyPath: '/ready' },
   agentId: 'k8s:node-a',
   env: { GREETING: 'hi', API_KEY: SECRET },
@@ -18,13 +29,23 @@ const request = (patch: Partial<DeployRequest['job']> = {}, more: Partial<Deploy
   ],
   ...more,
 });
-const options: RenderOptions = { namespace: 'spindle', image: 'reg:5000/spindle/spindle-job-a1b2-c3', containerPort: 7000, maxRestarts: 4, targetName: 'k8s' };
+const options: RenderOptions = {
+  namespace: 'spindle',
+  image: 'reg:5000/spindle/spindle-job-a1b2-c3',
+  containerPort: 7000,
+  maxRestarts: 4,
+  targetName: 'k8s',
+};
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 describe('renderJob', () => {
   it('keeps env values in the Secret only, referenced with envFrom', () => {
     const { secret, deployment, service } = renderJob(request(), options);
-    expect(secret).toMatchObject({ kind: 'Secret', metadata: { name: 'spindle-a1b2-c3', namespace: 'spindle' }, data: { API_KEY: b64(SECRET), GREETING: b64('hi') } });
+    expect(secret).toMatchObject({
+      kind: 'Secret',
+      metadata: { name: 'spindle-a1b2-c3', namespace: 'spindle' },
+      data: { API_KEY: b64(SECRET), GREETING: b64('hi') },
+    });
     for (const object of [deployment, service]) {
       const text = JSON.stringify(object);
       expect(text).not.toContain(SECRET);
@@ -34,7 +55,13 @@ describe('renderJob', () => {
     expect(container.envFrom).toEqual([{ secretRef: { name: 'spindle-a1b2-c3' } }]);
     // The host-side run env (a local venv) is not the container's.
     expect(JSON.stringify(container.env)).not.toContain('VIRTUAL_ENV');
-    expect(container.env).toEqual(expect.arrayContaining([{ name: 'PORT', value: '7000' }, { name: 'SPINDLE_VOLUME_DATA', value: '/data' }, { name: 'SPINDLE_VOLUME_OUT_2', value: '/out' }]));
+    expect(container.env).toEqual(
+      expect.arrayContaining([
+        { name: 'PORT', value: '7000' },
+        { name: 'SPINDLE_VOLUME_DATA', value: '/data' },
+        { name: 'SPINDLE_VOLUME_OUT_2', value: '/out' },
+      ]),
+    );
   });
 
   it('renders a service as a Deployment with equal requests and limits, a readiness probe and a Service', () => {
@@ -47,8 +74,14 @@ describe('renderJob', () => {
     expect(container.resources).toEqual({ requests: amounts, limits: amounts });
     expect(container.readinessProbe!.httpGet).toEqual({ path: '/ready', port: 7000 });
     expect(container.image).toBe(options.image);
-    expect(service!.spec).toMatchObject({ selector: { 'spindle.dev/job': 'A1B2-c3' }, ports: [{ port: 7000, targetPort: 7000 }] });
-    expect(deployment!.metadata!.annotations).toMatchObject({ 'spindle.dev/job-id': 'A1B2-c3', 'spindle.dev/log-dir': '/logs/J1' });
+    expect(service!.spec).toMatchObject({
+      selector: { 'spindle.dev/job': 'A1B2-c3' },
+      ports: [{ port: 7000, targetPort: 7000 }],
+    });
+    expect(deployment!.metadata!.annotations).toMatchObject({
+      'spindle.dev/job-id': 'A1B2-c3',
+      'spindle.dev/log-dir': '/logs/J1',
+    });
     const noReady = renderJob(request({}, { run: { command: [], env: {}, healthPath: '/health' } }), options);
     expect(noReady.deployment!.spec!.template.spec!.containers[0]!.readinessProbe!.httpGet!.path).toBe('/health');
   });
@@ -67,13 +100,21 @@ describe('renderJob', () => {
 
   it('labels every object and pins the pods to the node the kernel chose', () => {
     const rendered = renderJob(request(), options);
-    const labels = { 'app.kubernetes.io/managed-by': 'spindle', 'spindle.dev/job': 'A1B2-c3', 'spindle.dev/subject': 'adder-1.0.0-build' };
-    for (const object of [rendered.secret, rendered.deployment, rendered.service]) expect(object!.metadata!.labels).toEqual(labels);
+    const labels = {
+      'app.kubernetes.io/managed-by': 'spindle',
+      'spindle.dev/job': 'A1B2-c3',
+      'spindle.dev/subject': 'adder-1.0.0-build',
+    };
+    for (const object of [rendered.secret, rendered.deployment, rendered.service])
+      expect(object!.metadata!.labels).toEqual(labels);
     expect(rendered.deployment!.spec!.template.metadata!.labels).toEqual(labels);
-    expect(rendered.deployment!.spec!.template.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchFields).toEqual([
-      { key: 'metadata.name', operator: 'In', values: ['node-a'] },
-    ]);
-    expect(renderJob(request({}, { agentId: 'other:node-a' }), options).deployment!.spec!.template.spec!.affinity).toBeUndefined();
+    expect(
+      rendered.deployment!.spec!.template.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!
+        .nodeSelectorTerms[0]!.matchFields,
+    ).toEqual([{ key: 'metadata.name', operator: 'In', values: ['node-a'] }]);
+    expect(
+      renderJob(request({}, { agentId: 'other:node-a' }), options).deployment!.spec!.template.spec!.affinity,
+    ).toBeUndefined();
   });
 
   it('renders a batch job as a Job: completions = parallelism = replicas, backoffLimit, never restarted in place', () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { InfrastructureProvider } from 'spindle/plugin-sdk';
 import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 import { isProcessAlive } from './process-info.js';
@@ -40,20 +40,37 @@ describe('infra-local: agents', () => {
     });
     await kernel.close();
     target = await start({ capacity: { cpu: 2, gpu: 0 } });
-    expect((await target.agents())[0]!.capacity).toMatchObject({ cpu: 2, gpu: 0, memory: Math.floor(os.totalmem() / 1048576) });
+    expect((await target.agents())[0]!.capacity).toMatchObject({
+      cpu: 2,
+      gpu: 0,
+      memory: Math.floor(os.totalmem() / 1048576),
+    });
   });
 });
 
 describe('infra-local: services', () => {
   it('deploys a healthy replica that gets its env and port, with secrets kept off the command line', async () => {
     const target = await start();
-    const request = fx.request('svc', 'server.cjs', { env: { SECRET_TOKEN: 's3cr3t-value' }, runEnv: { FROM_RUN: 'yes' } });
+    const request = fx.request('svc', 'server.cjs', {
+      env: { SECRET_TOKEN: 's3cr3t-value' },
+      runEnv: { FROM_RUN: 'yes' },
+    });
     const { replicas } = await target.deploy(request);
-    expect(replicas).toEqual([{ id: 'svc-0', address: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), pid: expect.any(Number) }]);
+    expect(replicas).toEqual([
+      { id: 'svc-0', address: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), pid: expect.any(Number) },
+    ]);
     const [replica] = replicas;
     expect(await httpText(replica!.address)).toBe('hi from replica 0');
     const env = JSON.parse(await httpText(`${replica!.address}/env`));
-    expect(env).toEqual({ PORT: String(portOf(replica!.address)), SPINDLE_REPLICA: '0', SECRET_TOKEN: 's3cr3t-value', FROM_RUN: 'yes', HOME: request.workDir, LANG: 'C.UTF-8', cwd: request.sourceDir });
+    expect(env).toEqual({
+      PORT: String(portOf(replica!.address)),
+      SPINDLE_REPLICA: '0',
+      SECRET_TOKEN: 's3cr3t-value',
+      FROM_RUN: 'yes',
+      HOME: request.workDir,
+      LANG: 'C.UTF-8',
+      cwd: request.sourceDir,
+    });
     expect(readFileSync(`/proc/${replica!.pid}/cmdline`, 'utf8')).not.toContain('s3cr3t');
     expect(JSON.stringify(kernel.logs)).not.toContain('s3cr3t');
     expect(await target.list()).toEqual([{ jobId: 'svc', replicas }]);
@@ -100,10 +117,17 @@ describe('infra-local: services', () => {
   it('rejects a deploy whose replica never gets healthy, says why, and leaves nothing running', async () => {
     const target = await start({ healthTimeoutMs: 600 });
     // The kernel names the plugin and the call; the target's own error is the cause.
-    const failure = await target.deploy(fx.request('mute', 'silent.cjs')).then(() => undefined, (e: Error) => e);
-    expect(failure?.message).toMatch(/^plugin infra-local: infrastructure target local: deploy\(\) threw: replica 0 of job mute/);
+    const failure = await target.deploy(fx.request('mute', 'silent.cjs')).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(failure?.message).toMatch(
+      /^plugin infra-local: infrastructure target local: deploy\(\) threw: replica 0 of job mute/,
+    );
     const error = failure?.cause as Error | undefined;
-    expect(error?.message).toMatch(/^replica 0 of job mute did not answer http:\/\/127\.0\.0\.1:\d+\/health with 2xx within 600 ms \(last try: ECONNREFUSED\); all replicas were stopped\./);
+    expect(error?.message).toMatch(
+      /^replica 0 of job mute did not answer http:\/\/127\.0\.0\.1:\d+\/health with 2xx within 600 ms \(last try: ECONNREFUSED\); all replicas were stopped\./,
+    );
     expect(error?.message).toContain('booting slowly 30');
     expect(error?.message).not.toContain('booting slowly 10\n');
     const pid = Number(/pid (\d+)/.exec(logOf('mute'))![1]);
@@ -113,8 +137,21 @@ describe('infra-local: services', () => {
 
   it('lets a stop end a deploy that is still waiting for health', async () => {
     const target = await start({ healthTimeoutMs: 20_000 });
-    const deploying = target.deploy(fx.request('early', 'silent.cjs')).then(() => undefined, (e: Error) => e.cause as Error);
-    await waitFor(() => { try { return /pid \d+/.test(logOf('early')); } catch { return false; } }, 5_000, 'the replica to start');
+    const deploying = target.deploy(fx.request('early', 'silent.cjs')).then(
+      () => undefined,
+      (e: Error) => e.cause as Error,
+    );
+    await waitFor(
+      () => {
+        try {
+          return /pid \d+/.test(logOf('early'));
+        } catch {
+          return false;
+        }
+      },
+      5_000,
+      'the replica to start',
+    );
     await target.stop('early', { graceMs: 500 });
     const pid = Number(/pid (\d+)/.exec(logOf('early'))![1]);
     expect(isProcessAlive(pid)).toBe(false);
@@ -125,8 +162,13 @@ describe('infra-local: services', () => {
   it('rejects a deploy whose replica exits before it is healthy, with the exit code', async () => {
     const target = await start();
     const request = fx.request('quits', 'batch.cjs', { runEnv: { EXIT_CODE: '2' } });
-    const error = await target.deploy(request).then(() => undefined, (e: Error) => e.cause as Error);
-    expect(error?.message).toMatch(/^replica 0 of job quits exited with code 2 before it answered .*\n.*replica-0\.log:\nline 1\nline 2\nline 3$/);
+    const error = await target.deploy(request).then(
+      () => undefined,
+      (e: Error) => e.cause as Error,
+    );
+    expect(error?.message).toMatch(
+      /^replica 0 of job quits exited with code 2 before it answered .*\n.*replica-0\.log:\nline 1\nline 2\nline 3$/,
+    );
   });
 
   it('stops with SIGTERM, then SIGKILL after the grace period', async () => {
@@ -144,8 +186,18 @@ describe('infra-local: services', () => {
   it('leaves no process behind on deactivate, grandchildren included, and restarts nothing', async () => {
     const target = await start();
     const grandchildFile = path.join(fx.dir, 'grandchild.pid');
-    const { replicas } = await target.deploy(fx.request('family', 'server.cjs', { runEnv: { GRANDCHILD_FILE: grandchildFile } }));
-    const grandchild = Number(await waitFor(() => { try { return readFileSync(grandchildFile, 'utf8'); } catch { return undefined; } }));
+    const { replicas } = await target.deploy(
+      fx.request('family', 'server.cjs', { runEnv: { GRANDCHILD_FILE: grandchildFile } }),
+    );
+    const grandchild = Number(
+      await waitFor(() => {
+        try {
+          return readFileSync(grandchildFile, 'utf8');
+        } catch {
+          return undefined;
+        }
+      }),
+    );
     expect(isProcessAlive(grandchild)).toBe(true);
     await kernel.deactivate();
     await dead(replicas[0]!.pid);

@@ -34,7 +34,10 @@ const MAX_ENDED_RECORDS = 1_000;
 export class StateFile {
   readonly file: string;
 
-  constructor(dataDir: string, private readonly warn: (message: string) => void = () => {}) {
+  constructor(
+    dataDir: string,
+    private readonly warn: (message: string) => void = () => {},
+  ) {
     this.file = path.join(dataDir, 'jobs.json');
   }
 
@@ -43,7 +46,8 @@ export class StateFile {
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`cannot read ${this.file}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.warn(`cannot read ${this.file}: ${(error as Error).message}`);
       return {};
     }
     try {

@@ -68,7 +68,17 @@ export function createFixtures(): Fixtures {
     dir,
     script,
     request: (jobId, name, options = {}) => ({
-      job: { id: jobId, name: jobId, version: '1.0.0', owner: 'ada', jobtype: 'node:1.0.0', jobtypeResolved: 'node:1.0.0', kind: options.kind ?? 'service', replicas: options.replicas ?? 1, resources: {} },
+      job: {
+        id: jobId,
+        name: jobId,
+        version: '1.0.0',
+        owner: 'ada',
+        jobtype: 'node:1.0.0',
+        jobtypeResolved: 'node:1.0.0',
+        kind: options.kind ?? 'service',
+        replicas: options.replicas ?? 1,
+        resources: {},
+      },
       run: { command: [process.execPath, script(name)], env: options.runEnv ?? {}, healthPath: '/health' },
       agentId: 'local',
       env: options.env ?? {},
@@ -81,7 +91,11 @@ export function createFixtures(): Fixtures {
   };
 }
 
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -1,9 +1,9 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { JobManifestData, JobSpec, JobTypeProvider, PrepareRequest } from 'spindle/plugin-sdk';
 import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 import { ASSETS_DIR, EXAMPLES, post, startWrapper, stopWrapper, waitForHealth } from './wrapper-harness.test-helper.js';
@@ -34,7 +34,16 @@ const adder: JobManifestData = {
 };
 
 function request(sourceDir: string, extra: Record<string, unknown> = adder.jobtypeExtra!): PrepareRequest {
-  const job: JobSpec = { ...adder, jobtypeExtra: extra, id: 'job-1', owner: 'ada', kind: 'service', replicas: 1, resources: { cpu: 0.1 }, jobtypeResolved: 'python3:1.0.0' };
+  const job: JobSpec = {
+    ...adder,
+    jobtypeExtra: extra,
+    id: 'job-1',
+    owner: 'ada',
+    kind: 'service',
+    replicas: 1,
+    resources: { cpu: 0.1 },
+    jobtypeResolved: 'python3:1.0.0',
+  };
   const workDir = mkdtempSync(join(tmp, 'work-'));
   return { job, sourceDir, workDir, kernelVersion: '1.2.3' };
 }
@@ -45,23 +54,38 @@ describe('jobtype-python: validateManifest', () => {
     expect(await kernel.hook('jobs.validateManifest', adder)).toEqual(adder);
     const other = { name: 'x', version: '1.0.0', jobtype: 'node20:1.x' };
     expect(await kernel.hook('jobs.validateManifest', other)).toEqual(other);
-    const withRequirements = { ...adder, jobtypeExtra: { ...adder.jobtypeExtra, requirementsPath: 'deps/requirements.txt' } };
+    const withRequirements = {
+      ...adder,
+      jobtypeExtra: { ...adder.jobtypeExtra, requirementsPath: 'deps/requirements.txt' },
+    };
     expect(await kernel.hook('jobs.validateManifest', withRequirements)).toEqual(withRequirements);
   });
 
   it.each([
     [undefined, 'jobtypeExtra: a python3 job needs jobtypeExtra.entrypointPath'],
     [{ entrypointClass: 'Adder' }, 'jobtypeExtra.entrypointPath: must be a non-empty string (got missing)'],
-    [{ entrypointPath: '../adder.py', entrypointClass: 'Adder' }, "jobtypeExtra.entrypointPath: must not contain '..' segments"],
+    [
+      { entrypointPath: '../adder.py', entrypointClass: 'Adder' },
+      "jobtypeExtra.entrypointPath: must not contain '..' segments",
+    ],
     [{ entrypointPath: '/srv/adder.py', entrypointClass: 'Adder' }, 'jobtypeExtra.entrypointPath: must be relative'],
     [{ entrypointPath: 'adder.txt', entrypointClass: 'Adder' }, 'jobtypeExtra.entrypointPath: must name a .py file'],
     [{ entrypointPath: 'adder.py' }, 'jobtypeExtra.entrypointClass: must be a Python class name'],
-    [{ entrypointPath: 'adder.py', entrypointClass: '1Adder' }, 'jobtypeExtra.entrypointClass: must be a Python class name'],
-    [{ entrypointPath: 'adder.py', entrypointClass: 'Adder', requirementsPath: 'a/../../r.txt' }, 'jobtypeExtra.requirementsPath: must not'],
+    [
+      { entrypointPath: 'adder.py', entrypointClass: '1Adder' },
+      'jobtypeExtra.entrypointClass: must be a Python class name',
+    ],
+    [
+      { entrypointPath: 'adder.py', entrypointClass: 'Adder', requirementsPath: 'a/../../r.txt' },
+      'jobtypeExtra.requirementsPath: must not',
+    ],
   ])('rejects jobtypeExtra %j naming the field', async (extra, message) => {
     await activate();
     const rejected = kernel.hook('jobs.validateManifest', { ...adder, jobtypeExtra: extra as Record<string, unknown> });
-    await expect(rejected).rejects.toMatchObject({ code: 'KRN_ERR_PLUGIN_REJECTED', message: expect.stringContaining(message) });
+    await expect(rejected).rejects.toMatchObject({
+      code: 'KRN_ERR_PLUGIN_REJECTED',
+      message: expect.stringContaining(message),
+    });
   });
 });
 
@@ -102,7 +126,13 @@ describe('jobtype-python: prepare', () => {
   it('gives a RunSpec that runs as a target would run it (env + PORT) and answers /perform', async () => {
     const provider = await activate();
     const run = await provider.prepare(request(join(EXAMPLES, 'python-adder')));
-    const proc = await startWrapper({ jobDir: run.cwd!, entrypointPath: '', entrypointClass: '', command: run.command, env: run.env });
+    const proc = await startWrapper({
+      jobDir: run.cwd!,
+      entrypointPath: '',
+      entrypointClass: '',
+      command: run.command,
+      env: run.env,
+    });
     try {
       await waitForHealth(proc);
       expect(await post(proc.base, '/perform', '{"numbers": [40, 2]}')).toMatchObject({ status: 200, body: 42 });
@@ -114,9 +144,9 @@ describe('jobtype-python: prepare', () => {
   it('fails with a clear error when the entrypoint file or the named requirements file is missing', async () => {
     const provider = await activate();
     const sourceDir = join(EXAMPLES, 'python-adder');
-    await expect(provider.prepare(request(sourceDir, { entrypointPath: 'nope.py', entrypointClass: 'Adder' }))).rejects.toThrow(
-      "python3: entrypoint file nope.py not found in the job's files (jobtypeExtra.entrypointPath)",
-    );
+    await expect(
+      provider.prepare(request(sourceDir, { entrypointPath: 'nope.py', entrypointClass: 'Adder' })),
+    ).rejects.toThrow("python3: entrypoint file nope.py not found in the job's files (jobtypeExtra.entrypointPath)");
     const extra = { ...adder.jobtypeExtra, requirementsPath: 'reqs.txt' };
     await expect(provider.prepare(request(sourceDir, extra))).rejects.toThrow('requirements file reqs.txt not found');
   });
@@ -132,7 +162,10 @@ describe('jobtype-python: prepare', () => {
     const provider = await activate({ pipArgs: ['--no-index'] });
     const sourceDir = join(tmp, 'with-requirements');
     mkdirSync(sourceDir);
-    writeFileSync(join(sourceDir, 'adder.py'), 'class Adder:\n    def perform(self, numbers):\n        return sum(numbers)\n');
+    writeFileSync(
+      join(sourceDir, 'adder.py'),
+      'class Adder:\n    def perform(self, numbers):\n        return sum(numbers)\n',
+    );
     writeFileSync(join(sourceDir, 'requirements.txt'), '# nothing to install yet\n');
     const req = request(sourceDir);
     const run = await provider.prepare(req);

@@ -4,7 +4,7 @@
  * its `perform()` over HTTP, or for a batch job calls `run()` once. See docs/usage.md.
  */
 import { definePlugin } from 'spindle/plugin-sdk';
-import { preparePythonJob, type PythonConfig } from './prepare.js';
+import { type PythonConfig, preparePythonJob } from './prepare.js';
 import { checkPythonExtra, isPythonJobtype } from './python-extra.js';
 
 export default definePlugin<PythonConfig>({
@@ -24,6 +24,9 @@ export default definePlugin<PythonConfig>({
       if (isPythonJobtype(manifest.jobtype)) checkPythonExtra(manifest.jobtypeExtra);
       return manifest;
     });
-    ctx.logger.info({ jobType: `python3:${ctx.manifest.version}`, python: ctx.config.python, assetsDir: ctx.assetsDir }, 'python3 job type registered');
+    ctx.logger.info(
+      { jobType: `python3:${ctx.manifest.version}`, python: ctx.config.python, assetsDir: ctx.assetsDir },
+      'python3 job type registered',
+    );
   },
 });

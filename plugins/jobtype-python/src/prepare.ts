@@ -3,8 +3,8 @@ import { copyFile, cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PluginError, type PrepareRequest, type RunSpec } from 'spindle/plugin-sdk';
 import { renderDockerfile } from './dockerfile.js';
+import { type Exec, ensureVenv, resolveInterpreter } from './python-env.js';
 import { checkPythonExtra, type PythonExtra } from './python-extra.js';
-import { ensureVenv, resolveInterpreter, type Exec } from './python-env.js';
 
 export interface PythonConfig {
   python: string;
@@ -29,7 +29,9 @@ function isFile(path: string): boolean {
 function requirementsOf(extra: PythonExtra, sourceDir: string): string | undefined {
   if (extra.requirementsPath !== undefined) {
     if (!isFile(join(sourceDir, extra.requirementsPath))) {
-      throw new PluginError(`python3: requirements file ${extra.requirementsPath} not found in the job's files (jobtypeExtra.requirementsPath)`);
+      throw new PluginError(
+        `python3: requirements file ${extra.requirementsPath} not found in the job's files (jobtypeExtra.requirementsPath)`,
+      );
     }
     return extra.requirementsPath;
   }
@@ -56,7 +58,9 @@ export async function preparePythonJob(deps: PrepareDeps, request: PrepareReques
   const { job, sourceDir, workDir } = request;
   const extra = checkPythonExtra(job.jobtypeExtra);
   if (!isFile(join(sourceDir, extra.entrypointPath))) {
-    throw new PluginError(`python3: entrypoint file ${extra.entrypointPath} not found in the job's files (jobtypeExtra.entrypointPath)`);
+    throw new PluginError(
+      `python3: entrypoint file ${extra.entrypointPath} not found in the job's files (jobtypeExtra.entrypointPath)`,
+    );
   }
   const requirementsPath = requirementsOf(extra, sourceDir);
   let python = await resolveInterpreter(deps.exec, deps.config.python);
@@ -89,7 +93,14 @@ export async function preparePythonJob(deps: PrepareDeps, request: PrepareReques
   const wrapperDir = join(deps.assetsDir, 'wrapper');
   const template = await readFile(join(deps.assetsDir, 'Dockerfile.template'), 'utf8');
   const imageEnv = Object.fromEntries(
-    ['SPINDLE_ENTRYPOINT_PATH', 'SPINDLE_ENTRYPOINT_CLASS', 'SPINDLE_JOB_NAME', 'SPINDLE_JOB_VERSION', 'SPINDLE_JOBTYPE_VERSION', 'SPINDLE_JOB_KIND'].map((k) => [k, env[k]!]),
+    [
+      'SPINDLE_ENTRYPOINT_PATH',
+      'SPINDLE_ENTRYPOINT_CLASS',
+      'SPINDLE_JOB_NAME',
+      'SPINDLE_JOB_VERSION',
+      'SPINDLE_JOBTYPE_VERSION',
+      'SPINDLE_JOB_KIND',
+    ].map((k) => [k, env[k]!]),
   );
   const dockerfile = renderDockerfile({
     template,

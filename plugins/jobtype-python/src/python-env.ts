@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PluginError, type ExecResult, type PluginContext } from 'spindle/plugin-sdk';
+import { type ExecResult, type PluginContext, PluginError } from 'spindle/plugin-sdk';
 
 export type Exec = PluginContext['exec'];
 
@@ -39,7 +39,9 @@ export async function resolveInterpreter(exec: Exec, python: string): Promise<st
   }
   const [major, minor] = version.split('.').map(Number) as [number, number];
   if (major !== 3 || minor < 8) {
-    throw new PluginError(`python3: the interpreter "${python}" is Python ${version}; jobs need Python 3.8 or later (config python)`);
+    throw new PluginError(
+      `python3: the interpreter "${python}" is Python ${version}; jobs need Python 3.8 or later (config python)`,
+    );
   }
   return executable;
 }
@@ -62,9 +64,13 @@ export async function ensureVenv(exec: Exec, request: VenvRequest): Promise<stri
   const { python, venvDir, requirementsFile, requirementsPath, pipArgs, timeoutMs } = request;
   const venvPython = join(venvDir, 'bin', 'python');
   const requirements = await readFile(requirementsFile);
-  const fingerprint = createHash('sha256').update(JSON.stringify([python, pipArgs])).update(requirements).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([python, pipArgs]))
+    .update(requirements)
+    .digest('hex');
   const marker = join(venvDir, MARKER);
-  if (existsSync(venvPython) && existsSync(marker) && (await readFile(marker, 'utf8')) === fingerprint) return venvPython;
+  if (existsSync(venvPython) && existsSync(marker) && (await readFile(marker, 'utf8')) === fingerprint)
+    return venvPython;
 
   const deadline = Date.now() + timeoutMs;
   const options = () => ({ env: toolEnv(), timeout: Math.max(1, deadline - Date.now()) });
@@ -72,7 +78,8 @@ export async function ensureVenv(exec: Exec, request: VenvRequest): Promise<stri
   if (created.exitCode !== 0) throw new PluginError(`python3: ${failure('creating the venv', created, timeoutMs)}`);
   const pip = ['-m', 'pip', 'install', '--no-input', '-r', requirementsFile, ...pipArgs];
   const installed = await exec(venvPython, pip, options()).result;
-  if (installed.exitCode !== 0) throw new PluginError(`python3: ${failure(`pip install -r ${requirementsPath}`, installed, timeoutMs)}`);
+  if (installed.exitCode !== 0)
+    throw new PluginError(`python3: ${failure(`pip install -r ${requirementsPath}`, installed, timeoutMs)}`);
   await writeFile(marker, fingerprint);
   return venvPython;
 }

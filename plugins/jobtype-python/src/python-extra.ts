@@ -24,13 +24,16 @@ function relativePathProblem(value: unknown): string | undefined {
   if (value.includes('\\')) return 'must use / as the separator, not \\';
   if (value.startsWith('/') || /^[A-Za-z]:/.test(value)) return 'must be relative to the job directory';
   if (value.split('/').some((segment) => segment === '..')) return "must not contain '..' segments";
-  if (value.split('/').some((segment) => segment === '' || segment === '.')) return "must not contain empty or '.' segments";
+  if (value.split('/').some((segment) => segment === '' || segment === '.'))
+    return "must not contain empty or '.' segments";
   return undefined;
 }
 
 function reject(field: string, value: unknown, problem: string): never {
   const shown = value === undefined ? 'missing' : JSON.stringify(value);
-  throw new RejectedError(`jobtypeExtra.${field}: ${problem} (got ${shown})`, { details: { field: `jobtypeExtra.${field}` } });
+  throw new RejectedError(`jobtypeExtra.${field}: ${problem} (got ${shown})`, {
+    details: { field: `jobtypeExtra.${field}` },
+  });
 }
 
 /** Checks a python3 job's `jobtypeExtra`; throws a RejectedError naming the field at fault. */
@@ -46,7 +49,11 @@ export function checkPythonExtra(extra: unknown): PythonExtra {
   if (pathProblem) reject('entrypointPath', entrypointPath, pathProblem);
   if (!(entrypointPath as string).endsWith('.py')) reject('entrypointPath', entrypointPath, 'must name a .py file');
   if (typeof entrypointClass !== 'string' || !IDENTIFIER.test(entrypointClass)) {
-    reject('entrypointClass', entrypointClass, 'must be a Python class name (letters, digits and _, not starting with a digit)');
+    reject(
+      'entrypointClass',
+      entrypointClass,
+      'must be a Python class name (letters, digits and _, not starting with a digit)',
+    );
   }
   if (requirementsPath !== undefined) {
     const problem = relativePathProblem(requirementsPath);

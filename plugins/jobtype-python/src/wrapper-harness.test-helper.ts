@@ -1,5 +1,5 @@
 /** Test helpers: run the Python wrapper as a real process and talk to it over HTTP. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -112,6 +112,10 @@ export async function stopWrapper(proc: WrapperProcess): Promise<void> {
 }
 
 export async function post(base: string, path: string, body: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }

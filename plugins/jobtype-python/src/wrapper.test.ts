@@ -2,7 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLES, exitWithin, post, startWrapper, stopWrapper, waitForHealth, type WrapperProcess } from './wrapper-harness.test-helper.js';
+import {
+  EXAMPLES,
+  exitWithin,
+  post,
+  startWrapper,
+  stopWrapper,
+  type WrapperProcess,
+  waitForHealth,
+} from './wrapper-harness.test-helper.js';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'spindle-pywrapper-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,7 +30,12 @@ describe('the python wrapper serving examples/python-adder', () => {
       jobDir: join(EXAMPLES, 'python-adder'),
       entrypointPath: 'adder.py',
       entrypointClass: 'Adder',
-      env: { SPINDLE_JOB_NAME: 'adder', SPINDLE_JOB_VERSION: '1.0.0', SPINDLE_JOBTYPE_VERSION: '1.0.0', SPINDLE_KERNEL_VERSION: '9.9.9' },
+      env: {
+        SPINDLE_JOB_NAME: 'adder',
+        SPINDLE_JOB_VERSION: '1.0.0',
+        SPINDLE_JOBTYPE_VERSION: '1.0.0',
+        SPINDLE_KERNEL_VERSION: '9.9.9',
+      },
     });
     await waitForHealth(proc);
   });
@@ -33,7 +46,10 @@ describe('the python wrapper serving examples/python-adder', () => {
   });
 
   it('answers 400 with the TypeError text for a missing or an extra keyword argument', async () => {
-    expect(await post(proc.base, '/perform', '{}')).toMatchObject({ status: 400, body: { error: "missing a required argument: 'numbers'" } });
+    expect(await post(proc.base, '/perform', '{}')).toMatchObject({
+      status: 400,
+      body: { error: "missing a required argument: 'numbers'" },
+    });
     const extra = await post(proc.base, '/perform', '{"numbers": [1], "carry": 1}');
     expect(extra).toMatchObject({ status: 400, body: { error: "got an unexpected keyword argument 'carry'" } });
   });
@@ -42,19 +58,31 @@ describe('the python wrapper serving examples/python-adder', () => {
     const bad = await post(proc.base, '/perform', '{"numbers": [40, 2');
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/^request body is not valid JSON/);
-    expect(await post(proc.base, '/perform', '[40, 2]')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/JSON object/) } });
+    expect(await post(proc.base, '/perform', '[40, 2]')).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/JSON object/) },
+    });
   });
 
   it('answers 500 with the type and message when perform raises, and logs the traceback', async () => {
     const res = await post(proc.base, '/perform', '{"numbers": [40, "two"]}');
-    expect(res).toMatchObject({ status: 500, body: { error: expect.stringMatching(/^TypeError: unsupported operand/) } });
+    expect(res).toMatchObject({
+      status: 500,
+      body: { error: expect.stringMatching(/^TypeError: unsupported operand/) },
+    });
     const traceback = /Traceback \(most recent call last\):[\s\S]*adder\.py[\s\S]*TypeError: unsupported operand/;
     await expect.poll(() => proc.stderr(), { timeout: 2_000 }).toMatch(traceback);
   });
 
   it('reports the job, its version, the job type and kernel versions on /health', async () => {
     const res = await fetch(`${proc.base}/health`);
-    expect(await res.json()).toEqual({ status: 'ok', job: 'adder', version: '1.0.0', jobtypeVersion: '1.0.0', kernelVersion: '9.9.9' });
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      job: 'adder',
+      version: '1.0.0',
+      jobtypeVersion: '1.0.0',
+      kernelVersion: '9.9.9',
+    });
   });
 
   it('answers /live and /ready, and counts requests on /metrics', async () => {
@@ -113,7 +141,11 @@ class Flaky:
 describe('the python wrapper with a job that has ready() and a POST auxiliary endpoint', () => {
   let proc: WrapperProcess;
   beforeAll(async () => {
-    proc = await startWrapper({ jobDir: jobDir('flaky', { 'flaky.py': FLAKY }), entrypointPath: 'flaky.py', entrypointClass: 'Flaky' });
+    proc = await startWrapper({
+      jobDir: jobDir('flaky', { 'flaky.py': FLAKY }),
+      entrypointPath: 'flaky.py',
+      entrypointClass: 'Flaky',
+    });
     await waitForHealth(proc);
   });
   afterAll(() => stopWrapper(proc));
@@ -130,7 +162,10 @@ describe('the python wrapper with a job that has ready() and a POST auxiliary en
   });
 
   it('answers 500 "ValueError: ..." for an exception raised by perform', async () => {
-    expect(await post(proc.base, '/perform', '{"mode": "x"}')).toMatchObject({ status: 500, body: { error: 'ValueError: no such mode: x' } });
+    expect(await post(proc.base, '/perform', '{"mode": "x"}')).toMatchObject({
+      status: 500,
+      body: { error: 'ValueError: no such mode: x' },
+    });
     const metrics = await (await fetch(`${proc.base}/metrics`)).text();
     expect(metrics).toMatch(/^spindle_job_errors_total 2$/m);
     expect(metrics).toMatch(/^spindle_job_perform_duration_seconds_count 2$/m);
@@ -145,7 +180,9 @@ describe('the python wrapper with a job that has ready() and a POST auxiliary en
 
 describe('the python wrapper refusing to start', () => {
   it('fails fast with the stdin message when the job reads stdin at import, even with stdin open', async () => {
-    const dir = jobDir('reads-stdin', { 'job.py': 'import sys\nDATA = sys.stdin.read()\n\nclass Job:\n    def perform(self):\n        return DATA\n' });
+    const dir = jobDir('reads-stdin', {
+      'job.py': 'import sys\nDATA = sys.stdin.read()\n\nclass Job:\n    def perform(self):\n        return DATA\n',
+    });
     const proc = await startWrapper({ jobDir: dir, entrypointPath: 'job.py', entrypointClass: 'Job', stdin: 'pipe' });
     const exit = await exitWithin(proc, 10_000);
     expect(exit.code).not.toBe(0);
@@ -153,13 +190,23 @@ describe('the python wrapper refusing to start', () => {
   });
 
   it('exits 2 with one clear line when the entrypoint file is missing', async () => {
-    const proc = await startWrapper({ jobDir: jobDir('empty', { 'other.py': '' }), entrypointPath: 'missing.py', entrypointClass: 'Job' });
+    const proc = await startWrapper({
+      jobDir: jobDir('empty', { 'other.py': '' }),
+      entrypointPath: 'missing.py',
+      entrypointClass: 'Job',
+    });
     expect((await exitWithin(proc, 10_000)).code).toBe(2);
-    expect(proc.stderr().trim()).toMatch(/^spindle: entrypoint file missing\.py not found in .*empty \(SPINDLE_ENTRYPOINT_PATH\)$/);
+    expect(proc.stderr().trim()).toMatch(
+      /^spindle: entrypoint file missing\.py not found in .*empty \(SPINDLE_ENTRYPOINT_PATH\)$/,
+    );
   });
 
   it('exits 2 naming the class when the entrypoint class is missing', async () => {
-    const proc = await startWrapper({ jobDir: join(EXAMPLES, 'python-adder'), entrypointPath: 'adder.py', entrypointClass: 'Subtractor' });
+    const proc = await startWrapper({
+      jobDir: join(EXAMPLES, 'python-adder'),
+      entrypointPath: 'adder.py',
+      entrypointClass: 'Subtractor',
+    });
     expect((await exitWithin(proc, 10_000)).code).toBe(2);
     expect(proc.stderr().trim()).toBe('spindle: class Subtractor not found in adder.py (SPINDLE_ENTRYPOINT_CLASS)');
   });
@@ -167,13 +214,20 @@ describe('the python wrapper refusing to start', () => {
 
 describe('the python wrapper running a batch job', () => {
   it('runs examples/python-batch once and exits 0', async () => {
-    const proc = await startWrapper({ jobDir: join(EXAMPLES, 'python-batch'), entrypointPath: 'primes.py', entrypointClass: 'Primes', kind: 'batch' });
+    const proc = await startWrapper({
+      jobDir: join(EXAMPLES, 'python-batch'),
+      entrypointPath: 'primes.py',
+      entrypointClass: 'Primes',
+      kind: 'batch',
+    });
     expect(await exitWithin(proc, 10_000)).toEqual({ code: 0, signal: null });
     expect(proc.stdout()).toBe('168 primes below 1000\n');
   });
 
   it('exits 1 with the traceback when run() raises', async () => {
-    const dir = jobDir('failing-batch', { 'job.py': 'class Job:\n    def run(self):\n        raise RuntimeError("disk full")\n' });
+    const dir = jobDir('failing-batch', {
+      'job.py': 'class Job:\n    def run(self):\n        raise RuntimeError("disk full")\n',
+    });
     const proc = await startWrapper({ jobDir: dir, entrypointPath: 'job.py', entrypointClass: 'Job', kind: 'batch' });
     expect((await exitWithin(proc, 10_000)).code).toBe(1);
     expect(proc.stderr()).toMatch(/Traceback \(most recent call last\):[\s\S]*RuntimeError: disk full/);

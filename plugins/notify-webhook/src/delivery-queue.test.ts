@@ -29,6 +29,8 @@ describe('parseEndpoint', () => {
   });
 
   it('refuses other schemes without echoing the URL', () => {
-    expect(() => parseEndpoint({ url: 'ftp://user:pw@example.com/' }, 2)).toThrow(/^endpoints\[2\]\.url must be http or https$/);
+    expect(() => parseEndpoint({ url: 'ftp://user:pw@example.com/' }, 2)).toThrow(
+      /^endpoints\[2\]\.url must be http or https$/,
+    );
   });
 });

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { KernelEvent, PluginLogger } from 'spindle/plugin-sdk';
-import { describeOutcome, post, succeeded, type Endpoint, type Outcome } from './endpoint.js';
-import { formatBody, type Format } from './formats.js';
+import { describeOutcome, type Endpoint, type Outcome, post, succeeded } from './endpoint.js';
+import { type Format, formatBody } from './formats.js';
 import { matchesAny } from './match.js';
 
 export const MAX_BACKOFF_MS = 30_000;
@@ -91,7 +91,12 @@ class EndpointQueue {
     if (now - this.lastOverflowWarning < OVERFLOW_WARN_EVERY_MS) return;
     this.lastOverflowWarning = now;
     this.shared.logger.warn(
-      { endpoint: this.endpoint.label, type: dropped?.type, maxQueue: this.shared.settings.maxQueue, droppedSoFar: this.overflowed },
+      {
+        endpoint: this.endpoint.label,
+        type: dropped?.type,
+        maxQueue: this.shared.settings.maxQueue,
+        droppedSoFar: this.overflowed,
+      },
       `webhook queue for ${this.endpoint.label} is full (${this.shared.settings.maxQueue}); dropped the oldest delivery`,
     );
   }
@@ -105,11 +110,14 @@ class EndpointQueue {
       this.shared.timers.clearTimer(this.timer);
     }
     this.timerDueAt = dueAt;
-    this.timer = this.shared.timers.setTimeout(() => {
-      this.timer = undefined;
-      this.timerDueAt = Infinity;
-      void this.sendNext();
-    }, Math.max(0, dueAt - Date.now()));
+    this.timer = this.shared.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerDueAt = Infinity;
+        void this.sendNext();
+      },
+      Math.max(0, dueAt - Date.now()),
+    );
   }
 
   private async sendNext(): Promise<void> {
@@ -134,9 +142,18 @@ class EndpointQueue {
   private async attempt(delivery: Delivery): Promise<void> {
     const { settings, logger, signal } = this.shared;
     delivery.attempts++;
-    const outcome: Outcome = await post(this.endpoint, { body: delivery.body, eventType: delivery.type, deliveryId: delivery.id }, { ...settings, signal });
+    const outcome: Outcome = await post(
+      this.endpoint,
+      { body: delivery.body, eventType: delivery.type, deliveryId: delivery.id },
+      { ...settings, signal },
+    );
     if (this.stopped) return;
-    const log = { endpoint: this.endpoint.label, type: delivery.type, delivery: delivery.id, attempts: delivery.attempts };
+    const log = {
+      endpoint: this.endpoint.label,
+      type: delivery.type,
+      delivery: delivery.id,
+      attempts: delivery.attempts,
+    };
     if (succeeded(outcome)) {
       logger.debug({ ...log, result: describeOutcome(outcome) }, 'webhook delivered');
       return;

@@ -17,7 +17,11 @@ describe('notify-webhook: retries', () => {
     expect(r.requests).toHaveLength(3);
     expect(new Set(r.requests.map((q) => q.headers['x-spindle-delivery'])).size).toBe(1);
     expect(warnings(/dropped/)).toEqual([]);
-    expect(t.kernel.logs.find((l) => l.msg === 'webhook delivered')).toMatchObject({ endpoint: r.host, type: 'job.deployed', attempts: 3 });
+    expect(t.kernel.logs.find((l) => l.msg === 'webhook delivered')).toMatchObject({
+      endpoint: r.host,
+      type: 'job.deployed',
+      attempts: 3,
+    });
   });
 
   it('drops a delivery after maxAttempts with one warning naming the host and event type, then stops', async () => {
@@ -42,7 +46,9 @@ describe('notify-webhook: retries', () => {
     await t.start({ endpoints: [{ url: `${r.url}/slow` }], timeoutMs: 100 });
     await t.kernel.emit('job.lost', { subject: 'a@1.0.0' });
     await waitFor(() => r.requests.length === 2, 3_000, 'the retry after a timeout');
-    expect(t.kernel.logs.find((l) => l.msg === 'webhook attempt failed; will retry')).toMatchObject({ result: 'no answer within 100 ms' });
+    expect(t.kernel.logs.find((l) => l.msg === 'webhook attempt failed; will retry')).toMatchObject({
+      result: 'no answer within 100 ms',
+    });
   });
 });
 
@@ -50,7 +56,11 @@ describe('notify-webhook: isolation', () => {
   it('a dead endpoint neither delays the event nor holds up a live endpoint', async () => {
     const live = await t.receiver();
     const port = await deadPort();
-    await t.start({ endpoints: [{ url: `http://127.0.0.1:${port}/dead` }, { url: `${live.url}/live` }], maxAttempts: 5, initialBackoffMs: 50 });
+    await t.start({
+      endpoints: [{ url: `http://127.0.0.1:${port}/dead` }, { url: `${live.url}/live` }],
+      maxAttempts: 5,
+      initialBackoffMs: 50,
+    });
     const started = performance.now();
     await t.kernel.emit('job.failed', { subject: 'adder@1.0.0', reason: 'exit code 1' });
     await t.kernel.emit('plugin.installed', { subject: 'hello@1.1.0' }, 'admin');
@@ -103,11 +113,18 @@ describe('notify-webhook: isolation', () => {
 describe('notify-webhook: deactivate', () => {
   it('stops deliveries, says how many were dropped, and leaves no timers behind', async () => {
     const r = await t.receiver(() => 500);
-    await t.start({ endpoints: [{ url: `${r.url}/a` }, { url: `${r.url}/b` }], initialBackoffMs: 100, maxAttempts: 10 });
+    await t.start({
+      endpoints: [{ url: `${r.url}/a` }, { url: `${r.url}/b` }],
+      initialBackoffMs: 100,
+      maxAttempts: 10,
+    });
     await t.kernel.emit('job.failed', { subject: 'a@1.0.0' });
     await waitFor(() => r.requests.length === 2, 1_000, 'the first attempts');
     await t.kernel.deactivate();
-    expect(t.kernel.logs.find((l) => /^notify-webhook stopped/.test(l.msg ?? ''))).toMatchObject({ dropped: 2, msg: 'notify-webhook stopped; dropped 2 pending deliveries' });
+    expect(t.kernel.logs.find((l) => /^notify-webhook stopped/.test(l.msg ?? ''))).toMatchObject({
+      dropped: 2,
+      msg: 'notify-webhook stopped; dropped 2 pending deliveries',
+    });
     await t.kernel.emit('job.failed', { subject: 'b@1.0.0' }).catch(() => undefined);
     await sleep(400);
     expect(r.requests).toHaveLength(2);

@@ -38,7 +38,8 @@ export function parseEndpoint(config: EndpointConfig, index: number): Endpoint {
   } catch {
     throw new Error(`endpoints[${index}].url is not a valid URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`endpoints[${index}].url must be http or https`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`endpoints[${index}].url must be http or https`);
   let authorization: string | undefined;
   if (url.username || url.password) {
     const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
@@ -66,9 +67,11 @@ export interface Request {
 /** An HTTP status, or why there was none. */
 export type Outcome = { status: number } | { error: string };
 
-export const succeeded = (outcome: Outcome): boolean => 'status' in outcome && outcome.status >= 200 && outcome.status < 300;
+export const succeeded = (outcome: Outcome): boolean =>
+  'status' in outcome && outcome.status >= 200 && outcome.status < 300;
 
-export const describeOutcome = (outcome: Outcome): string => ('status' in outcome ? `HTTP ${outcome.status}` : outcome.error);
+export const describeOutcome = (outcome: Outcome): string =>
+  'status' in outcome ? `HTTP ${outcome.status}` : outcome.error;
 
 function describeFailure(error: unknown, endpoint: Endpoint, timeoutMs: number): string {
   const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -89,7 +92,12 @@ export interface PostOptions {
 
 /** POST once. Never throws: a network error or timeout comes back as `{error}`. */
 export async function post(endpoint: Endpoint, request: Request, options: PostOptions): Promise<Outcome> {
-  const headers = deliveryHeaders({ ...request, secret: endpoint.secret, authorization: endpoint.authorization, userAgent: options.userAgent });
+  const headers = deliveryHeaders({
+    ...request,
+    secret: endpoint.secret,
+    authorization: endpoint.authorization,
+    userAgent: options.userAgent,
+  });
   try {
     const response = await fetch(endpoint.url, {
       method: 'POST',

@@ -11,7 +11,8 @@ const RED = 'E81123';
 const GREEN = '2EB67D';
 const REDACTED = '********';
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 function oneLine(value: string, max: number): string {
   const flat = value.replace(/\s+/g, ' ').trim();
@@ -43,7 +44,8 @@ export function isAlarming(event: KernelEvent): boolean {
 }
 
 // Slack and Teams treat these three as markup; everything else in a summary is plain text.
-const escapeMarkup = (value: string): string => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeMarkup = (value: string): string =>
+  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function formatBody(event: KernelEvent, format: Format): string {
   const summary = summarise(event);
@@ -53,7 +55,15 @@ export function formatBody(event: KernelEvent, format: Format): string {
     case 'slack':
       return JSON.stringify({
         text: escapeMarkup(summary),
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${isAlarming(event) ? ':red_circle:' : ':large_green_circle:'} *${escapeMarkup(event.type)}*\n${escapeMarkup(summary)}\n_${event.at}_` } }],
+        blocks: [
+          {
+            type: 'section',
+            text: {
+              type: 'mrkdwn',
+              text: `${isAlarming(event) ? ':red_circle:' : ':large_green_circle:'} *${escapeMarkup(event.type)}*\n${escapeMarkup(summary)}\n_${event.at}_`,
+            },
+          },
+        ],
       });
     case 'teams':
       return JSON.stringify({
@@ -82,11 +92,19 @@ function scrub(value: unknown, secrets: readonly string[], depth = 0): unknown {
 export function redactEvent(event: KernelEvent, secrets: readonly string[], selfName: string): KernelEvent {
   let data = event.data ?? {};
   const subject = text(data.subject);
-  if (event.type === 'plugin.config-changed' && (subject === selfName || subject?.startsWith(`${selfName}@`)) && 'config' in data) {
+  if (
+    event.type === 'plugin.config-changed' &&
+    (subject === selfName || subject?.startsWith(`${selfName}@`)) &&
+    'config' in data
+  ) {
     data = { ...data, config: REDACTED };
   }
   // Longest first, so a secret inside a URL does not leave the rest of that URL behind.
   const usable = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   if (usable.length === 0) return data === event.data ? event : { ...event, data };
-  return { ...event, actor: event.actor === undefined ? undefined : (scrub(event.actor, usable) as string), data: scrub(data, usable) as Record<string, unknown> };
+  return {
+    ...event,
+    actor: event.actor === undefined ? undefined : (scrub(event.actor, usable) as string),
+    data: scrub(data, usable) as Record<string, unknown>,
+  };
 }

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
 import { createTestKernel } from 'spindle/plugin-sdk/testing';
+import { describe, expect, it } from 'vitest';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 import { deadPort, sleep, waitFor } from './test-receiver.js';
@@ -14,7 +14,11 @@ describe('notify-webhook: bodies and headers', () => {
   it('posts json, slack and teams bodies with event, delivery and timestamp headers', async () => {
     const r = await t.receiver();
     await t.start({ endpoints: ['json', 'slack', 'teams'].map((format) => ({ url: `${r.url}/${format}`, format })) });
-    await t.kernel.emit('job.failed', { subject: 'adder@1.0.0', reason: 'exit code 1', outcome: 'error', jobId: 'j1' }, 'kernel');
+    await t.kernel.emit(
+      'job.failed',
+      { subject: 'adder@1.0.0', reason: 'exit code 1', outcome: 'error', jobId: 'j1' },
+      'kernel',
+    );
     await waitFor(() => r.requests.length === 3, 3_000, 'three deliveries');
 
     const [json] = r.at('/json');
@@ -23,11 +27,21 @@ describe('notify-webhook: bodies and headers', () => {
     expect(json!.headers['x-spindle-event']).toBe('job.failed');
     expect(json!.headers['x-spindle-delivery']).toMatch(UUID);
     expect(Date.parse(json!.headers['x-spindle-timestamp'] as string)).toBeGreaterThan(Date.now() - 10_000);
-    expect(json!.body).toEqual({ type: 'job.failed', at: expect.any(String), actor: 'kernel', data: { subject: 'adder@1.0.0', reason: 'exit code 1', outcome: 'error', jobId: 'j1' } });
+    expect(json!.body).toEqual({
+      type: 'job.failed',
+      at: expect.any(String),
+      actor: 'kernel',
+      data: { subject: 'adder@1.0.0', reason: 'exit code 1', outcome: 'error', jobId: 'j1' },
+    });
 
     expect(r.at('/slack')[0]!.body).toEqual({
       text: 'job adder@1.0.0 failed: exit code 1',
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: expect.stringContaining('job adder@1.0.0 failed: exit code 1') } }],
+      blocks: [
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: expect.stringContaining('job adder@1.0.0 failed: exit code 1') },
+        },
+      ],
     });
     expect(r.at('/teams')[0]!.body).toMatchObject({
       '@type': 'MessageCard',
@@ -67,10 +81,15 @@ describe('notify-webhook: filtering', () => {
         { url: `${r.url}/default` },
       ],
     });
-    for (const type of ['job.running', 'plugin.installed', 'plugin.swapped', 'user.signed-up', 'job.lost']) await t.kernel.emit(type, { subject: 'x@1.0.0' });
+    for (const type of ['job.running', 'plugin.installed', 'plugin.swapped', 'user.signed-up', 'job.lost'])
+      await t.kernel.emit(type, { subject: 'x@1.0.0' });
     await waitFor(() => r.requests.length === 10, 3_000, 'ten deliveries');
     await sleep(50);
-    const types = (path: string) => r.at(path).map((q) => q.headers['x-spindle-event']).sort();
+    const types = (path: string) =>
+      r
+        .at(path)
+        .map((q) => q.headers['x-spindle-event'])
+        .sort();
     expect(types('/jobs')).toEqual(['job.lost', 'job.running']);
     expect(types('/installs')).toEqual(['plugin.installed']);
     expect(types('/all')).toEqual(['job.lost', 'job.running', 'plugin.installed', 'plugin.swapped', 'user.signed-up']);
@@ -83,7 +102,13 @@ describe('notify-webhook: test-delivery action', () => {
   it('sends notify.test to every endpoint now and reports each status or error by host', async () => {
     const r = await t.receiver((req) => (req.path === '/bad' ? 503 : 204));
     const port = await deadPort();
-    await t.start({ endpoints: [{ url: `${r.url}/ok`, format: 'slack', events: ['job.failed'] }, { url: `${r.url}/bad` }, { url: `http://127.0.0.1:${port}/x` }] });
+    await t.start({
+      endpoints: [
+        { url: `${r.url}/ok`, format: 'slack', events: ['job.failed'] },
+        { url: `${r.url}/bad` },
+        { url: `http://127.0.0.1:${port}/x` },
+      ],
+    });
     const results = await t.kernel.action('test-delivery');
     expect(results).toEqual([
       { index: 0, endpoint: r.host, ok: true, status: 204 },
@@ -110,7 +135,11 @@ describe('notify-webhook: secrets', () => {
     await t.kernel.emit('plugin.config-changed', { subject: 'notify-webhook', config: { endpoints } }, 'admin');
     await t.kernel.emit('job.failed', { subject: 'a@1.0.0', reason: `leaked ${secret}` });
     await t.kernel.action('test-delivery');
-    await waitFor(() => t.kernel.logs.filter((l) => /dropped after 2/.test(l.msg ?? '')).length === 4, 3_000, 'four dropped-delivery warnings');
+    await waitFor(
+      () => t.kernel.logs.filter((l) => /dropped after 2/.test(l.msg ?? '')).length === 4,
+      3_000,
+      'four dropped-delivery warnings',
+    );
     await t.kernel.deactivate();
 
     const bodies = r.requests.map((q) => q.raw.toString('utf8')).join('\n');
@@ -126,13 +155,24 @@ describe('notify-webhook: secrets', () => {
 
 describe('notify-webhook: config', () => {
   it('refuses endpoints the schema does not allow', async () => {
-    for (const endpoint of [{ url: 'ftp://example.com/x' }, { url: 'https://x.example/h', format: 'xml' }, { url: 'https://x.example/h', events: ['job.'] }, { url: 'https://x.example/h', secret: 'short' }, { format: 'json' }]) {
+    for (const endpoint of [
+      { url: 'ftp://example.com/x' },
+      { url: 'https://x.example/h', format: 'xml' },
+      { url: 'https://x.example/h', events: ['job.'] },
+      { url: 'https://x.example/h', secret: 'short' },
+      { format: 'json' },
+    ]) {
       t.kernel = createTestKernel();
-      await expect(t.kernel.activate(plugin, { manifest: manifest as never, config: { endpoints: [endpoint] } })).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
+      await expect(
+        t.kernel.activate(plugin, { manifest: manifest as never, config: { endpoints: [endpoint] } }),
+      ).rejects.toMatchObject({ code: 'KRN_ERR_CONFIG_INVALID' });
       await t.kernel.close();
     }
     t.kernel = createTestKernel();
-    await t.kernel.activate(plugin, { manifest: manifest as never, config: { endpoints: [{ url: 'HTTPS://x.example/h', events: ['*', 'job.*', 'plugin.config-changed'] }] } });
+    await t.kernel.activate(plugin, {
+      manifest: manifest as never,
+      config: { endpoints: [{ url: 'HTTPS://x.example/h', events: ['*', 'job.*', 'plugin.config-changed'] }] },
+    });
   });
 
   it('starts with no endpoints by default and sends nothing', async () => {

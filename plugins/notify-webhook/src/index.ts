@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { definePlugin, type KernelEvent, type PluginContext } from 'spindle/plugin-sdk';
 import { DeliveryQueue, type QueueSettings } from './delivery-queue.js';
-import { parseEndpoint, post, succeeded, type Endpoint, type EndpointConfig } from './endpoint.js';
+import { type Endpoint, type EndpointConfig, parseEndpoint, post, succeeded } from './endpoint.js';
 import { formatBody, redactEvent, TEST_EVENT_TYPE } from './formats.js';
 
 export interface NotifyConfig {
@@ -42,7 +42,11 @@ function sensitiveStrings(configs: readonly EndpointConfig[], endpoints: readonl
   return [...out];
 }
 
-async function testDelivery(ctx: PluginContext<NotifyConfig>, endpoints: readonly Endpoint[], userAgent: string): Promise<TestDeliveryResult[]> {
+async function testDelivery(
+  ctx: PluginContext<NotifyConfig>,
+  endpoints: readonly Endpoint[],
+  userAgent: string,
+): Promise<TestDeliveryResult[]> {
   const event: KernelEvent = {
     type: TEST_EVENT_TYPE,
     at: new Date().toISOString(),
@@ -51,7 +55,11 @@ async function testDelivery(ctx: PluginContext<NotifyConfig>, endpoints: readonl
   return Promise.all(
     endpoints.map(async (endpoint): Promise<TestDeliveryResult> => {
       const body = Buffer.from(formatBody(event, endpoint.format), 'utf8');
-      const outcome = await post(endpoint, { body, eventType: event.type, deliveryId: randomUUID() }, { timeoutMs: ctx.config.timeoutMs, signal: ctx.signal, userAgent });
+      const outcome = await post(
+        endpoint,
+        { body, eventType: event.type, deliveryId: randomUUID() },
+        { timeoutMs: ctx.config.timeoutMs, signal: ctx.signal, userAgent },
+      );
       const base = { index: endpoint.index, endpoint: endpoint.label, ok: succeeded(outcome) };
       return 'status' in outcome ? { ...base, status: outcome.status } : { ...base, error: outcome.error };
     }),
@@ -70,7 +78,12 @@ export default definePlugin<NotifyConfig>({
       maxQueue: ctx.config.maxQueue,
       userAgent,
     };
-    const queue = new DeliveryQueue(endpoints, settings, { setTimeout: (fn, ms) => ctx.setTimeout(fn, ms), clearTimer: (h) => ctx.clearTimer(h) }, ctx.logger);
+    const queue = new DeliveryQueue(
+      endpoints,
+      settings,
+      { setTimeout: (fn, ms) => ctx.setTimeout(fn, ms), clearTimer: (h) => ctx.clearTimer(h) },
+      ctx.logger,
+    );
     queues.set(ctx, queue);
     ctx.signal.addEventListener('abort', () => queue.stop(), { once: true });
 
@@ -80,12 +93,20 @@ export default definePlugin<NotifyConfig>({
     });
 
     ctx.actions.register('test-delivery', {
-      description: 'Send a notify.test event to every endpoint now (no retries) and report each answer: {index, endpoint (host), ok, status | error}',
+      description:
+        'Send a notify.test event to every endpoint now (no retries) and report each answer: {index, endpoint (host), ok, status | error}',
       handler: () => testDelivery(ctx, endpoints, userAgent),
     });
 
     ctx.logger.info(
-      { endpoints: endpoints.map((e) => ({ endpoint: e.label, format: e.format, events: e.events, signed: Boolean(e.secret) })) },
+      {
+        endpoints: endpoints.map((e) => ({
+          endpoint: e.label,
+          format: e.format,
+          events: e.events,
+          signed: Boolean(e.secret),
+        })),
+      },
       `notify-webhook active with ${endpoints.length} endpoint(s)`,
     );
   },

@@ -1,9 +1,10 @@
 /** Test set-up shared by the plugin's test files: a test kernel and receivers, closed after each test. */
-import { afterEach } from 'vitest';
+
 import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
+import { afterEach } from 'vitest';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
-import { startReceiver, type Receiver } from './test-receiver.js';
+import { type Receiver, startReceiver } from './test-receiver.js';
 
 export function useWebhookKernel() {
   let current: TestKernel | undefined;
@@ -29,7 +30,10 @@ export function useWebhookKernel() {
     /** Activate the plugin with small backoffs and time limits, plus `config`. */
     async start(config: Record<string, unknown>): Promise<void> {
       current = createTestKernel();
-      await current.activate(plugin, { manifest: manifest as never, config: { initialBackoffMs: 10, timeoutMs: 1_000, ...config } });
+      await current.activate(plugin, {
+        manifest: manifest as never,
+        config: { initialBackoffMs: 10, timeoutMs: 1_000, ...config },
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 /** scheduler-drf: registers the `drf` scheduler (Dominant Resource Fairness per owner). */
 import { definePlugin } from 'spindle/plugin-sdk';
-import { resolveDrfConfig, scheduleDrf, type DrfConfig } from './drf.js';
+import { type DrfConfig, resolveDrfConfig, scheduleDrf } from './drf.js';
 
 export default definePlugin<DrfConfig>({
   activate(ctx) {

@@ -1,6 +1,6 @@
 /** scheduler-fifo: registers the `fifo` scheduler (oldest first, head-of-line skip after N passes). */
 import { definePlugin } from 'spindle/plugin-sdk';
-import { resolveFifoConfig, scheduleFifo, type FifoConfig } from './fifo.js';
+import { type FifoConfig, resolveFifoConfig, scheduleFifo } from './fifo.js';
 
 export default definePlugin<FifoConfig>({
   activate(ctx) {

@@ -24,7 +24,9 @@ export function resolveSettings(config: Readonly<StorageLocalConfig>, dataDir: s
   };
   const { defaultQuotaBytes: def, maxQuotaBytes: max } = settings;
   if (def !== null && max !== null && def > max) {
-    throw new RejectedError(`config: defaultQuotaBytes (${formatBytes(def)}) is above maxQuotaBytes (${formatBytes(max)})`);
+    throw new RejectedError(
+      `config: defaultQuotaBytes (${formatBytes(def)}) is above maxQuotaBytes (${formatBytes(max)})`,
+    );
   }
   return settings;
 }

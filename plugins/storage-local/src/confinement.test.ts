@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
 import type { StorageProvider } from 'spindle/plugin-sdk';
+import { describe, expect, it } from 'vitest';
 import { expectVolumeError, useLocalStorage } from './storage-harness.js';
 
 const t = useLocalStorage();
@@ -35,27 +35,43 @@ async function expectAllRefused(local: StorageProvider, file: string, dir = file
 }
 
 describe('storage-local: paths that escape', () => {
-  it.each(['../x', 'a/../../x', '/../x', '..', 'a/..', '../data/a.txt'])('refuses %j on every operation, naming the path', async (raw) => {
-    const local = await volume();
-    await expectAllRefused(local, raw);
-    await expectVolumeError(local.getFile('data', raw, { targetFile: t.target() }), 'invalid-path', JSON.stringify(raw));
-    expect(readdirSync(t.root)).toEqual(['data']);
-  });
+  it.each(['../x', 'a/../../x', '/../x', '..', 'a/..', '../data/a.txt'])(
+    'refuses %j on every operation, naming the path',
+    async (raw) => {
+      const local = await volume();
+      await expectAllRefused(local, raw);
+      await expectVolumeError(
+        local.getFile('data', raw, { targetFile: t.target() }),
+        'invalid-path',
+        JSON.stringify(raw),
+      );
+      expect(readdirSync(t.root)).toEqual(['data']);
+    },
+  );
 
-  it.each(['a\\..\\..\\x', 'dir\\file', 'a\0b', 'a.txt\0.png'])('refuses %j (backslash or NUL) on every operation', async (raw) => {
-    await expectAllRefused(await volume(), raw);
-  });
+  it.each(['a\\..\\..\\x', 'dir\\file', 'a\0b', 'a.txt\0.png'])(
+    'refuses %j (backslash or NUL) on every operation',
+    async (raw) => {
+      await expectAllRefused(await volume(), raw);
+    },
+  );
 });
 
 describe('storage-local: symlinks pointing outside the volume', () => {
   it('a link to the real /etc: listing and downloading through it are refused', async () => {
     const local = await volume();
     symlinkSync('/etc', path.join(t.data('data'), 'etc'));
-    await expectVolumeError(local.listFiles('data', 'etc'), 'invalid-path', /leads outside the volume through the symlink "etc"/);
+    await expectVolumeError(
+      local.listFiles('data', 'etc'),
+      'invalid-path',
+      /leads outside the volume through the symlink "etc"/,
+    );
     await expectVolumeError(local.getFile('data', 'etc/passwd', { targetFile: t.target() }), 'invalid-path');
     await expectVolumeError(local.getFile('data', 'etc/hostname', { targetFile: t.target() }), 'invalid-path');
     // The link itself is listed (as a symlink, not followed).
-    expect(await local.listFiles('data', '/')).toContainEqual(expect.objectContaining({ path: 'etc', type: 'symlink' }));
+    expect(await local.listFiles('data', '/')).toContainEqual(
+      expect.objectContaining({ path: 'etc', type: 'symlink' }),
+    );
   });
 
   it('a link to an outside directory: upload, download, list, mkdir, rename and delete through it are all refused, nothing outside changes', async () => {
@@ -90,7 +106,11 @@ describe('storage-local: symlinks pointing outside the volume', () => {
     symlinkSync('/etc/passwd', path.join(t.data('data'), 'passwd'));
     symlinkSync(path.join(outside, 'secret'), path.join(t.data('data'), 'secret'));
     const targetFile = t.target();
-    await expectVolumeError(local.getFile('data', 'passwd', { targetFile }), 'invalid-path', /leads outside the volume through the symlink "passwd"/);
+    await expectVolumeError(
+      local.getFile('data', 'passwd', { targetFile }),
+      'invalid-path',
+      /leads outside the volume through the symlink "passwd"/,
+    );
     await expectVolumeError(local.getFile('data', 'secret', { targetFile }), 'invalid-path');
     expect(existsSync(targetFile)).toBe(false);
     expect((await local.listFiles('data', '/')).map((f) => [f.path, f.type])).toEqual([

@@ -18,7 +18,11 @@ export async function diskUsage(dir: string): Promise<number> {
   for (const entry of entries) {
     const child = path.join(dir, entry.name);
     if (entry.isDirectory()) total += await diskUsage(child);
-    else if (entry.isFile()) total += await lstat(child).then((s) => s.size, (error: unknown) => (isMissing(error) ? 0 : Promise.reject(error)));
+    else if (entry.isFile())
+      total += await lstat(child).then(
+        (s) => s.size,
+        (error: unknown) => (isMissing(error) ? 0 : Promise.reject(error)),
+      );
   }
   return total;
 }

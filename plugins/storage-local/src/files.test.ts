@@ -1,9 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type StorageProvider, volumeErrorKind } from 'spindle/plugin-sdk';
 import { describe, expect, it } from 'vitest';
-import { volumeErrorKind, type StorageProvider } from 'spindle/plugin-sdk';
 import { expectVolumeError, useLocalStorage } from './storage-harness.js';
 
 const t = useLocalStorage();
@@ -15,7 +26,8 @@ async function volume(quotaBytes: number | null = null): Promise<StorageProvider
   return local;
 }
 
-const put = (local: StorageProvider, file: string, content: string | Buffer, overwrite = false) => local.putFile('data', file, { sourceFile: t.source(content), overwrite });
+const put = (local: StorageProvider, file: string, content: string | Buffer, overwrite = false) =>
+  local.putFile('data', file, { sourceFile: t.source(content), overwrite });
 
 async function download(local: StorageProvider, file: string): Promise<string> {
   const targetFile = t.target();
@@ -28,7 +40,12 @@ describe('storage-local: upload and download', () => {
     const local = await volume();
     const sourceFile = t.source('hello volume');
     const stored = await local.putFile('data', '/reports/2024/q1.txt', { sourceFile, overwrite: false });
-    expect(stored).toEqual({ path: 'reports/2024/q1.txt', type: 'file', size: 12, modifiedAt: expect.stringMatching(ISO) });
+    expect(stored).toEqual({
+      path: 'reports/2024/q1.txt',
+      type: 'file',
+      size: 12,
+      modifiedAt: expect.stringMatching(ISO),
+    });
     expect(existsSync(sourceFile)).toBe(false);
     expect(readFileSync(path.join(t.data('data'), 'reports', '2024', 'q1.txt'), 'utf8')).toBe('hello volume');
 
@@ -52,7 +69,11 @@ describe('storage-local: upload and download', () => {
     const local = await volume();
     await put(local, 'a.txt', 'first');
     const second = t.source('second');
-    await expectVolumeError(local.putFile('data', 'a.txt', { sourceFile: second, overwrite: false }), 'file-exists', 'a.txt already exists in volume data (set overwrite to replace it)');
+    await expectVolumeError(
+      local.putFile('data', 'a.txt', { sourceFile: second, overwrite: false }),
+      'file-exists',
+      'a.txt already exists in volume data (set overwrite to replace it)',
+    );
     expect(await download(local, 'a.txt')).toBe('first');
     expect(readFileSync(second, 'utf8')).toBe('second');
     await local.putFile('data', 'a.txt', { sourceFile: second, overwrite: true });
@@ -73,11 +94,23 @@ describe('storage-local: upload and download', () => {
     const local = await volume();
     await put(local, 'dir/real.txt', 'x');
     symlinkSync('real.txt', path.join(t.data('data'), 'dir', 'link'));
-    await expectVolumeError(local.getFile('data', 'missing', { targetFile: t.target() }), 'file-not-found', 'no file missing in volume data');
+    await expectVolumeError(
+      local.getFile('data', 'missing', { targetFile: t.target() }),
+      'file-not-found',
+      'no file missing in volume data',
+    );
     await expectVolumeError(local.getFile('data', 'dir/real.txt/x', { targetFile: t.target() }), 'file-not-found');
-    await expectVolumeError(local.getFile('data', 'dir', { targetFile: t.target() }), 'file-not-found', 'dir in volume data is not a file');
+    await expectVolumeError(
+      local.getFile('data', 'dir', { targetFile: t.target() }),
+      'file-not-found',
+      'dir in volume data is not a file',
+    );
     await expectVolumeError(local.getFile('data', '/', { targetFile: t.target() }), 'file-not-found');
-    await expectVolumeError(local.getFile('data', 'dir/link', { targetFile: t.target() }), 'file-not-found', /is a symlink/);
+    await expectVolumeError(
+      local.getFile('data', 'dir/link', { targetFile: t.target() }),
+      'file-not-found',
+      /is a symlink/,
+    );
     execFileSync('mkfifo', [path.join(t.data('data'), 'fifo')]);
     await expectVolumeError(local.getFile('data', 'fifo', { targetFile: t.target() }), 'file-not-found');
   });
@@ -92,20 +125,23 @@ describe('storage-local: upload and download', () => {
     await expectVolumeError(local.deleteFile('nope', 'x', { recursive: true }), 'not-found');
   });
 
-  it.skipIf(!existsSync('/dev/shm') || statSync('/dev/shm').dev === statSync(os.tmpdir()).dev)('takes an upload staged on another filesystem (copy, then the staged file is removed)', async () => {
-    const local = await volume();
-    const shm = mkdtempSync(path.join('/dev/shm', 'storage-local-'));
-    try {
-      const sourceFile = path.join(shm, 'upload');
-      writeFileSync(sourceFile, 'across filesystems');
-      await local.putFile('data', 'x.txt', { sourceFile, overwrite: false });
-      expect(await download(local, 'x.txt')).toBe('across filesystems');
-      expect(existsSync(sourceFile)).toBe(false);
-      expect(readdirSync(t.data('data'))).toEqual(['x.txt']);
-    } finally {
-      rmSync(shm, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(!existsSync('/dev/shm') || statSync('/dev/shm').dev === statSync(os.tmpdir()).dev)(
+    'takes an upload staged on another filesystem (copy, then the staged file is removed)',
+    async () => {
+      const local = await volume();
+      const shm = mkdtempSync(path.join('/dev/shm', 'storage-local-'));
+      try {
+        const sourceFile = path.join(shm, 'upload');
+        writeFileSync(sourceFile, 'across filesystems');
+        await local.putFile('data', 'x.txt', { sourceFile, overwrite: false });
+        expect(await download(local, 'x.txt')).toBe('across filesystems');
+        expect(existsSync(sourceFile)).toBe(false);
+        expect(readdirSync(t.data('data'))).toEqual(['x.txt']);
+      } finally {
+        rmSync(shm, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('storage-local: quota on upload', () => {
@@ -114,7 +150,11 @@ describe('storage-local: quota on upload', () => {
     await put(local, 'a', '12345');
     await put(local, 'b', '12345');
     const sourceFile = t.source('1');
-    await expectVolumeError(local.putFile('data', 'sub/c', { sourceFile, overwrite: false }), 'quota-exceeded', "upload of 1 bytes to sub/c would use 11 bytes of volume data's 10 bytes quota");
+    await expectVolumeError(
+      local.putFile('data', 'sub/c', { sourceFile, overwrite: false }),
+      'quota-exceeded',
+      "upload of 1 bytes to sub/c would use 11 bytes of volume data's 10 bytes quota",
+    );
     expect(readdirSync(t.data('data')).sort()).toEqual(['a', 'b']);
     expect(readFileSync(sourceFile, 'utf8')).toBe('1');
     expect((await local.getVolume('data')).usedBytes).toBe(10);
@@ -124,7 +164,11 @@ describe('storage-local: quota on upload', () => {
     const MiB = 1024 * 1024;
     const local = await volume(3 * MiB);
     await put(local, 'base', Buffer.alloc(1.1 * MiB));
-    await expectVolumeError(put(local, 'x.bin', Buffer.alloc(2 * MiB)), 'quota-exceeded', "upload of 2.0 MiB to x.bin would use 3.1 MiB of volume data's 3.0 MiB quota");
+    await expectVolumeError(
+      put(local, 'x.bin', Buffer.alloc(2 * MiB)),
+      'quota-exceeded',
+      "upload of 2.0 MiB to x.bin would use 3.1 MiB of volume data's 3.0 MiB quota",
+    );
   });
 
   it('counts the size of the file an overwrite replaces', async () => {
@@ -140,7 +184,9 @@ describe('storage-local: quota on upload', () => {
     const local = await volume(10);
     const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => put(local, `f${i}`, '1234')));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => volumeErrorKind((r as PromiseRejectedResult).reason))).toEqual(Array(4).fill('quota-exceeded'));
+    expect(
+      results.filter((r) => r.status === 'rejected').map((r) => volumeErrorKind((r as PromiseRejectedResult).reason)),
+    ).toEqual(Array(4).fill('quota-exceeded'));
     expect((await local.getVolume('data')).usedBytes).toBe(8);
     expect(readdirSync(t.data('data'))).toHaveLength(2);
   });
@@ -162,7 +208,9 @@ describe('storage-local: listing and directories', () => {
     ]);
     expect(root.every((f) => ISO.test(f.modifiedAt))).toBe(true);
     expect(await local.listFiles('data', '/')).toEqual(root);
-    expect(await local.listFiles('data', '/sub/')).toEqual([{ path: 'sub/inner.txt', type: 'file', size: 5, modifiedAt: expect.stringMatching(ISO) }]);
+    expect(await local.listFiles('data', '/sub/')).toEqual([
+      { path: 'sub/inner.txt', type: 'file', size: 5, modifiedAt: expect.stringMatching(ISO) },
+    ]);
   });
 
   it('lists through a symlink to a directory inside the volume', async () => {
@@ -175,7 +223,11 @@ describe('storage-local: listing and directories', () => {
   it('listing a missing directory or a file is file-not-found', async () => {
     const local = await volume();
     await put(local, 'file', 'x');
-    await expectVolumeError(local.listFiles('data', 'missing'), 'file-not-found', 'no directory missing in volume data');
+    await expectVolumeError(
+      local.listFiles('data', 'missing'),
+      'file-not-found',
+      'no directory missing in volume data',
+    );
     await expectVolumeError(local.listFiles('data', 'file'), 'file-not-found');
   });
 
@@ -210,7 +262,11 @@ describe('storage-local: rename and delete', () => {
     await local.mkdir('data', 'dir');
     await expectVolumeError(local.rename('data', 'a', 'b'), 'file-exists', 'b already exists in volume data');
     await expectVolumeError(local.rename('data', 'a', 'dir'), 'file-exists');
-    await expectVolumeError(local.rename('data', 'missing', 'c'), 'file-not-found', 'no file or directory missing in volume data');
+    await expectVolumeError(
+      local.rename('data', 'missing', 'c'),
+      'file-not-found',
+      'no file or directory missing in volume data',
+    );
     await expectVolumeError(local.rename('data', 'dir', 'dir/sub/dir'), 'invalid-path', /into itself/);
     await expectVolumeError(local.rename('data', '/', 'x'), 'invalid-path', /volume root/);
     await expectVolumeError(local.rename('data', 'a', '/'), 'invalid-path', /volume root/);
@@ -226,7 +282,11 @@ describe('storage-local: rename and delete', () => {
     await local.mkdir('data', 'empty');
     await local.deleteFile('data', 'a', { recursive: false });
     await local.deleteFile('data', 'empty', { recursive: false });
-    await expectVolumeError(local.deleteFile('data', 'full', { recursive: false }), 'not-empty', /directory full in volume data is not empty/);
+    await expectVolumeError(
+      local.deleteFile('data', 'full', { recursive: false }),
+      'not-empty',
+      /directory full in volume data is not empty/,
+    );
     expect(await download(local, 'full/deep/x')).toBe('x');
     await local.deleteFile('data', 'full', { recursive: true });
     expect(await local.listFiles('data', '/')).toEqual([]);
@@ -236,7 +296,11 @@ describe('storage-local: rename and delete', () => {
   it('refuses to delete a missing path or the root', async () => {
     const local = await volume();
     await put(local, 'keep', 'k');
-    await expectVolumeError(local.deleteFile('data', 'missing', { recursive: true }), 'file-not-found', 'no file or directory missing in volume data');
+    await expectVolumeError(
+      local.deleteFile('data', 'missing', { recursive: true }),
+      'file-not-found',
+      'no file or directory missing in volume data',
+    );
     await expectVolumeError(local.deleteFile('data', 'keep/below', { recursive: true }), 'file-not-found');
     await expectVolumeError(local.deleteFile('data', '/', { recursive: true }), 'invalid-path', /volume root/);
     await expectVolumeError(local.deleteFile('data', '', { recursive: true }), 'invalid-path', /volume root/);

@@ -13,7 +13,11 @@ describe('KeyedMutex', () => {
       log.push(`${name} end`);
       return name;
     };
-    const results = await Promise.all([mutex.run('a', task('a1')), mutex.run('a', task('a2')), mutex.run('b', task('b1'))]);
+    const results = await Promise.all([
+      mutex.run('a', task('a1')),
+      mutex.run('a', task('a2')),
+      mutex.run('b', task('b1')),
+    ]);
     expect(results).toEqual(['a1', 'a2', 'b1']);
     expect(log.indexOf('a1 end')).toBeLessThan(log.indexOf('a2 start'));
     expect(log.indexOf('b1 start')).toBeLessThan(log.indexOf('a1 end'));
@@ -39,7 +43,12 @@ describe('KeyedMutex', () => {
       await tick();
       inside--;
     };
-    await Promise.all([mutex.runAll(['a', 'b'], critical), mutex.runAll(['b', 'a'], critical), mutex.run('a', critical), mutex.runAll([], critical)]);
+    await Promise.all([
+      mutex.runAll(['a', 'b'], critical),
+      mutex.runAll(['b', 'a'], critical),
+      mutex.run('a', critical),
+      mutex.runAll([], critical),
+    ]);
     // runAll([]) holds nothing, so at most it overlaps one holder of a and b.
     expect(most).toBeLessThanOrEqual(2);
     expect(mutex.size).toBe(0);

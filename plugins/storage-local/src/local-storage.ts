@@ -9,7 +9,13 @@ import { createWriteStream, type Stats } from 'node:fs';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { VolumeError, type StorageProvider, type VolumeFile, type VolumeInfo, type VolumeMountSource } from 'spindle/plugin-sdk';
+import {
+  type StorageProvider,
+  VolumeError,
+  type VolumeFile,
+  type VolumeInfo,
+  type VolumeMountSource,
+} from 'spindle/plugin-sdk';
 import type { LocalSettings } from './config.js';
 import { diskUsage } from './disk-usage.js';
 import { errorCode, isMissing } from './error-code.js';
@@ -87,10 +93,18 @@ export class LocalStorage implements StorageProvider {
       const meta: VolumeMeta = { quotaBytes, createdAt: new Date().toISOString() };
       let usedBytes = 0;
       await this.build(target, meta, async (data) => {
-        await cp(this.dataDir(source), data, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true, force: false, filter: copyable });
+        await cp(this.dataDir(source), data, {
+          recursive: true,
+          verbatimSymlinks: true,
+          preserveTimestamps: true,
+          errorOnExist: true,
+          force: false,
+          filter: copyable,
+        });
         usedBytes = await diskUsage(data);
         // The source may have grown (a running job) since the check above.
-        if (quotaBytes !== null && usedBytes > quotaBytes) throw quotaExceeded(what(usedBytes), target, usedBytes, quotaBytes);
+        if (quotaBytes !== null && usedBytes > quotaBytes)
+          throw quotaExceeded(what(usedBytes), target, usedBytes, quotaBytes);
       });
       return { name: target, usedBytes, ...meta };
     });
@@ -141,14 +155,21 @@ export class LocalStorage implements StorageProvider {
       if (rel === '') return;
       await mkdir(abs, { recursive: true }).catch((error: unknown) => {
         if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOTDIR') {
-          throw new VolumeError('file-exists', `cannot create directory ${rel} in volume ${volume}: it or one of its parents is a file`);
+          throw new VolumeError(
+            'file-exists',
+            `cannot create directory ${rel} in volume ${volume}: it or one of its parents is a file`,
+          );
         }
         throw error;
       });
     });
   }
 
-  async putFile(volume: string, filePath: string, options: { sourceFile: string; overwrite: boolean }): Promise<VolumeFile> {
+  async putFile(
+    volume: string,
+    filePath: string,
+    options: { sourceFile: string; overwrite: boolean },
+  ): Promise<VolumeFile> {
     const data = await this.existingData(volume);
     return this.writes.run(volume, async () => {
       const { quotaBytes } = await this.readMeta(volume);
@@ -157,11 +178,13 @@ export class LocalStorage implements StorageProvider {
       if (!source.isFile()) throw new Error(`putFile: sourceFile ${options.sourceFile} is not a regular file`);
       const existing = await lstatOrUndefined(abs);
       if (existing?.isDirectory()) throw new VolumeError('file-exists', `${rel} is a directory in volume ${volume}`);
-      if (existing && !options.overwrite) throw new VolumeError('file-exists', `${rel} already exists in volume ${volume} (set overwrite to replace it)`);
+      if (existing && !options.overwrite)
+        throw new VolumeError('file-exists', `${rel} already exists in volume ${volume} (set overwrite to replace it)`);
       if (quotaBytes !== null) {
         const replaced = existing?.isFile() ? existing.size : 0;
         const wouldUse = (await diskUsage(data)) - replaced + source.size;
-        if (wouldUse > quotaBytes) throw quotaExceeded(`upload of ${formatBytes(source.size)} to ${rel}`, volume, wouldUse, quotaBytes);
+        if (wouldUse > quotaBytes)
+          throw quotaExceeded(`upload of ${formatBytes(source.size)} to ${rel}`, volume, wouldUse, quotaBytes);
       }
       await this.makeParents(volume, rel, abs);
       await placeFile(options.sourceFile, abs);
@@ -174,7 +197,8 @@ export class LocalStorage implements StorageProvider {
     const { rel, abs } = await confinePath(data, filePath, { allowRoot: true, followLast: true });
     // O_NOFOLLOW: a symlink swapped in after the check above is refused, not followed.
     const handle = await openNoFollow(abs).catch((error: unknown) => {
-      if (errorCode(error) === 'ELOOP') throw new VolumeError('file-not-found', `${rel} in volume ${volume} is a symlink, not a file`);
+      if (errorCode(error) === 'ELOOP')
+        throw new VolumeError('file-not-found', `${rel} in volume ${volume} is a symlink, not a file`);
       if (isMissing(error)) throw new VolumeError('file-not-found', `no file ${rel} in volume ${volume}`);
       throw error;
     });
@@ -193,9 +217,12 @@ export class LocalStorage implements StorageProvider {
     await this.writes.run(volume, async () => {
       const source = await confinePath(data, from, { followLast: false });
       const target = await confinePath(data, to, { followLast: false });
-      if (target.rel.startsWith(`${source.rel}/`)) throw new VolumeError('invalid-path', `cannot move ${source.rel} into itself (${target.rel})`);
-      if (!(await lstatOrUndefined(source.abs))) throw new VolumeError('file-not-found', `no file or directory ${source.rel} in volume ${volume}`);
-      if (await lstatOrUndefined(target.abs)) throw new VolumeError('file-exists', `${target.rel} already exists in volume ${volume}`);
+      if (target.rel.startsWith(`${source.rel}/`))
+        throw new VolumeError('invalid-path', `cannot move ${source.rel} into itself (${target.rel})`);
+      if (!(await lstatOrUndefined(source.abs)))
+        throw new VolumeError('file-not-found', `no file or directory ${source.rel} in volume ${volume}`);
+      if (await lstatOrUndefined(target.abs))
+        throw new VolumeError('file-exists', `${target.rel} already exists in volume ${volume}`);
       await this.makeParents(volume, target.rel, target.abs);
       await rename(source.abs, target.abs);
     });
@@ -212,7 +239,10 @@ export class LocalStorage implements StorageProvider {
       if (options?.recursive) return rm(abs, { recursive: true, force: true });
       await rmdir(abs).catch((error: unknown) => {
         if (errorCode(error) === 'ENOTEMPTY' || errorCode(error) === 'EEXIST') {
-          throw new VolumeError('not-empty', `directory ${rel} in volume ${volume} is not empty (delete it recursively to remove its contents)`);
+          throw new VolumeError(
+            'not-empty',
+            `directory ${rel} in volume ${volume} is not empty (delete it recursively to remove its contents)`,
+          );
         }
         throw error;
       });
@@ -269,7 +299,10 @@ export class LocalStorage implements StorageProvider {
       await rename(staging, this.volumeDir(name)).catch((error: unknown) => {
         // An empty stray directory is replaced by rename; anything else in the way is refused.
         if (['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR'].includes(errorCode(error) ?? '')) {
-          throw new VolumeError('exists', `volume ${name} cannot be created: something that is not a volume is in the way in the backend's root`);
+          throw new VolumeError(
+            'exists',
+            `volume ${name} cannot be created: something that is not a volume is in the way in the backend's root`,
+          );
         }
         throw error;
       });

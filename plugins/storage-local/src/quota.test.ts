@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { isPluginError, volumeErrorKind } from 'spindle/plugin-sdk';
+import { describe, expect, it } from 'vitest';
 import { allowedQuota, formatBytes, quotaExceeded } from './quota.js';
 
 const MiB = 1024 * 1024;
@@ -28,7 +28,9 @@ describe('allowedQuota', () => {
 
   it('takes null in setQuota as no limit, refused when there is a maximum', () => {
     expect(allowedQuota(open, null, false)).toBeNull();
-    expect(() => allowedQuota(limited, null, false)).toThrow('no limit is above the highest quota this storage backend allows, 100 bytes');
+    expect(() => allowedQuota(limited, null, false)).toThrow(
+      'no limit is above the highest quota this storage backend allows, 100 bytes',
+    );
   });
 
   it('refuses a quota above the maximum, or not a whole number of bytes, with a RejectedError (400)', () => {
@@ -43,7 +45,9 @@ describe('allowedQuota', () => {
       expect(isPluginError(error) && error.status).toBe(400);
       expect(volumeErrorKind(error)).toBeUndefined();
     }
-    expect(() => allowedQuota(limited, 2 * MiB, true)).toThrow(/a quota of 2.0 MiB \(2097152 bytes\) is above the highest quota/);
+    expect(() => allowedQuota(limited, 2 * MiB, true)).toThrow(
+      /a quota of 2.0 MiB \(2097152 bytes\) is above the highest quota/,
+    );
   });
 });
 
@@ -56,6 +60,8 @@ describe('quotaExceeded', () => {
   });
 
   it('falls back to exact bytes when the rounded amounts look the same', () => {
-    expect(quotaExceeded('upload of 1 bytes to y', 'v', 3 * MiB + 1, 3 * MiB).message).toBe("upload of 1 bytes to y would use 3145729 bytes of volume v's 3145728 bytes quota");
+    expect(quotaExceeded('upload of 1 bytes to y', 'v', 3 * MiB + 1, 3 * MiB).message).toBe(
+      "upload of 1 bytes to y would use 3145729 bytes of volume v's 3145728 bytes quota",
+    );
   });
 });

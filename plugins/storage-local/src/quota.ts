@@ -28,7 +28,9 @@ export interface QuotaLimits {
 export function allowedQuota(limits: QuotaLimits, requested: number | null, forNewVolume: boolean): number | null {
   const quota = requested === null && forNewVolume ? (limits.defaultQuotaBytes ?? limits.maxQuotaBytes) : requested;
   if (quota !== null && (!Number.isSafeInteger(quota) || quota < 0)) {
-    throw new RejectedError(`quota ${JSON.stringify(quota)} is invalid: give a whole number of bytes (0 or more), or null for no limit`);
+    throw new RejectedError(
+      `quota ${JSON.stringify(quota)} is invalid: give a whole number of bytes (0 or more), or null for no limit`,
+    );
   }
   const max = limits.maxQuotaBytes;
   if (max !== null && (quota === null || quota > max)) {

@@ -2,14 +2,18 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, afterEach } from 'vitest';
-import { volumeErrorKind, type StorageProvider, type VolumeErrorKind } from 'spindle/plugin-sdk';
+import { type StorageProvider, type VolumeErrorKind, volumeErrorKind } from 'spindle/plugin-sdk';
 import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
+import { afterEach, expect } from 'vitest';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 
 /** Expect `promise` to reject with a `VolumeError` of `kind` (and a message matching `message`). */
-export async function expectVolumeError(promise: Promise<unknown>, kind: VolumeErrorKind, message?: RegExp | string): Promise<void> {
+export async function expectVolumeError(
+  promise: Promise<unknown>,
+  kind: VolumeErrorKind,
+  message?: RegExp | string,
+): Promise<void> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -47,7 +51,9 @@ export function useLocalStorage() {
     async start(config: Record<string, unknown> = {}): Promise<StorageProvider> {
       kernel = createTestKernel();
       kernels.push(kernel);
-      const full = Object.fromEntries(Object.entries({ root: h.root, ...config }).filter(([, value]) => value !== undefined));
+      const full = Object.fromEntries(
+        Object.entries({ root: h.root, ...config }).filter(([, value]) => value !== undefined),
+      );
       await kernel.activate(plugin, { manifest: manifest as never, config: full });
       const backend = kernel.registries.storage.get('local');
       if (!backend) throw new Error('backend local is not registered');

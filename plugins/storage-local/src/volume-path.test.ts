@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { volumeErrorKind } from 'spindle/plugin-sdk';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectVolumeError } from './storage-harness.js';
 import { confinePath, normalizeVolumePath, openNoFollow } from './volume-path.js';
 
@@ -26,12 +26,15 @@ describe('normalizeVolumePath', () => {
     expect(normalizeVolumePath('a..b/...')).toBe('a..b/...');
   });
 
-  it.each(['../x', 'a/../../x', '/../x', '..', 'a/..', 'a/../b', './../x', '/a/b/../../..'])('refuses %j (a .. segment) as invalid-path, naming the path', (raw) => {
-    const { kind, message } = refusal(raw);
-    expect(kind).toBe('invalid-path');
-    expect(message).toContain(JSON.stringify(raw));
-    expect(message).toMatch(/\.\. segment/);
-  });
+  it.each(['../x', 'a/../../x', '/../x', '..', 'a/..', 'a/../b', './../x', '/a/b/../../..'])(
+    'refuses %j (a .. segment) as invalid-path, naming the path',
+    (raw) => {
+      const { kind, message } = refusal(raw);
+      expect(kind).toBe('invalid-path');
+      expect(message).toContain(JSON.stringify(raw));
+      expect(message).toMatch(/\.\. segment/);
+    },
+  );
 
   it('refuses backslashes and NUL bytes', () => {
     expect(refusal('a\\b')).toMatchObject({ kind: 'invalid-path', message: expect.stringMatching(/backslash/) });
@@ -40,8 +43,14 @@ describe('normalizeVolumePath', () => {
   });
 
   it('refuses names and paths too long for the filesystem', () => {
-    expect(refusal(`a/${'x'.repeat(256)}`)).toMatchObject({ kind: 'invalid-path', message: expect.stringMatching(/longer than 255/) });
-    expect(refusal('abcdefgh/'.repeat(500))).toMatchObject({ kind: 'invalid-path', message: expect.stringMatching(/longer than 4096/) });
+    expect(refusal(`a/${'x'.repeat(256)}`)).toMatchObject({
+      kind: 'invalid-path',
+      message: expect.stringMatching(/longer than 255/),
+    });
+    expect(refusal('abcdefgh/'.repeat(500))).toMatchObject({
+      kind: 'invalid-path',
+      message: expect.stringMatching(/longer than 4096/),
+    });
     expect(normalizeVolumePath('x'.repeat(255))).toBe('x'.repeat(255));
   });
 });
@@ -70,8 +79,14 @@ describe('confinePath', () => {
   const follow = { followLast: true };
 
   it('maps paths inside the volume, existing or not, to the data dir', async () => {
-    expect(await confinePath(data, '/sub/file.txt', follow)).toEqual({ rel: 'sub/file.txt', abs: path.join(data, 'sub', 'file.txt') });
-    expect(await confinePath(data, 'new/dirs/file', follow)).toEqual({ rel: 'new/dirs/file', abs: path.join(data, 'new', 'dirs', 'file') });
+    expect(await confinePath(data, '/sub/file.txt', follow)).toEqual({
+      rel: 'sub/file.txt',
+      abs: path.join(data, 'sub', 'file.txt'),
+    });
+    expect(await confinePath(data, 'new/dirs/file', follow)).toEqual({
+      rel: 'new/dirs/file',
+      abs: path.join(data, 'new', 'dirs', 'file'),
+    });
     expect((await confinePath(data, 'sub/in/x', follow)).abs).toBe(path.join(data, 'sub', 'in', 'x'));
   });
 
@@ -85,7 +100,11 @@ describe('confinePath', () => {
     for (const raw of ['out', 'out/secret', 'out/missing/file', 'sub/up', 'sub/up/secret', 'secret-link']) {
       await expectVolumeError(confinePath(data, raw, follow), 'invalid-path', /leads outside the volume/);
     }
-    await expectVolumeError(confinePath(data, 'sub/up/secret', follow), 'invalid-path', /through the symlink "sub\/up"/);
+    await expectVolumeError(
+      confinePath(data, 'sub/up/secret', follow),
+      'invalid-path',
+      /through the symlink "sub\/up"/,
+    );
   });
 
   it('without followLast checks only the parent, so a link itself can be removed or replaced', async () => {

@@ -3,7 +3,7 @@
  * (nor a symlink a job left in its volume) reaches outside the volume's data directory.
  */
 import { constants } from 'node:fs';
-import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, lstat, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { VolumeError } from 'spindle/plugin-sdk';
 import { errorCode, isMissing } from './error-code.js';
@@ -32,7 +32,8 @@ export function normalizeVolumePath(raw: string): string {
   if (Buffer.byteLength(raw) > MAX_PATH_BYTES) refuse(`is longer than ${MAX_PATH_BYTES} bytes`);
   const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) refuse('has a .. segment (paths stay inside the volume)');
-  if (segments.some((s) => Buffer.byteLength(s) > MAX_SEGMENT_BYTES)) refuse(`has a name longer than ${MAX_SEGMENT_BYTES} bytes`);
+  if (segments.some((s) => Buffer.byteLength(s) > MAX_SEGMENT_BYTES))
+    refuse(`has a name longer than ${MAX_SEGMENT_BYTES} bytes`);
   return segments.join('/');
 }
 
@@ -77,7 +78,11 @@ export interface ConfineOptions {
  */
 export async function confinePath(dataDir: string, raw: string, options: ConfineOptions): Promise<VolumePath> {
   const rel = normalizeVolumePath(raw);
-  if (rel === '' && !options.allowRoot) throw new VolumeError('invalid-path', `path ${JSON.stringify(raw)} is the volume root; name a file or directory in it`);
+  if (rel === '' && !options.allowRoot)
+    throw new VolumeError(
+      'invalid-path',
+      `path ${JSON.stringify(raw)} is the volume root; name a file or directory in it`,
+    );
   const abs = rel === '' ? dataDir : path.join(dataDir, ...rel.split('/'));
   const root = await realpath(dataDir);
   const checked = options.followLast || rel === '' ? abs : path.dirname(abs);
@@ -88,10 +93,16 @@ export async function confinePath(dataDir: string, raw: string, options: Confine
   } catch (error) {
     if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ELOOP') throw error;
     const what = errorCode(error) === 'ELOOP' ? 'a loop of symlinks' : 'a symlink that points at nothing';
-    throw new VolumeError('invalid-path', `path ${JSON.stringify(rel)} leads through ${JSON.stringify(await firstSymlink(dataDir, existing))}, ${what}`);
+    throw new VolumeError(
+      'invalid-path',
+      `path ${JSON.stringify(rel)} leads through ${JSON.stringify(await firstSymlink(dataDir, existing))}, ${what}`,
+    );
   }
   if (!isInside(root, real)) {
-    throw new VolumeError('invalid-path', `path ${JSON.stringify(rel)} leads outside the volume through the symlink ${JSON.stringify(await firstSymlink(dataDir, existing))}`);
+    throw new VolumeError(
+      'invalid-path',
+      `path ${JSON.stringify(rel)} leads outside the volume through the symlink ${JSON.stringify(await firstSymlink(dataDir, existing))}`,
+    );
   }
   return { rel, abs };
 }

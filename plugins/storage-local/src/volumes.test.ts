@@ -1,7 +1,16 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { isPluginError, volumeErrorKind } from 'spindle/plugin-sdk';
+import { describe, expect, it } from 'vitest';
 import { expectVolumeError, useLocalStorage } from './storage-harness.js';
 
 const t = useLocalStorage();
@@ -9,7 +18,10 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 async function rejection(promise: Promise<unknown>): Promise<{ status?: number; message: string; kind?: string }> {
   // The kernel wraps what the backend threw (naming plugin and call); the backend's error is the cause.
-  const error = await promise.then(() => undefined, (e: unknown) => (e as Error).cause);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => (e as Error).cause,
+  );
   if (!isPluginError(error)) throw new Error(`expected a plugin error, got ${String(error)}`);
   return { status: error.status, message: error.message, kind: volumeErrorKind(error) };
 }
@@ -21,7 +33,10 @@ describe('storage-local: volumes', () => {
     const info = await local.createVolume('data', { quotaBytes: 1000 });
     expect(info).toEqual({ name: 'data', usedBytes: 0, quotaBytes: 1000, createdAt: expect.stringMatching(ISO) });
     expect(statSync(t.data('data')).isDirectory()).toBe(true);
-    expect(JSON.parse(readFileSync(path.join(t.root, 'data', 'volume.json'), 'utf8'))).toEqual({ quotaBytes: 1000, createdAt: info.createdAt });
+    expect(JSON.parse(readFileSync(path.join(t.root, 'data', 'volume.json'), 'utf8'))).toEqual({
+      quotaBytes: 1000,
+      createdAt: info.createdAt,
+    });
     expect(await local.getVolume('data')).toEqual(info);
     expect(await local.listVolumes()).toEqual([info]);
   });
@@ -31,7 +46,10 @@ describe('storage-local: volumes', () => {
     await local.createVolume('data', { quotaBytes: null });
     await expectVolumeError(local.createVolume('data', { quotaBytes: null }), 'exists', 'volume data already exists');
     for (const name of ['../x', '.hidden', 'a/b', '', 'x'.repeat(64)]) {
-      expect(await rejection(local.createVolume(name, { quotaBytes: null }))).toMatchObject({ status: 400, message: expect.stringMatching(/volume name .* is invalid/) });
+      expect(await rejection(local.createVolume(name, { quotaBytes: null }))).toMatchObject({
+        status: 400,
+        message: expect.stringMatching(/volume name .* is invalid/),
+      });
     }
     expect(await rejection(local.getVolume('../data'))).toMatchObject({ status: 400 });
     expect(readdirSync(t.root)).toEqual(['data']);
@@ -46,14 +64,21 @@ describe('storage-local: volumes', () => {
     mkdirSync(path.join(t.root, '.spindle-new-abc'));
     writeFileSync(path.join(t.root, 'loose-file'), 'x');
     const volumes = await local.listVolumes();
-    expect(volumes.map((v) => [v.name, v.usedBytes])).toEqual([['alpha', 42], ['zeta', 0]]);
+    expect(volumes.map((v) => [v.name, v.usedBytes])).toEqual([
+      ['alpha', 42],
+      ['zeta', 0],
+    ]);
     await expectVolumeError(local.getVolume('stray'), 'not-found', 'volume stray does not exist');
   });
 
   it('a failed create leaves no half-made volume or staging directory behind', async () => {
     const local = await t.start();
     mkdirSync(path.join(t.root, 'blocked', 'something'), { recursive: true });
-    await expectVolumeError(local.createVolume('blocked', { quotaBytes: null }), 'exists', /not a volume is in the way/);
+    await expectVolumeError(
+      local.createVolume('blocked', { quotaBytes: null }),
+      'exists',
+      /not a volume is in the way/,
+    );
     expect(readdirSync(t.root)).toEqual(['blocked']);
     expect(await local.listVolumes()).toEqual([]);
     // An empty leftover directory of that name is simply taken over.
@@ -116,7 +141,8 @@ describe('storage-local: clone', () => {
     expect(readFileSync(path.join(copy, 'dir', 'sub', 'deep.txt'), 'utf8')).toBe('deep!');
     expect(readlinkSync(path.join(copy, 'relative-link'))).toBe('dir/sub/deep.txt');
     expect(readlinkSync(path.join(copy, 'outside-link'))).toBe(outside);
-    const listing = async (volume: string) => (await local.listFiles(volume, '/')).map(({ path, type, size }) => ({ path, type, size }));
+    const listing = async (volume: string) =>
+      (await local.listFiles(volume, '/')).map(({ path, type, size }) => ({ path, type, size }));
     expect(await listing('copy')).toEqual(await listing('src'));
     expect(await listing('copy')).toContainEqual({ path: 'relative-link', type: 'symlink', size: 16 });
     // Files keep their modification time.
@@ -135,9 +161,16 @@ describe('storage-local: clone', () => {
     writeFileSync(path.join(t.data('src'), 'f'), 'x'.repeat(100));
     await expectVolumeError(local.cloneVolume('nope', 'new', { quotaBytes: null }), 'not-found');
     await expectVolumeError(local.cloneVolume('src', 'taken', { quotaBytes: null }), 'exists');
-    await expectVolumeError(local.cloneVolume('src', 'small', { quotaBytes: 99 }), 'quota-exceeded', "a copy of volume src (100 bytes) would use 100 bytes of volume small's 99 bytes quota");
+    await expectVolumeError(
+      local.cloneVolume('src', 'small', { quotaBytes: 99 }),
+      'quota-exceeded',
+      "a copy of volume src (100 bytes) would use 100 bytes of volume small's 99 bytes quota",
+    );
     expect(readdirSync(t.root).sort()).toEqual(['src', 'taken']);
-    await expect(local.cloneVolume('src', 'fits', { quotaBytes: 100 })).resolves.toMatchObject({ usedBytes: 100, quotaBytes: 100 });
+    await expect(local.cloneVolume('src', 'fits', { quotaBytes: 100 })).resolves.toMatchObject({
+      usedBytes: 100,
+      quotaBytes: 100,
+    });
   });
 });
 
@@ -167,16 +200,26 @@ describe('storage-local: quotas and config', () => {
     const local = await t.start({ maxQuotaBytes: 1024 });
     expect((await local.createVolume('a', { quotaBytes: null })).quotaBytes).toBe(1024);
     const above = await rejection(local.createVolume('b', { quotaBytes: 2048 }));
-    expect(above).toEqual({ status: 400, kind: undefined, message: 'a quota of 2.0 KiB (2048 bytes) is above the highest quota this storage backend allows, 1.0 KiB (1024 bytes)' });
+    expect(above).toEqual({
+      status: 400,
+      kind: undefined,
+      message:
+        'a quota of 2.0 KiB (2048 bytes) is above the highest quota this storage backend allows, 1.0 KiB (1024 bytes)',
+    });
     expect(await rejection(local.cloneVolume('a', 'b', { quotaBytes: 4096 }))).toMatchObject({ status: 400 });
     expect(await rejection(local.setQuota('a', 1025))).toMatchObject({ status: 400 });
-    expect(await rejection(local.setQuota('a', null))).toMatchObject({ status: 400, message: expect.stringMatching(/^no limit is above/) });
+    expect(await rejection(local.setQuota('a', null))).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^no limit is above/),
+    });
     expect((await local.setQuota('a', 1000)).quotaBytes).toBe(1000);
     expect((await local.listVolumes()).map((v) => v.name)).toEqual(['a']);
   });
 
   it('refuses a config whose default is above the maximum, or with unknown keys', async () => {
-    await expect(t.start({ defaultQuotaBytes: 10, maxQuotaBytes: 5 })).rejects.toThrow(/defaultQuotaBytes \(10 bytes\) is above maxQuotaBytes \(5 bytes\)/);
+    await expect(t.start({ defaultQuotaBytes: 10, maxQuotaBytes: 5 })).rejects.toThrow(
+      /defaultQuotaBytes \(10 bytes\) is above maxQuotaBytes \(5 bytes\)/,
+    );
     await expect(t.start({ quota: 5 })).rejects.toThrow(/additional properties/);
     await expect(t.start({ defaultQuotaBytes: -1 })).rejects.toThrow(/>= 0/);
   });
@@ -187,10 +230,16 @@ describe('storage-local: quotas and config', () => {
     await local.putFile('data', 'f', { sourceFile: t.source('x'.repeat(100)), overwrite: false });
     expect(await local.setQuota('data', 50)).toMatchObject({ usedBytes: 100, quotaBytes: 50 });
     expect(JSON.parse(readFileSync(path.join(t.root, 'data', 'volume.json'), 'utf8')).quotaBytes).toBe(50);
-    await expectVolumeError(local.putFile('data', 'g', { sourceFile: t.source('y'), overwrite: false }), 'quota-exceeded');
+    await expectVolumeError(
+      local.putFile('data', 'g', { sourceFile: t.source('y'), overwrite: false }),
+      'quota-exceeded',
+    );
     expect(readFileSync(path.join(t.data('data'), 'f'), 'utf8')).toHaveLength(100);
     expect((await local.setQuota('data', null)).quotaBytes).toBeNull();
-    await expect(local.putFile('data', 'g', { sourceFile: t.source('y'), overwrite: false })).resolves.toMatchObject({ path: 'g', size: 1 });
+    await expect(local.putFile('data', 'g', { sourceFile: t.source('y'), overwrite: false })).resolves.toMatchObject({
+      path: 'g',
+      size: 1,
+    });
     await expectVolumeError(local.setQuota('nope', 1), 'not-found');
   });
 });
