@@ -192,14 +192,16 @@ function fakeVolumes(calls: KernelCall[]): VolumesApi {
     remove: record('remove', undefined),
     setQuota: record('setQuota', volume),
     share: record('share', volume),
-    listFiles: record('listFiles', [file]),
-    mkdir: record('mkdir', undefined),
-    upload: record('upload', file),
-    download: (...args: unknown[]) => {
-      calls.push({ method: 'volumes.download' as MethodName, args });
-      return Promise.resolve({ file, stream: Readable.from([Buffer.from('hi')]) });
+    files: {
+      listFiles: record('listFiles', [file]),
+      mkdir: record('mkdir', undefined),
+      upload: record('upload', file),
+      download: (...args: unknown[]) => {
+        calls.push({ method: 'volumes.download' as MethodName, args });
+        return Promise.resolve({ file, stream: Readable.from([Buffer.from('hi')]) });
+      },
+      rename: record('rename', undefined),
+      deleteFile: record('deleteFile', undefined),
     },
-    rename: record('rename', undefined),
-    deleteFile: record('deleteFile', undefined),
   };
 }

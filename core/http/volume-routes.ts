@@ -47,6 +47,7 @@ const pathBody = (...keys: string[]) =>
  */
 export function registerVolumeRoutes(app: FastifyInstance, kernel: KernelApi): void {
   const { volumes } = kernel;
+  const { files } = volumes;
   const who = (request: FastifyRequest) => request.principal!;
 
   app.get(BASE, { schema: { summary: 'Volumes the caller may see', tags: TAGS } }, async (request) => ({
@@ -166,14 +167,14 @@ export function registerVolumeRoutes(app: FastifyInstance, kernel: KernelApi): v
       },
     },
     async (request) => ({
-      files: await volumes.listFiles(who(request), request.params.volume, request.query.path ?? ''),
+      files: await files.listFiles(who(request), request.params.volume, request.query.path ?? ''),
     }),
   );
   app.get<FileParams>(
     `${VOLUME}/files/*`,
     { schema: { summary: 'Download a file', tags: TAGS, params: fileParams } },
     async (request, reply) => {
-      const { file, stream } = await volumes.download(who(request), request.params.volume, request.params['*']);
+      const { file, stream } = await files.download(who(request), request.params.volume, request.params['*']);
       const name = file.path.split('/').pop() ?? 'file';
       return reply
         .type('application/octet-stream')
@@ -193,7 +194,7 @@ export function registerVolumeRoutes(app: FastifyInstance, kernel: KernelApi): v
       },
     },
     async (request, reply) => {
-      await volumes.deleteFile(
+      await files.deleteFile(
         who(request),
         request.params.volume,
         request.params['*'],
@@ -213,7 +214,7 @@ export function registerVolumeRoutes(app: FastifyInstance, kernel: KernelApi): v
       },
     },
     async (request, reply) => {
-      await volumes.mkdir(who(request), request.params.volume, request.body.path);
+      await files.mkdir(who(request), request.params.volume, request.body.path);
       return reply.code(204).send();
     },
   );
@@ -228,7 +229,7 @@ export function registerVolumeRoutes(app: FastifyInstance, kernel: KernelApi): v
       },
     },
     async (request, reply) => {
-      await volumes.rename(who(request), request.params.volume, request.body.from, request.body.to);
+      await files.rename(who(request), request.params.volume, request.body.from, request.body.to);
       return reply.code(204).send();
     },
   );
@@ -254,7 +255,7 @@ export function registerVolumeRoutes(app: FastifyInstance, kernel: KernelApi): v
           overwrite: request.query.overwrite === true,
           ...(Number.isFinite(declared) ? { declaredBytes: declared } : {}),
         };
-        const stored = await volumes.upload(
+        const stored = await files.upload(
           who(request),
           request.params.volume,
           request.params['*'],

@@ -18,6 +18,7 @@ import { RejectedError } from 'spindle/plugin-sdk';
 import { makeSleep, readJobLog, replicaLogFile, type Sleep, tailLines, waitHealthy } from 'spindle/plugin-sdk/targets';
 import { backoffDelay, type DockerConfig, withDefaults } from './config.js';
 import { containerName, createSpec, imageTag, LABELS } from './container-spec.js';
+import { addressOf, containerPortOf, exposedPort, inspect, inspectManaged } from './containers.js';
 import { DockerCli } from './docker-cli.js';
 
 /** The part of `ctx` the target uses. */
@@ -45,14 +46,6 @@ interface DockerJob {
   replicas: Replica[];
   exits: Map<number, number>;
   stopping: boolean;
-}
-
-/** What `docker inspect` says of a container, the parts used here. */
-interface Inspected {
-  Name: string;
-  Config: { Labels: Record<string, string> | null; ExposedPorts?: Record<string, unknown> | null };
-  State: { Running: boolean; ExitCode: number };
-  NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
 }
 
 /**
@@ -138,7 +131,7 @@ export class DockerTarget implements InfrastructureProvider {
     };
     this.jobs.set(job.id, state);
     try {
-      const port = job.kind === 'service' ? await this.exposedPort(tag) : undefined;
+      const port = job.kind === 'service' ? await exposedPort(this.cli, tag, this.config.containerPort) : undefined;
       for (let i = 0; i < Math.max(1, job.replicas); i++) await this.create(request, i, port);
       for (let i = 0; i < Math.max(1, job.replicas); i++) state.replicas.push(await this.start(state, i, port, false));
       if (job.kind === 'service') await Promise.all(state.replicas.map((r) => this.healthy(state, r)));
@@ -163,11 +156,14 @@ export class DockerTarget implements InfrastructureProvider {
 
   async list(): Promise<RunningJob[]> {
     const byJob = new Map<string, ReplicaInfo[]>();
-    for (const container of await this.inspectManaged(['--filter', 'status=running'])) {
+    for (const container of await inspectManaged(this.cli, ['--filter', 'status=running'])) {
       const labels = container.Config.Labels ?? {};
       const jobId = labels[LABELS.job]!;
       const replicas = byJob.get(jobId) ?? [];
-      replicas.push({ id: container.Name.replace(/^\//, ''), address: this.addressOf(container) ?? '' });
+      replicas.push({
+        id: container.Name.replace(/^\//, ''),
+        address: addressOf(container, this.config.publishHost) ?? '',
+      });
       byJob.set(jobId, replicas);
     }
     return [...byJob].map(([jobId, replicas]) => ({
@@ -178,7 +174,7 @@ export class DockerTarget implements InfrastructureProvider {
 
   /** After a kernel restart or a swap of this plugin: follow the job's running containers again. */
   async attach(job: JobSpec): Promise<boolean> {
-    const containers = await this.inspectManaged(['--filter', `label=${LABELS.job}=${job.id}`]);
+    const containers = await inspectManaged(this.cli, ['--filter', `label=${LABELS.job}=${job.id}`]);
     if (containers.length === 0 || !containers.every((c) => c.State.Running)) return false;
     const labels = containers[0]!.Config.Labels ?? {};
     const state: DockerJob = {
@@ -198,7 +194,7 @@ export class DockerTarget implements InfrastructureProvider {
       const replica: Replica = {
         index,
         name: container.Name.replace(/^\//, ''),
-        address: this.addressOf(container) ?? '',
+        address: addressOf(container, this.config.publishHost) ?? '',
         crashes: 0,
       };
       this.follow(state, replica, true);
@@ -216,7 +212,7 @@ export class DockerTarget implements InfrastructureProvider {
   async logs(jobId: string, options: { offset: number; limit?: number }): Promise<LogChunk> {
     let state = this.jobs.get(jobId);
     if (!state) {
-      const found = await this.inspectManaged(['--filter', `label=${LABELS.job}=${jobId}`]);
+      const found = await inspectManaged(this.cli, ['--filter', `label=${LABELS.job}=${jobId}`]);
       const labels = found[0]?.Config.Labels;
       if (!labels) return { text: '', offset: 0 };
       state = {
@@ -263,11 +259,11 @@ export class DockerTarget implements InfrastructureProvider {
   private async start(state: DockerJob, index: number, port: number | undefined, restart: boolean): Promise<Replica> {
     const name = containerName(state.id, index);
     await this.cli.run(['start', name]);
-    const container = (await this.cli.json<Inspected[]>(['inspect', name]))[0]!;
+    const container = (await inspect(this.cli, [name]))[0]!;
     const replica: Replica = {
       index,
       name,
-      address: port === undefined ? '' : (this.addressOf(container) ?? ''),
+      address: port === undefined ? '' : (addressOf(container, this.config.publishHost) ?? ''),
       crashes: 0,
     };
     this.follow(state, replica, !restart);
@@ -394,39 +390,6 @@ export class DockerTarget implements InfrastructureProvider {
     }
     await this.cli.run(['image', 'rm', '--force', imageTag(jobId)]).catch(() => undefined);
   }
-
-  private async inspectManaged(filters: string[]): Promise<Inspected[]> {
-    const ids = (await this.cli.run(['ps', '--all', '--quiet', '--filter', `label=${LABELS.managed}=true`, ...filters]))
-      .split('\n')
-      .filter(Boolean);
-    return ids.length === 0 ? [] : this.cli.json<Inspected[]>(['inspect', ...ids]);
-  }
-
-  /** The port a service listens on: the image's first exposed TCP port, else `containerPort`. */
-  private async exposedPort(tag: string): Promise<number> {
-    const exposed = await this.cli.json<Record<string, unknown> | null>([
-      'image',
-      'inspect',
-      '--format',
-      '{{json .Config.ExposedPorts}}',
-      tag,
-    ]);
-    const first = Object.keys(exposed ?? {}).find((key) => key.endsWith('/tcp'));
-    return first ? Number.parseInt(first, 10) : this.config.containerPort;
-  }
-
-  private addressOf(container: Inspected): string | undefined {
-    const bindings = Object.entries(container.NetworkSettings.Ports ?? {}).find(
-      ([key, value]) => key.endsWith('/tcp') && value && value.length > 0,
-    )?.[1];
-    const binding = bindings?.find((b) => b.HostIp === this.config.publishHost) ?? bindings?.[0];
-    return binding ? `http://${this.config.publishHost}:${binding.HostPort}` : undefined;
-  }
-}
-
-function containerPortOf(container: Inspected): number | undefined {
-  const key = Object.keys(container.NetworkSettings.Ports ?? {}).find((k) => k.endsWith('/tcp'));
-  return key ? Number.parseInt(key, 10) : undefined;
 }
 
 const replicaInfo = (replica: Replica): ReplicaInfo => ({ id: replica.name, address: replica.address });
