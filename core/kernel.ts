@@ -10,13 +10,16 @@ import type { KernelHooks } from './hooks/hooks.js';
 import type { HealthView, KernelApi } from './http/kernel-api.js';
 import type { InstallSource } from './intake/read-install-source.js';
 import type { ZipLimits } from './intake/zip-limits.js';
+import { ProcessLaunch } from './isolation/process-launch.js';
 import { JobOrchestrator } from './jobs/job-orchestrator.js';
 import { createPluginHost } from './loader/create-plugin-host.js';
 import { dispatchRoute, runAction } from './loader/plugin-dispatch.js';
 import type { HostTimeouts, PluginHost } from './loader/plugin-host.js';
 import type { ConfigView } from './plugins/config-changes.js';
 import { PluginDirectory } from './plugins/plugin-directory.js';
+import type { IsolationPolicy } from './plugins/plugin-isolation.js';
 import { type InstallOptions, type InstallResult, PluginLifecycle } from './plugins/plugin-lifecycle.js';
+import type { SupervisorSettings } from './plugins/plugin-supervisor.js';
 import type { PluginView } from './plugins/plugin-view.js';
 import type { KernelRegistries } from './registries/registries.js';
 import type { ClusterStore, ReplicaRecord } from './state/cluster-store.js';
@@ -27,6 +30,7 @@ import { type ActivityInput, ActivityRecorder } from './system/activity-recorder
 import { type HomePaths, homePaths } from './system/home-paths.js';
 import { KernelMetrics } from './system/kernel-metrics.js';
 import { type MaintenanceState, MaintenanceSwitch } from './system/maintenance.js';
+import { packageRoot } from './system/package-root.js';
 import { VolumeService } from './volumes/volume-service.js';
 
 export interface KernelOptions {
@@ -48,6 +52,16 @@ export interface KernelOptions {
   limits: ZipLimits;
   timeouts: HostTimeouts;
   hookTimeoutMs: number;
+  /** Isolated plugins: the policy (`SPINDLE_ISOLATION`), their processes' limits, their supervision. */
+  isolation: {
+    policy: IsolationPolicy;
+    memoryMb: number;
+    unresponsiveMs: number;
+    messageMaxBytes: number;
+    supervision: SupervisorSettings;
+    /** The environment the processes inherit the allowed variables from. */
+    env: Record<string, string | undefined>;
+  };
 }
 
 /**
@@ -73,6 +87,7 @@ export class Kernel implements KernelApi {
   private readonly auth: AuthChain;
   private readonly cluster: ClusterStore;
   private readonly startedAt = Date.now();
+  private safeMode = false;
 
   constructor(options: KernelOptions) {
     const { logger, store } = options;
@@ -134,6 +149,23 @@ export class Kernel implements KernelApi {
       cluster: options.cluster,
       limits: options.limits,
       maintenance: this.maintenance,
+      isolation: {
+        policy: options.isolation.policy,
+        packageRoot: packageRoot(),
+        supervision: options.isolation.supervision,
+        settings: {
+          launch: new ProcessLaunch({
+            packageRoot: packageRoot(),
+            places: { jobs: this.paths.jobs, transfer: this.paths.transfer },
+            memoryMb: options.isolation.memoryMb,
+            env: options.isolation.env,
+            logger,
+          }),
+          unresponsiveMs: options.isolation.unresponsiveMs,
+          messageMaxBytes: options.isolation.messageMaxBytes,
+          kernelVersion: this.version,
+        },
+      },
       replicaId: options.replicaId,
       usersOf: async (name) => [...(await this.jobs.usersOf(name)), ...(await this.volumes.usersOf(name))],
       beforeRemoved: (name, version) => this.jobs.beforePluginRemoved(name, version),
@@ -151,9 +183,10 @@ export class Kernel implements KernelApi {
   }
 
   /** Recover the home, activate every plugin, then recover and schedule jobs. */
-  async boot(): Promise<void> {
+  async boot(options: { safeMode?: boolean } = {}): Promise<void> {
+    this.safeMode = options.safeMode === true;
     await this.maintenance.load();
-    await this.plugins.boot();
+    await this.plugins.boot(options);
     await this.jobs.start();
     this.activity.emit('system.started', { version: this.version });
   }
@@ -247,6 +280,8 @@ export class Kernel implements KernelApi {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       plugins,
       maintenance: this.maintenance.current.enabled,
+      safeMode: this.safeMode,
+      isolation: this.plugins.isolation.policy,
     };
   }
 

@@ -1,15 +1,18 @@
 /** Starting a kernel with its HTTP server: what `spindle start` and `npm start` run. */
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { describeError } from './errors/kernel-error.js';
 import { buildHttpServer } from './http/build-http-server.js';
 import { limitsFromEnv } from './intake/zip-limits.js';
 import { Kernel } from './kernel.js';
+import { startLoopWatchdog } from './loader/loop-watchdog.js';
+import { faultOwner } from './loader/plugin-call.js';
 import { installDefaultPlugins } from './plugins/default-plugins.js';
 import { DropInWatcher } from './plugins/drop-in-watcher.js';
+import { parseIsolationPolicy } from './plugins/plugin-isolation.js';
+import { DEFAULT_SUPERVISION } from './plugins/plugin-supervisor.js';
 import { openState } from './state/open-state.js';
 import { homePaths } from './system/home-paths.js';
 import { kernelVersion } from './system/kernel-version.js';
@@ -22,8 +25,10 @@ export interface StartOptions {
   /** Defaults to a pino logger at `SPINDLE_LOG_LEVEL` (default `info`) on stdout. */
   logger?: Logger;
   env?: Record<string, string | undefined>;
-  /** Build and install the default plugins (scheduler-fifo, jobtype-python, infra-local). */
+  /** Build and install the default plugins (scheduler-fifo, jobtype-python, infra-local, storage-local). */
   withDefaults?: boolean;
+  /** Activate only the plugins shipped with the kernel (`spindle start --safe-mode`). */
+  safeMode?: boolean;
 }
 
 export interface RunningKernel {
@@ -36,12 +41,17 @@ export interface RunningKernel {
   close(): Promise<void>;
 }
 
-function numberFromEnv(env: Record<string, string | undefined>, name: string, fallback: number): number {
+function numberFromEnv(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  unit = 'milliseconds',
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
+    throw new Error(`${name} must be a positive number of ${unit}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -81,9 +91,22 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
       deactivationMs: numberFromEnv(env, 'SPINDLE_DEACTIVATION_TIMEOUT_MS', 5_000),
     },
     hookTimeoutMs: numberFromEnv(env, 'SPINDLE_HOOK_TIMEOUT_MS', 5_000),
+    isolation: {
+      policy: parseIsolationPolicy(env.SPINDLE_ISOLATION),
+      memoryMb: numberFromEnv(env, 'SPINDLE_PLUGIN_MEMORY_MB', 512, 'MiB'),
+      unresponsiveMs: numberFromEnv(env, 'SPINDLE_PLUGIN_UNRESPONSIVE_MS', 3_000),
+      messageMaxBytes: numberFromEnv(env, 'SPINDLE_PLUGIN_MESSAGE_MAX_BYTES', 16 * 1024 * 1024, 'bytes'),
+      supervision: {
+        crashLimit: numberFromEnv(env, 'SPINDLE_PLUGIN_CRASH_LIMIT', DEFAULT_SUPERVISION.crashLimit, 'crashes'),
+        windowMs: numberFromEnv(env, 'SPINDLE_PLUGIN_CRASH_WINDOW_MS', DEFAULT_SUPERVISION.windowMs),
+        backoffMs: numberFromEnv(env, 'SPINDLE_PLUGIN_RESTART_BACKOFF_MS', DEFAULT_SUPERVISION.backoffMs),
+      },
+      env,
+    },
   });
   const detach = guardProcess(kernel, logger);
-  await kernel.boot();
+  const stopWatchdog = startLoopWatchdog(logger, numberFromEnv(env, 'SPINDLE_LOOP_BLOCK_MS', 1_000));
+  await kernel.boot({ safeMode: options.safeMode === true });
   if (options.withDefaults) {
     await installDefaultPlugins(kernel.plugins, logger);
     kernel.jobs.scheduling.wakeAll();
@@ -117,32 +140,37 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
         await app.close();
         await kernel.shutdown();
         await state.close();
+        await stopWatchdog();
         detach();
       })()),
   };
 }
 
 /**
- * An error thrown outside any call the kernel made (a plugin's own `setTimeout`, a stray
- * promise) would end the process. Catch it, and when its stack points into a plugin's directory,
- * take that plugin out of service instead.
+ * An error thrown outside any call the kernel made (a plugin's own `setTimeout`, a stray promise)
+ * would end the process. Catch it, and take out of service the plugin it belongs to: the one whose
+ * code is running, or whose call started the failing work (the plugin-call seam keeps that as an
+ * async context). An error that belongs to no plugin is logged and the kernel keeps running. The
+ * error's text is never used to guess a culprit, so a message naming another plugin's file cannot
+ * take that plugin down. (A plugin in its own process takes only that process down.)
  */
 function guardProcess(kernel: Kernel, logger: Logger): () => void {
   const onError = (error: unknown): void => {
-    const stack = error instanceof Error ? (error.stack ?? '') : '';
-    const match = stack.match(
-      new RegExp(
-        `${escapeRegExp(kernel.paths.plugins + path.sep)}([^${escapeRegExp(path.sep)}]+)${escapeRegExp(path.sep)}([^${escapeRegExp(path.sep)}]+)`,
-      ),
-    );
-    if (match) {
+    const owner = faultOwner();
+    const active = owner ? kernel.host.activeInstance(owner.name) : undefined;
+    if (owner && active === owner && owner.version) {
       logger.error(
-        { plugin: match[1], version: match[2], err: describeError(error) },
+        { plugin: owner.name, version: owner.version, err: describeError(error) },
         'a plugin threw outside any kernel call; taking it out of service',
       );
-      void kernel.plugins.fail(match[1]!, match[2]!, describeError(error)).catch(() => undefined);
+      void kernel.plugins
+        .fail(owner.name, owner.version, `threw outside any call: ${describeError(error)}`)
+        .catch(() => undefined);
     } else {
-      logger.error({ err: describeError(error), stack }, 'uncaught error outside any plugin; the kernel keeps running');
+      logger.error(
+        { err: describeError(error), stack: error instanceof Error ? error.stack : undefined },
+        'an error outside any plugin call; the kernel keeps running',
+      );
     }
   };
   process.on('uncaughtException', onError);
@@ -151,8 +179,4 @@ function guardProcess(kernel: Kernel, logger: Logger): () => void {
     process.off('uncaughtException', onError);
     process.off('unhandledRejection', onError);
   };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

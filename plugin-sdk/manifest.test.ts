@@ -31,6 +31,7 @@ const KEYS = [
   'engines',
   'dependsOn',
   'isolation',
+  'permissions',
   'configSchema',
   'defaultConfig',
   'files',

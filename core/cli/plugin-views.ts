@@ -34,6 +34,11 @@ export function renderPlugin(p: PluginView): string {
     ['active version', p.activeVersion],
     ['pinned version', p.pinnedVersion],
     ['enabled', p.enabled ? 'yes' : 'no'],
+    [
+      'runs',
+      p.runs === 'process' ? 'in its own process (isolated)' : p.runs === 'in-process' ? 'in the kernel process' : null,
+    ],
+    ['permissions', describePermissions(p.permissions)],
   ]);
   const versionRows = p.versions.map((v) => [
     v.version,
@@ -60,11 +65,33 @@ export function renderPlugin(p: PluginView): string {
   return text;
 }
 
+/** A manifest's `permissions` in one line: what the operator grants by installing it. */
+export function describePermissions(permissions: PluginView['permissions']): string {
+  const parts: string[] = [];
+  if (permissions.childProcess) parts.push('runs programs');
+  if (permissions.workers) parts.push('worker threads');
+  if (permissions.network) parts.push('network');
+  if (permissions.fsRead?.length) parts.push(`reads ${permissions.fsRead.join(', ')}`);
+  if (permissions.fsWrite?.length) parts.push(`writes ${permissions.fsWrite.join(', ')}`);
+  const request = [
+    ...(permissions.request?.headers ?? []).map((h) => `header ${h}`),
+    ...(permissions.request?.cookies ?? []).map((c) => `cookie ${c}`),
+  ];
+  if (request.length > 0) parts.push(`sees ${request.join(', ')}`);
+  if (permissions.memoryMb) parts.push(`heap ${permissions.memoryMb} MiB`);
+  return parts.length === 0 ? 'none beyond its bundle and data directory' : parts.join('; ');
+}
+
 export function renderInstall(result: InstallResult): string {
   const parts = [`installed ${result.name}@${result.version}: ${result.state}`];
+  if (result.plugin.runs === 'process') parts.push('isolated');
   if (result.swappedFrom) parts.push(`swapped from ${result.swappedFrom}`);
   if (result.removed.length > 0) parts.push(`removed ${result.removed.join(', ')}`);
-  return `${parts.join('; ')}\n`;
+  const version = result.plugin.versions.find((v) => v.version === result.version);
+  const asks = describePermissions(
+    result.plugin.activeVersion === result.version || !version ? result.plugin.permissions : {},
+  );
+  return `${parts.join('; ')}\npermissions: ${asks}\n`;
 }
 
 /** The error of the version just installed, when it did not become active. */

@@ -53,20 +53,35 @@ export function registerStartCommand(program: Command, ctx: CommandContext): voi
     .option('--port <n>', `port (env SPINDLE_PORT, default ${DEFAULT_PORT})`)
     .option('--host <h>', `interface to listen on (env SPINDLE_HOST, default ${DEFAULT_HOST})`)
     .option('--home <dir>', 'state directory (env SPINDLE_HOME, default ./.spindle)')
-    .option('--with-defaults', 'build and install the default plugins: scheduler-fifo, jobtype-python, infra-local')
-    .action(async (flags: { port?: string; host?: string; home?: string; withDefaults?: boolean }) => {
-      const options = { ...startOptions(flags, ctx.io.env), ...(flags.withDefaults ? { withDefaults: true } : {}) };
-      const startKernel = ctx.io.startKernel ?? (await import('../start.js')).startKernel;
-      const signals = ctx.io.signals ?? process;
-      const kernel = await startKernel(options);
-      ctx.out(`Spindle kernel listening on ${kernel.url} (home ${options.home})`);
-      if (kernel.generatedAdminToken !== null) {
-        ctx.out(`Admin token: ${kernel.generatedAdminToken}`);
-        ctx.out('This token is shown once: store it now, e.g. `spindle login --url <url> --token <token>`.');
-      }
-      const signal = await waitForSignal(signals);
-      ctx.err(`${signal} received, stopping the kernel…`);
-      await kernel.close();
-      ctx.err('kernel stopped');
-    });
+    .option(
+      '--with-defaults',
+      'build and install the default plugins: scheduler-fifo, jobtype-python, infra-local, storage-local',
+    )
+    .option(
+      '--safe-mode',
+      'activate only the plugins shipped with the kernel; the others stay installed, to fix or remove',
+    )
+    .action(
+      async (flags: { port?: string; host?: string; home?: string; withDefaults?: boolean; safeMode?: boolean }) => {
+        const options = {
+          ...startOptions(flags, ctx.io.env),
+          ...(flags.withDefaults ? { withDefaults: true } : {}),
+          ...(flags.safeMode ? { safeMode: true } : {}),
+        };
+        const startKernel = ctx.io.startKernel ?? (await import('../start.js')).startKernel;
+        const signals = ctx.io.signals ?? process;
+        const kernel = await startKernel(options);
+        ctx.out(
+          `Spindle kernel listening on ${kernel.url} (home ${options.home})${flags.safeMode ? ' in safe mode' : ''}`,
+        );
+        if (kernel.generatedAdminToken !== null) {
+          ctx.out(`Admin token: ${kernel.generatedAdminToken}`);
+          ctx.out('This token is shown once: store it now, e.g. `spindle login --url <url> --token <token>`.');
+        }
+        const signal = await waitForSignal(signals);
+        ctx.err(`${signal} received, stopping the kernel…`);
+        await kernel.close();
+        ctx.err('kernel stopped');
+      },
+    );
 }

@@ -77,8 +77,9 @@ export const ERROR_CATALOGUE = Object.freeze({
   },
   KRN_ERR_ISOLATION_UNSUPPORTED: {
     status: 400,
-    hint: 'Set `isolation` to "in-process" in plugin.json; this kernel does not yet run plugins in a child process.',
+    hint: 'An isolated plugin cannot use this extension point (scheduling.filter is synchronous); run the plugin in-process, or use scheduling.admit.',
   },
+
   KRN_ERR_DUPLICATE: {
     status: 409,
     hint: 'Another plugin already registered this key; pick another name or remove that plugin.',
@@ -96,6 +97,18 @@ export const ERROR_CATALOGUE = Object.freeze({
   KRN_ERR_PLUGIN_TIMEOUT: {
     status: 504,
     hint: 'The plugin did not answer within the call\'s time limit (docs/guides/plugin-authors.md, "Time limits"); its log lines carry its name.',
+  },
+  KRN_ERR_PLUGIN_CRASHED: {
+    status: 502,
+    hint: 'The plugin runs isolated and its process ended (details.reason, details.stderr); the kernel restarts it, and marks the version failed after repeated crashes.',
+  },
+  KRN_ERR_PLUGIN_UNRESPONSIVE: {
+    status: 503,
+    hint: 'The plugin runs isolated and its event loop stopped answering (a busy loop or a blocking call); the kernel killed and restarts it. Fix the plugin, or raise SPINDLE_PLUGIN_UNRESPONSIVE_MS.',
+  },
+  KRN_ERR_PLUGIN_MESSAGE_TOO_LARGE: {
+    status: 413,
+    hint: 'A request or answer for an isolated plugin is larger than SPINDLE_PLUGIN_MESSAGE_MAX_BYTES; send less, or raise the limit.',
   },
   KRN_ERR_PLUGIN_REJECTED: { status: 400, hint: 'The plugin refused the input; the message says why.' },
   KRN_ERR_PLUGIN_NOT_ACTIVE: {

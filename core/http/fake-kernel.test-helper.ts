@@ -51,11 +51,21 @@ export function pluginView(name = 'hello-plugin'): PluginView {
     actions: [{ name: 'greet', description: 'Greets', inputSchema: { type: 'object' } }],
     routes: [{ method: 'GET', path: '/hello' }],
     docs: ['index'],
+    runs: 'in-process',
+    permissions: {},
   };
 }
 
 export function installResult(name = 'hello-plugin'): InstallResult {
-  return { name, version: '1.0.0', state: 'active', swappedFrom: null, removed: [], plugin: pluginView(name) };
+  return {
+    name,
+    version: '1.0.0',
+    state: 'active',
+    swappedFrom: null,
+    removed: [],
+    permissions: {},
+    plugin: pluginView(name),
+  };
 }
 
 export const configView: ConfigView = { config: { greeting: 'hi', token: '********' }, schema: { type: 'object' } };
@@ -78,6 +88,8 @@ export const healthView: HealthView = {
   uptimeSeconds: 12,
   plugins: { installed: 0, active: 1, failed: 0, disabled: 0 },
   maintenance: false,
+  safeMode: false,
+  isolation: 'manifest',
 };
 
 function defaults(): Methods {

@@ -29,6 +29,10 @@ export interface HealthView {
   plugins: Record<PluginState, number>;
   /** True while maintenance mode refuses changes. */
   maintenance: boolean;
+  /** True when the kernel was started with `--safe-mode` (only shipped plugins activated). */
+  safeMode: boolean;
+  /** Which plugins run in a process of their own (`SPINDLE_ISOLATION`). */
+  isolation: 'manifest' | 'third-party' | 'all';
 }
 
 export interface KernelApi {

@@ -54,6 +54,8 @@ const SHARED_SCHEMAS = [
         items: { ...open, properties: { method: { type: 'string' }, path: { type: 'string' } } },
       },
       docs: { type: 'array', items: { type: 'string' } },
+      runs: { type: ['string', 'null'], enum: ['in-process', 'process', null] },
+      permissions: open,
     },
   },
   {
@@ -64,6 +66,7 @@ const SHARED_SCHEMAS = [
       version: { type: 'string' },
       state: { type: 'string' },
       swappedFrom: nullableString,
+      permissions: open,
       removed: { type: 'array', items: { type: 'string' } },
       plugin: { $ref: 'PluginView#' },
     },
@@ -82,6 +85,9 @@ const SHARED_SCHEMAS = [
       pluginApiVersion: { type: 'string' },
       uptimeSeconds: { type: 'number' },
       plugins: { ...open, additionalProperties: { type: 'integer' } },
+      maintenance: { type: 'boolean' },
+      safeMode: { type: 'boolean' },
+      isolation: { type: 'string', enum: ['manifest', 'third-party', 'all'] },
     },
   },
   {

@@ -73,11 +73,32 @@ describe('checkMain and checkCompat', () => {
     await expect(checkMain(manifest({ main }), dir)).rejects.toMatchObject({ code: 'KRN_ERR_MANIFEST_INVALID' });
   });
 
-  it('refuses isolation "process"', async () => {
+  it('accepts isolation "process" with permissions naming known placeholders and config keys', async () => {
+    const isolated = manifest({
+      isolation: 'process',
+      configSchema: { type: 'object', properties: { root: { type: 'string' } } },
+      permissions: {
+        childProcess: true,
+        fsRead: ['$JOBS', '/etc/ssl'],
+        fsWrite: ['${config.root}', '$TRANSFER'],
+        request: { headers: ['authorization'] },
+      },
+    });
+    await expect(checkCompat(isolated, dir, { installedVersions: () => [] })).resolves.toBeUndefined();
+  });
+
+  it('refuses permissions with an unknown placeholder or config key, naming it', async () => {
     await expect(
-      checkCompat(manifest({ isolation: 'process' }), dir, { installedVersions: () => [] }),
+      checkCompat(manifest({ permissions: { fsRead: ['$SECRETS/x'] } }), dir, { installedVersions: () => [] }),
     ).rejects.toMatchObject({
-      code: 'KRN_ERR_ISOLATION_UNSUPPORTED',
+      code: 'KRN_ERR_MANIFEST_INVALID',
+      message: expect.stringContaining('unknown placeholder $SECRETS'),
+    });
+    await expect(
+      checkCompat(manifest({ permissions: { fsWrite: ['${config.nope}'] } }), dir, { installedVersions: () => [] }),
+    ).rejects.toMatchObject({
+      code: 'KRN_ERR_MANIFEST_INVALID',
+      message: expect.stringContaining('config key "nope"'),
     });
   });
 

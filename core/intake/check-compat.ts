@@ -24,7 +24,7 @@ export interface MissingDependency {
  */
 export async function checkCompat(manifest: PluginManifest, dir: string, options: CompatOptions): Promise<void> {
   checkEngine(manifest, options.apiVersion ?? PLUGIN_API_VERSION);
-  checkIsolation(manifest);
+  checkPermissions(manifest);
   await checkMain(manifest, dir);
   checkDependencies(manifest, options.installedVersions);
 }
@@ -50,15 +50,39 @@ export function checkEngine(manifest: PluginManifest, apiVersion: string = PLUGI
   }
 }
 
-export function checkIsolation(manifest: PluginManifest): void {
-  if (manifest.isolation === 'process') {
-    throw new KernelError(
-      'KRN_ERR_ISOLATION_UNSUPPORTED',
-      'asks for isolation "process", which this kernel does not support yet',
-      {
-        plugin: manifest.name,
-      },
-    );
+/**
+ * `permissions` may name only placeholders the kernel knows ($JOBS, $TRANSFER, $HOME, $DATA) and
+ * config keys the plugin's `configSchema` has (`${config.root}`), so what is granted is what the
+ * operator reads.
+ */
+export function checkPermissions(manifest: PluginManifest): void {
+  const { permissions } = manifest;
+  if (!permissions) return;
+  const keys = Object.keys((manifest.configSchema?.properties as Record<string, unknown> | undefined) ?? {});
+  const strings = [
+    ...(permissions.fsRead ?? []),
+    ...(permissions.fsWrite ?? []),
+    ...(permissions.request?.headers ?? []),
+    ...(permissions.request?.cookies ?? []),
+  ];
+  for (const text of strings) {
+    for (const [, key] of text.matchAll(/\$\{config\.([A-Za-z0-9_-]+)[^}]*\}/g)) {
+      if (!keys.includes(key!)) {
+        throw new KernelError(
+          'KRN_ERR_MANIFEST_INVALID',
+          `permissions: "${text}" names config key "${key}", which configSchema does not have`,
+          { plugin: manifest.name },
+        );
+      }
+    }
+    const unknown = text.replace(/\$\{config\.[^}]+\}/g, '').match(/\$(?!(JOBS|TRANSFER|HOME|DATA)\b)[A-Za-z{]+/);
+    if (unknown) {
+      throw new KernelError(
+        'KRN_ERR_MANIFEST_INVALID',
+        `permissions: "${text}" has the unknown placeholder ${unknown[0]} (use $JOBS, $TRANSFER, $HOME, $DATA or \${config.<key>})`,
+        { plugin: manifest.name },
+      );
+    }
   }
 }
 

@@ -126,8 +126,10 @@ describe('stagePlugin and commitStaged', () => {
     await expect(stagePlugin(bundle({ dependsOn: { 'auth-basic': '^2.0.0' } }), options())).resolves.toBeDefined();
   });
 
-  it('refuses isolation "process" for now', async () => {
-    expect((await refusal(bundle({ isolation: 'process' }))).code).toBe('KRN_ERR_ISOLATION_UNSUPPORTED');
+  it('stages a plugin that asks for isolation "process"', async () => {
+    await expect(stagePlugin(bundle({ isolation: 'process' }), options())).resolves.toMatchObject({
+      manifest: { isolation: 'process' },
+    });
   });
 
   it('refuses a main that is not in the bundle', async () => {

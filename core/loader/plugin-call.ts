@@ -13,6 +13,7 @@
  * A plugin in another process (`isolation: "process"`) is reached through the same entries: its
  * functions are stubs that cross IPC, so limits, drain and errors stay one implementation.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isPluginError } from '../../plugin-sdk/errors.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import { describeError, isKernelError, KernelError } from '../errors/kernel-error.js';
@@ -41,6 +42,9 @@ export interface CallPoint {
 /** The plugin side of a call: its name and its in-flight counter (a `PluginInstance`). */
 export interface CallSite {
   readonly name: string;
+  readonly version?: string;
+  /** Its slot in the event-loop watchdog (loop-watchdog.ts); 0 when it has none. */
+  readonly slot?: number;
   enter(): void;
   exit(): void;
 }
@@ -99,12 +103,42 @@ export function pluginTimeoutError(plugin: string, point: CallPoint): KernelErro
   });
 }
 
-/** The plugin whose code runs synchronously now; a field of one object (a module `let` costs more on the hot path). */
-const running: { site: CallSite | undefined } = { site: undefined };
+/**
+ * Who runs now, as the slot of a plugin instance (0: kernel code), in shared memory so the
+ * event-loop watchdog's thread can read it while this thread is blocked (loop-watchdog.ts).
+ * One typed-array store on the way in and one on the way out: on this hot path an object field or
+ * a function call was measurably slower.
+ */
+export const RUNNING = new Int32Array(new SharedArrayBuffer(8));
+const sites = new Map<number, CallSite>();
+let nextSlot = 0;
+
+/** A slot for a plugin instance (the seam marks it while its code runs); release it when the instance is gone. */
+export function slotOf(site: CallSite): number {
+  const slot = ++nextSlot;
+  sites.set(slot, site);
+  return slot;
+}
+
+export function releaseSlot(slot: number): void {
+  sites.delete(slot);
+}
 
 /** The plugin whose code runs synchronously right now (undefined: kernel code). */
 export function runningPlugin(): string | undefined {
-  return running.site?.name;
+  return sites.get(RUNNING[0]!)?.name;
+}
+
+/**
+ * Calls made once per call (activate, providers, routes, actions — not the hook hot path) run in
+ * this async context, so timers and promises the plugin starts from them carry it: an error they
+ * throw later, outside any call, is still the plugin's (`faultOwner`).
+ */
+const scope = new AsyncLocalStorage<CallSite>();
+
+/** Whose fault an error outside any call is: the plugin running now, or the one whose call started the failing work. */
+export function faultOwner(): CallSite | undefined {
+  return sites.get(RUNNING[0]!) ?? scope.getStore();
 }
 
 /** One call in flight: the deadline queue's entry and the settle logic in one object. */
@@ -148,19 +182,20 @@ export function asyncCaller(
   point: CallPoint,
   fn: (arg: never) => unknown,
 ): (arg: unknown, done: Done) => void {
+  const slot = site.slot ?? 0;
   return (arg, done) => {
     site.enter();
-    const outer = running.site;
-    running.site = site;
+    const outer = RUNNING[0]!;
+    RUNNING[0] = slot;
     let result: unknown;
     try {
       result = fn(arg as never);
     } catch (error) {
-      running.site = outer;
+      RUNNING[0] = outer;
       site.exit();
       return done(pluginCallError(site.name, point, error));
     }
-    running.site = outer;
+    RUNNING[0] = outer;
     if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') {
       site.exit();
       return done(null, result);
@@ -176,17 +211,18 @@ export function asyncCaller(
 
 /** `fn` as a synchronous tap (sync hooks: no time limit can apply, and nothing is in flight once it returns). */
 export function syncCaller(site: CallSite, point: CallPoint, fn: (arg: never) => unknown): (arg: unknown) => unknown {
+  const slot = site.slot ?? 0;
   return (arg) => {
-    const outer = running.site;
-    running.site = site;
+    const outer = RUNNING[0]!;
+    RUNNING[0] = slot;
     let result: unknown;
     try {
       result = fn(arg as never);
     } catch (error) {
-      running.site = outer;
+      RUNNING[0] = outer;
       throw pluginCallError(site.name, point, error);
     }
-    running.site = outer;
+    RUNNING[0] = outer;
     return result;
   };
 }
@@ -199,8 +235,10 @@ export function callPlugin<R>(
   ...args: unknown[]
 ): Promise<R> {
   return new Promise<R>((resolve, reject) => {
-    asyncCaller(site, point, () => fn(...(args as never[])))(undefined, (error, result) =>
-      error ? reject(error) : resolve(result as R),
+    scope.run(site, () =>
+      asyncCaller(site, point, () => fn(...(args as never[])))(undefined, (error, result) =>
+        error ? reject(error) : resolve(result as R),
+      ),
     );
   });
 }

@@ -5,16 +5,18 @@ import type { DependencyContainer } from 'tsyringe';
 import type { ActionDefinition, PluginContext } from '../../plugin-sdk/context.js';
 import { EVENT_FAMILIES, type EventFamily } from '../../plugin-sdk/event-catalogue.js';
 import type { HookHandler, HookName, TapOptions } from '../../plugin-sdk/hook-catalogue.js';
-import type { KernelEvent, SignupEvent } from '../../plugin-sdk/hook-types.js';
+import type { KernelEvent, PostAuthenticateEvent, RequestInfo, SignupEvent } from '../../plugin-sdk/hook-types.js';
 import type { JobStateReport } from '../../plugin-sdk/providers.js';
 import { PLUGIN_API_VERSION } from '../../plugin-sdk/version.js';
 import { secretValues } from '../config/plugin-config.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { HookTaps, OwnedTap } from '../hooks/hook-taps.js';
+import { resolvePermissions } from '../manifest/plugin-permissions.js';
 import type { KernelRegistries } from '../registries/registries.js';
 import type { Registry } from '../registries/registry.js';
 import { hookTap } from './hook-tap.js';
 import type { PluginInstance } from './plugin-instance.js';
+import { requestView } from './request-view.js';
 import { scrubbingLogger } from './scrubbing-logger.js';
 import { sealProvider } from './seal-provider.js';
 import { trackedExec, trackedTimers } from './tracked-resources.js';
@@ -48,6 +50,19 @@ function eventHooksFor(pattern: string): `events.${EventFamily}`[] {
   return [`events.${family}`];
 }
 
+/** Auth taps get the request as this plugin may see it (request-view.ts); other hooks carry no request. */
+function withRequestView(
+  hook: HookName,
+  handler: (arg: never) => unknown,
+  view: (request: RequestInfo) => RequestInfo,
+): (arg: never) => unknown {
+  if (hook === 'auth.preAuth' || hook === 'auth.authenticate')
+    return (request: RequestInfo) => handler(view(request) as never);
+  if (hook === 'auth.postAuthenticate')
+    return (event: PostAuthenticateEvent) => handler({ ...event, request: view(event.request) } as never);
+  return handler;
+}
+
 function matchesEvent(pattern: string, type: string): boolean {
   if (pattern === '*' || pattern === type) return true;
   return pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1));
@@ -63,11 +78,12 @@ export function createPluginContext(instance: PluginInstance, deps: ContextDeps)
   const dataDir = path.join(deps.dataRoot, manifest.name);
   mkdirSync(dataDir, { recursive: true });
 
+  const requests = requestView(resolvePermissions(manifest, instance.config, { dataDir, jobs: '', transfer: '' }));
   const tap = <N extends HookName>(name: N, handler: HookHandler<N>, options: TapOptions = {}, what?: string): void => {
     const owned: OwnedTap = {
       owner: instance.owner,
       options,
-      tap: hookTap(instance, name, handler as (arg: never) => unknown, {
+      tap: hookTap(instance, name, withRequestView(name, handler as (arg: never) => unknown, requests), {
         timeoutMs: deps.hookTimeoutMs,
         logger: deps.logger,
         ...(what ? { what } : {}),

@@ -4,6 +4,7 @@ import type { HookName } from '../../plugin-sdk/hook-catalogue.js';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import { describeError } from '../errors/kernel-error.js';
 import { allRegistries } from '../registries/registries.js';
+import { forgetSlot } from './loop-watchdog.js';
 import { evictModules, loadPluginModule } from './module-loader.js';
 import { callPlugin, callPluginSync, callPoint, sharedPoint } from './plugin-call.js';
 import { type ContextDeps, createPluginContext } from './plugin-context.js';
@@ -55,14 +56,20 @@ export class PluginHost {
     manifest: PluginManifest,
     dir: string,
     config: Record<string, unknown>,
-    /** Already-loaded code (the SDK test kit); by default `main` is loaded from `dir`. */
-    preloaded?: DefinedPlugin,
+    /**
+     * Where the code comes from: by default `main` is loaded from `dir` into this process; the test
+     * kit passes already-loaded code; an isolated plugin passes a factory of its process's stand-in.
+     */
+    code?: DefinedPlugin | ((instance: PluginInstance) => DefinedPlugin),
   ): Promise<{ replaced: PluginInstance | undefined }> {
     const instance = new PluginInstance(manifest, dir, config);
     const previous = this.active.get(manifest.name);
     try {
+      instance.isolated = typeof code === 'function';
       const definition =
-        preloaded ?? callPluginSync(instance, LOAD, () => loadPluginModule(dir, manifest.main, manifest.name));
+        typeof code === 'function'
+          ? code(instance)
+          : (code ?? callPluginSync(instance, LOAD, () => loadPluginModule(dir, manifest.main, manifest.name)));
       const ctx = createPluginContext(instance, { ...this.deps, activeInstanceOf: (n) => this.active.get(n) });
       instance.definition = definition;
       instance.ctx = ctx;
@@ -164,5 +171,6 @@ export class PluginHost {
       evictModules(instance.dir);
     instance.definition = undefined;
     instance.ctx = undefined;
+    forgetSlot(instance.slot);
   }
 }

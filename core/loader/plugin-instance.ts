@@ -11,6 +11,7 @@ import type { PluginManifest } from '../../plugin-sdk/manifest.js';
 import type { OwnedTap, TapOwner } from '../hooks/hook-taps.js';
 import type { Registry } from '../registries/registry.js';
 import { Ledger } from './ledger.js';
+import { watchedSlot } from './loop-watchdog.js';
 import type { CallSite } from './plugin-call.js';
 
 export interface RouteDefinition {
@@ -29,6 +30,8 @@ let nextInstance = 0;
 export class PluginInstance implements CallSite {
   readonly id: string;
   readonly owner: TapOwner;
+  /** Its slot in the event-loop watchdog, which names it when it blocks the loop. */
+  readonly slot: number;
   readonly ledger = new Ledger();
   readonly abort = new AbortController();
   /** Registrations made during `activate`, made visible all at once by the host on success. */
@@ -41,6 +44,8 @@ export class PluginInstance implements CallSite {
   readonly actions = new Map<string, ActionDefinition>();
   /** Set once the host has made the registrations visible; later ones apply at once. */
   committed = false;
+  /** True when the plugin's code runs in a process of its own (`isolation: "process"` or policy). */
+  isolated = false;
   definition?: DefinedPlugin;
   ctx?: PluginContext;
   private inflight = 0;
@@ -52,6 +57,7 @@ export class PluginInstance implements CallSite {
     readonly config: Record<string, unknown>,
   ) {
     this.id = `${manifest.name}@${manifest.version}#${++nextInstance}`;
+    this.slot = watchedSlot(this);
     this.owner = { plugin: manifest.name, instanceId: this.id };
   }
 

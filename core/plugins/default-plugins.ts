@@ -1,24 +1,15 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { bundlePlugin } from '../../plugin-sdk/bundler/bundle-plugin.js';
 import { describeError, type KernelError } from '../errors/kernel-error.js';
+import { packageRoot } from '../system/package-root.js';
 import type { PluginLifecycle } from './plugin-lifecycle.js';
+
+export { packageRoot } from '../system/package-root.js';
 
 /** What `spindle start --with-defaults` (and `npm start`) installs: enough to run a Python job locally, with volumes. */
 export const DEFAULT_PLUGINS = ['scheduler-fifo', 'jobtype-python', 'infra-local', 'storage-local'] as const;
-
-/** The package root: the directory holding `plugins/` (works from source and from build/). */
-export function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'plugin-manifest.schema.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the Spindle package root (plugin-manifest.schema.json)');
-    dir = parent;
-  }
-  return dir;
-}
 
 /** First-party plugin directories (`plugins/<name>/plugin.json`), by name. */
 export function firstPartyPlugins(root = packageRoot()): string[] {

@@ -13,10 +13,20 @@ import type { PluginRecord, PluginState, StateStore } from '../state/store.js';
 import type { ActivityRecorder } from '../system/activity-recorder.js';
 import { type HomePaths, pluginDir } from '../system/home-paths.js';
 import type { KernelMetrics } from '../system/kernel-metrics.js';
+import type { PluginIsolation } from './plugin-isolation.js';
+
+/**
+ * The setting that names the version being activated right now. Set before `activate()` and
+ * cleared after it, so a kernel that died or hung in a plugin's activation finds it at the next
+ * boot and does not activate that version again (boot-safety.ts).
+ */
+export const ACTIVATING_SETTING = 'plugins.activating';
 
 /** What the plugin lifecycle steps share. */
 export interface LifecycleParts {
   paths: HomePaths;
+  /** Who runs in a process of its own, and how (plugin-isolation.ts). */
+  isolation: PluginIsolation;
   store: StateStore;
   host: PluginHost;
   hooks: KernelHooks;
@@ -69,10 +79,23 @@ export class PluginActivation {
     const { host, store, activity, metrics } = this.parts;
     const { name, version } = record;
     const previous = host.activeInstance(name);
+    const isolated = this.parts.isolation.isolates(record);
     try {
       const resolved = resolveConfig(record.manifest, config ?? (await store.getConfig(name)));
       this.checkActiveDependencies(record.manifest);
-      await host.start(record.manifest, pluginDir(this.parts.paths, name, version), resolved);
+      await store.putSetting(ACTIVATING_SETTING, {
+        name,
+        version,
+        isolated,
+        pid: process.pid,
+        at: new Date().toISOString(),
+      });
+      await host.start(
+        record.manifest,
+        pluginDir(this.parts.paths, name, version),
+        resolved,
+        isolated ? (instance) => this.parts.isolation.code(instance) : undefined,
+      );
     } catch (error) {
       const message = describeError(error);
       if (previous?.version !== version) await store.setPluginState(name, version, 'failed', message);
@@ -86,6 +109,8 @@ export class PluginActivation {
         details: { error: message, stillActive: previous?.version ?? null },
       });
       throw error;
+    } finally {
+      await store.putSetting(ACTIVATING_SETTING, null);
     }
     if (previous && previous.version !== version) await store.setPluginState(name, previous.version, 'installed', null);
     await store.setPluginState(name, version, 'active', null);
@@ -105,7 +130,11 @@ export class PluginActivation {
    * candidates highest first, so a failing newest version falls back to the last known good one.
    * Versions already `failed` are skipped unless `retryFailed` (at boot, on pin or enable).
    */
-  async activateBest(name: string, actor: string, options: { retryFailed: boolean }): Promise<KernelError | undefined> {
+  async activateBest(
+    name: string,
+    actor: string,
+    options: { retryFailed: boolean; only?: (record: PluginRecord) => boolean },
+  ): Promise<KernelError | undefined> {
     const { host, store } = this.parts;
     const desired = await store.getDesired(name);
     const active = host.activeInstance(name);
@@ -140,8 +169,17 @@ export class PluginActivation {
   }
 
   /** Activate every plugin in dependency order (boot). A cycle fails its members, not the rest. */
-  async activateAll(actor: string): Promise<void> {
-    for (const name of await this.loadOrder()) await this.activateBest(name, actor, { retryFailed: true });
+  async activateAll(actor: string, only?: (record: PluginRecord) => boolean): Promise<void> {
+    for (const name of await this.loadOrder()) {
+      if (only && !(await this.versionsOf(name)).some(only)) {
+        this.parts.logger.warn(
+          { plugin: name },
+          'not activated: safe mode runs only the plugins shipped with the kernel',
+        );
+        continue;
+      }
+      await this.activateBest(name, actor, { retryFailed: true, ...(only ? { only } : {}) });
+    }
   }
 
   /** Plugins with no active version that depend on `name` may start now that it is active. */

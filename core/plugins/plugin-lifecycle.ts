@@ -1,15 +1,21 @@
 import { mkdir } from 'node:fs/promises';
+import type { PluginPermissions } from '../../plugin-sdk/manifest.js';
 import { KernelError } from '../errors/kernel-error.js';
 import { type InstallSource, readInstallSource } from '../intake/read-install-source.js';
 import type { ZipLimits } from '../intake/zip-limits.js';
+import type { IsolationSettings } from '../isolation/isolated-plugin.js';
 import type { ClusterStore } from '../state/cluster-store.js';
+import type { PluginRecord } from '../state/store.js';
 import type { MaintenanceSwitch } from '../system/maintenance.js';
 import { recoverHome } from './boot-recovery.js';
+import { failInterruptedActivation } from './boot-safety.js';
 import { type ConfigView, changeConfig } from './config-changes.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
 import { type LifecycleParts, PluginActivation, requireVersions } from './plugin-activation.js';
 import type { PluginDirectory } from './plugin-directory.js';
 import { PluginInstaller } from './plugin-installer.js';
+import { type IsolationPolicy, PluginIsolation } from './plugin-isolation.js';
+import { DEFAULT_SUPERVISION, PluginSupervisor, type SupervisorSettings } from './plugin-supervisor.js';
 import { PluginSync } from './plugin-sync.js';
 import { uninstallPlugin } from './plugin-uninstall.js';
 import type { PluginView } from './plugin-view.js';
@@ -32,10 +38,19 @@ export interface InstallResult {
   swappedFrom: string | null;
   /** Versions removed by `replace`. */
   removed: string[];
+  /** What the installed version declares it needs (its manifest's `permissions`). */
+  permissions: PluginPermissions;
   plugin: PluginView;
 }
 
-export interface LifecycleDeps extends LifecycleParts {
+export interface LifecycleDeps extends Omit<LifecycleParts, 'isolation'> {
+  /** Who runs isolated (`SPINDLE_ISOLATION`) and how isolated processes are started. */
+  isolation: {
+    policy: IsolationPolicy;
+    settings: IsolationSettings;
+    packageRoot: string;
+    supervision?: SupervisorSettings;
+  };
   directory: PluginDirectory;
   cluster: ClusterStore;
   limits: ZipLimits;
@@ -58,19 +73,33 @@ export interface LifecycleDeps extends LifecycleParts {
  */
 export class PluginLifecycle {
   readonly sync: PluginSync;
+  readonly isolation: PluginIsolation;
+  private readonly parts: LifecycleParts & Omit<LifecycleDeps, 'isolation'>;
   private readonly activation: PluginActivation;
+  private readonly supervisor: PluginSupervisor;
   private readonly installer: PluginInstaller;
   private readonly queue: LifecycleQueue;
 
-  constructor(private readonly deps: LifecycleDeps) {
-    this.activation = new PluginActivation(deps);
+  constructor(deps: LifecycleDeps) {
+    this.isolation = new PluginIsolation({
+      ...deps.isolation,
+      onFailure: (failure) => this.supervisor.failed(failure),
+    });
+    const parts = (this.parts = { ...deps, isolation: this.isolation });
+    this.activation = new PluginActivation(parts);
     this.installer = new PluginInstaller({ ...deps, keepZip: (sha256, zip) => deps.cluster.putBlob(sha256, zip) });
     this.queue = new LifecycleQueue(async () => {
       await deps.host.settled();
       await deps.afterChange();
     });
+    this.supervisor = new PluginSupervisor({
+      ...parts,
+      activation: this.activation,
+      settings: deps.isolation.supervision ?? DEFAULT_SUPERVISION,
+      serial: (work) => this.queue.run(work),
+    });
     this.sync = new PluginSync({
-      ...deps,
+      ...parts,
       activation: this.activation,
       serial: (work) => this.queue.run(work),
       pollMs: SYNC_POLL_MS,
@@ -78,26 +107,39 @@ export class PluginLifecycle {
     });
   }
 
-  /** Recover the home after any stop, then activate every plugin in dependency order. */
-  async boot(): Promise<void> {
-    const { paths, store, logger, cluster } = this.deps;
+  /**
+   * Recover the home after any stop, fail the version whose activation the last kernel did not
+   * survive, then activate every plugin in dependency order (in safe mode only those shipped
+   * with the kernel; the others stay installed).
+   */
+  async boot(options: { safeMode?: boolean } = {}): Promise<void> {
+    const { paths, store, logger, cluster } = this.parts;
     for (const dir of [paths.plugins, paths.dropIn, paths.data]) await mkdir(dir, { recursive: true });
     await recoverHome(paths, store, logger, { shared: cluster.shared });
+    const interrupted = await failInterruptedActivation(this.parts);
     await this.sync.prepareBoot();
-    await this.queue.run(() => this.activation.activateAll('kernel'));
+    const shipped = (record: PluginRecord) => this.isolation.isShipped(record);
+    const survived = (record: PluginRecord) => `${record.name}@${record.version}` !== interrupted;
+    const only = options.safeMode
+      ? (record: PluginRecord) => shipped(record) && survived(record)
+      : interrupted
+        ? survived
+        : undefined;
+    if (only) logger.warn('safe mode: only the plugins shipped with the kernel are activated');
+    await this.queue.run(() => this.activation.activateAll('kernel', only));
   }
 
   /** Stop every plugin (dependents first, each drained). Changes after this are refused. */
   async shutdown(): Promise<void> {
     await this.sync.stop();
-    await this.queue.close(() => this.deps.host.stopAll(this.deps.host.activeInstances().map((i) => i.name)));
+    await this.queue.close(() => this.parts.host.stopAll(this.parts.host.activeInstances().map((i) => i.name)));
   }
 
   async install(source: InstallSource, options: InstallOptions): Promise<InstallResult> {
-    this.deps.maintenance.assertWritable('installing a plugin');
-    const { zip, label } = await readInstallSource(source, this.deps.limits);
+    this.parts.maintenance.assertWritable('installing a plugin');
+    const { zip, label } = await readInstallSource(source, this.parts.limits);
     return this.change(async () => {
-      const { metrics, activity } = this.deps;
+      const { metrics, activity } = this.parts;
       try {
         const result = await this.installAndActivate(zip, label, options);
         metrics.installs.inc({ outcome: result.state === 'active' ? 'active' : 'installed' });
@@ -119,7 +161,7 @@ export class PluginLifecycle {
   }
 
   private async installAndActivate(zip: Buffer, label: string, options: InstallOptions): Promise<InstallResult> {
-    const { host, directory } = this.deps;
+    const { host, directory } = this.parts;
     const { record, fresh } = await this.installer.install(zip, label, options.actor);
     const { name, version } = record;
     const previous = host.activeInstance(name)?.version ?? null;
@@ -146,7 +188,16 @@ export class PluginLifecycle {
         : [];
     const plugin = await directory.get(name);
     const state = plugin.versions.find((v) => v.version === version)!.state;
-    return { name, version, state, swappedFrom: fresh && state === 'active' ? previous : null, removed, plugin };
+    const permissions = record.manifest.permissions ?? {};
+    return {
+      name,
+      version,
+      state,
+      swappedFrom: fresh && state === 'active' ? previous : null,
+      removed,
+      permissions,
+      plugin,
+    };
   }
 
   private async removeOthers(name: string, keep: string, actor: string): Promise<string[]> {
@@ -160,14 +211,19 @@ export class PluginLifecycle {
     version: string | undefined,
     options: { force?: boolean; actor: string },
   ): Promise<{ removed: string[] }> {
-    this.deps.maintenance.assertWritable(`uninstalling ${name}`);
+    this.parts.maintenance.assertWritable(`uninstalling ${name}`);
     const usersOf = async (v: string) => [
-      ...(await this.deps.usersOf(name, v)),
+      ...(await this.parts.usersOf(name, v)),
       ...(await this.activation.usersOf(name, v)),
     ];
     return this.change(() =>
       uninstallPlugin(
-        { ...this.deps, activation: this.activation, usersOf, beforeRemoved: (v) => this.deps.beforeRemoved(name, v) },
+        {
+          ...this.parts,
+          activation: this.activation,
+          usersOf,
+          beforeRemoved: (v) => this.parts.beforeRemoved(name, v),
+        },
         name,
         version,
         options,
@@ -177,9 +233,9 @@ export class PluginLifecycle {
 
   /** Pin a version (it becomes active) or unpin with null (the highest that works becomes active). */
   async pin(name: string, version: string | null, actor: string): Promise<PluginView> {
-    this.deps.maintenance.assertWritable(`pinning ${name}`);
+    this.parts.maintenance.assertWritable(`pinning ${name}`);
     return this.change(async () => {
-      const { store, activity, host, directory } = this.deps;
+      const { store, activity, host, directory } = this.parts;
       const records = await requireVersions(store, name);
       if (version !== null && !records.some((r) => r.version === version)) {
         throw new KernelError(
@@ -207,9 +263,9 @@ export class PluginLifecycle {
   }
 
   async setEnabled(name: string, enabled: boolean, actor: string): Promise<PluginView> {
-    this.deps.maintenance.assertWritable(`${enabled ? 'enabling' : 'disabling'} ${name}`);
+    this.parts.maintenance.assertWritable(`${enabled ? 'enabling' : 'disabling'} ${name}`);
     return this.change(async () => {
-      const { store, activity, host, directory } = this.deps;
+      const { store, activity, host, directory } = this.parts;
       await requireVersions(store, name);
       const desired = (await store.getDesired(name)) ?? { name, pinnedVersion: null, enabled: true };
       await store.putDesired({ ...desired, enabled });
@@ -236,18 +292,18 @@ export class PluginLifecycle {
     config: Record<string, unknown>,
     options: { actor: string; merge?: boolean },
   ): Promise<ConfigView> {
-    this.deps.maintenance.assertWritable(`changing the config of ${name}`);
+    this.parts.maintenance.assertWritable(`changing the config of ${name}`);
     return this.change(async () =>
-      changeConfig(this.deps, this.activation, await this.deps.directory.current(name), config, options),
+      changeConfig(this.parts, this.activation, await this.parts.directory.current(name), config, options),
     );
   }
 
   /** Take `name@version` out of service after it failed outside any call; another version takes over. */
   async fail(name: string, version: string, message: string): Promise<void> {
     await this.queue.run(async () => {
-      if (this.deps.host.activeInstance(name)?.version !== version) return;
+      if (this.parts.host.activeInstance(name)?.version !== version) return;
       await this.activation.stop(name, 'failed', message);
-      await this.deps.activity.record({
+      await this.parts.activity.record({
         actor: 'kernel',
         action: 'plugin.failed',
         subject: `${name}@${version}`,
@@ -266,7 +322,7 @@ export class PluginLifecycle {
       try {
         return await work();
       } finally {
-        await this.sync.committed(await this.deps.cluster.bumpGeneration());
+        await this.sync.committed(await this.parts.cluster.bumpGeneration());
       }
     });
   }

@@ -1,4 +1,4 @@
-import type { PluginCategory } from '../../plugin-sdk/manifest.js';
+import type { PluginCategory, PluginPermissions } from '../../plugin-sdk/manifest.js';
 import type { PluginInstance } from '../loader/plugin-instance.js';
 import type { DesiredPlugin, PluginRecord, PluginState } from '../state/store.js';
 import { byVersionDesc } from './plugin-activation.js';
@@ -27,6 +27,10 @@ export interface PluginView {
   actions: { name: string; description: string; inputSchema: Record<string, unknown> | null }[];
   routes: { method: string; path: string }[];
   docs: string[];
+  /** How the active version runs: in the kernel's process, or in one of its own; null when none is active. */
+  runs: 'in-process' | 'process' | null;
+  /** What the shown version declares it needs (`permissions` in its plugin.json). */
+  permissions: PluginPermissions;
 }
 
 export function buildPluginView(
@@ -60,5 +64,7 @@ export function buildPluginView(
     })),
     routes: (active?.routes ?? []).map((r) => ({ method: r.method, path: r.path })),
     docs,
+    runs: active ? (active.isolated ? 'process' : 'in-process') : null,
+    permissions: shown.manifest.permissions ?? {},
   };
 }

@@ -14,6 +14,8 @@ export interface HomePaths {
   trash: string;
   /** Volume uploads and downloads are staged here on their way to or from a storage backend. */
   transfer: string;
+  /** `<root>/jobs/<job id>/{source,work,logs}`: each job's files. */
+  jobs: string;
 }
 
 export function homePaths(root: string): HomePaths {
@@ -26,6 +28,7 @@ export function homePaths(root: string): HomePaths {
     data: path.join(abs, 'data'),
     trash: path.join(abs, 'trash'),
     transfer: path.join(abs, 'transfer'),
+    jobs: path.join(abs, 'jobs'),
   };
 }
 

@@ -19,6 +19,11 @@ export interface BundleOptions {
   outDir?: string;
   /** ZIP file name; default `<name>-<version>.zip`. */
   outFilename?: string;
+  /**
+   * Where the built `main` is written before it is packed; default the plugin directory itself
+   * (`<dir>/dist/index.cjs`). Give another to leave the plugin directory untouched.
+   */
+  buildDir?: string;
 }
 
 export interface BundleResult {
@@ -48,7 +53,7 @@ export function findEntry(dir: string): string {
 }
 
 /** The SDK entries a plugin may import, by subpath of `spindle/plugin-sdk` (testing is for tests only). */
-export const SDK_ENTRIES = ['', '/scheduling', '/targets'] as const;
+export const SDK_ENTRIES = ['', '/scheduling', '/targets', '/files'] as const;
 
 /** The SDK entry plugins import as `spindle/plugin-sdk<subpath>`: the .ts source under vitest, the .js in build/. */
 export function resolveSdkEntry(subpath: (typeof SDK_ENTRIES)[number] = ''): string {
@@ -125,13 +130,14 @@ export async function bundlePlugin(dir: string, options: BundleOptions = {}): Pr
   const root = resolve(dir);
   const source = await readPluginJson(root);
   const entry = findEntry(root);
-  await buildBundle(root, entry, join(root, source.main));
+  const built = join(resolve(options.buildDir ?? root), source.main);
+  await buildBundle(root, entry, built);
 
   const paths = await collectBundleFiles(root, source.main);
   const zip = new AdmZip();
   const files: Record<string, string> = {};
   for (const rel of paths) {
-    const data = await readFile(join(root, rel));
+    const data = await readFile(rel === source.main ? built : join(root, rel));
     files[rel] = sha256(data);
     addEntry(zip, rel, data);
   }

@@ -20,12 +20,15 @@ import { KernelError } from '../../core/errors/kernel-error.js';
 import { callHook } from '../../core/hooks/call-hook.js';
 import type { HookTaps } from '../../core/hooks/hook-taps.js';
 import type { KernelHooks } from '../../core/hooks/hooks.js';
+import { type IsolatedFailure, type IsolationSettings, isolatedPlugin } from '../../core/isolation/isolated-plugin.js';
+import { ProcessLaunch } from '../../core/isolation/process-launch.js';
 import { createPluginHost } from '../../core/loader/create-plugin-host.js';
 import type { LedgerKind } from '../../core/loader/ledger.js';
 import { dispatchRoute, runAction } from '../../core/loader/plugin-dispatch.js';
 import type { PluginHost } from '../../core/loader/plugin-host.js';
 import type { PluginInstance } from '../../core/loader/plugin-instance.js';
 import type { KernelRegistries } from '../../core/registries/registries.js';
+import { packageRoot } from '../../core/system/package-root.js';
 import type { HttpMethod, PluginHttpResponse } from '../context.js';
 import { type DefinedPlugin, isDefinedPlugin } from '../define-plugin.js';
 import type { HookArg, HookName, HookResult } from '../hook-catalogue.js';
@@ -33,6 +36,7 @@ import type { Principal, SignupEvent } from '../hook-types.js';
 import type { PluginManifest } from '../manifest.js';
 import type { JobStateReport } from '../providers.js';
 import { PLUGIN_API_VERSION } from '../version.js';
+import { firstPartyDir, isolatedInstall } from './isolated-install.js';
 
 export interface ActivateOptions {
   /** Manifest fields; `name` defaults to `plugin-under-test`, `version` to `0.0.0`. */
@@ -58,6 +62,12 @@ export interface TestKernelOptions {
   activationTimeoutMs?: number;
   hookTimeoutMs?: number;
   drainTimeoutMs?: number;
+  /**
+   * `process`: every plugin activated runs in a process of its own, as an isolated plugin in a
+   * kernel (its `dir` is bundled first; first-party plugins are found by name). Default:
+   * `SPINDLE_TEST_ISOLATION` (`process` or `in-process`), else in-process.
+   */
+  isolation?: 'in-process' | 'process';
 }
 
 export class TestKernel {
@@ -71,14 +81,33 @@ export class TestKernel {
   readonly signups: (SignupEvent & { plugin: string })[] = [];
   /** Every line the plugins (and the loader) logged, parsed. */
   readonly logs: LogLine[] = [];
+  /** Isolated plugins whose process crashed or hung, as the kernel's supervisor would hear of them. */
+  readonly processFailures: IsolatedFailure[] = [];
   private readonly root = mkdtempSync(path.join(os.tmpdir(), 'spindle-testkit-'));
   private readonly host: PluginHost;
+  private readonly isolation: IsolationSettings | undefined;
 
   constructor(options: TestKernelOptions = {}) {
     const logger = pino(
       { level: 'trace' },
       { write: (line: string) => void this.logs.push(JSON.parse(line) as LogLine) },
     );
+    const isolated = (options.isolation ?? process.env.SPINDLE_TEST_ISOLATION) === 'process';
+    this.isolation = isolated
+      ? {
+          launch: new ProcessLaunch({
+            packageRoot: packageRoot(),
+            // Tests make their job and upload fixtures in the system's temp directory.
+            places: { jobs: os.tmpdir(), transfer: os.tmpdir() },
+            memoryMb: 256,
+            env: process.env,
+            logger,
+          }),
+          unresponsiveMs: 3_000,
+          messageMaxBytes: 16 * 1024 * 1024,
+          kernelVersion: 'test',
+        }
+      : undefined;
     ({
       hooks: this.hooks,
       registries: this.registries,
@@ -116,6 +145,16 @@ export class TestKernel {
       ...options.manifest,
     };
     const config = resolveConfig(manifest, options.config);
+    // A plugin with no directory to bundle (one defined inline in a test) runs in-process.
+    const source = this.isolation ? (options.dir ?? firstPartyDir(manifest.name)) : undefined;
+    if (this.isolation && source) {
+      const settings = this.isolation;
+      const dir = await isolatedInstall(source);
+      await this.host.start(manifest, dir, config, (instance) =>
+        isolatedPlugin(instance, settings, (failure) => void this.processFailures.push(failure)),
+      );
+      return manifest.name;
+    }
     const dir = options.dir
       ? path.resolve(options.dir)
       : path.join(this.root, 'plugins', manifest.name, manifest.version);
@@ -163,9 +202,18 @@ export class TestKernel {
     return runAction(this.instance(plugin), name, input);
   }
 
-  /** What the plugin's ledger holds now, by kind (taps, timers, processes, …). */
-  ledger(plugin?: string): Partial<Record<LedgerKind, number>> {
-    return this.instance(plugin).ledger.summary();
+  /** What the plugin's ledger holds now, by kind (taps, timers, processes, …), in the kernel and, isolated, in its process. */
+  async ledger(plugin?: string): Promise<Partial<Record<LedgerKind, number>>> {
+    const instance = this.instance(plugin);
+    const { other: _, ...kernelSide } = instance.ledger.summary();
+    const remote = (instance.definition as { ledger?: () => Promise<Partial<Record<LedgerKind, number>>> } | undefined)
+      ?.ledger;
+    if (!instance.isolated || !remote) return kernelSide;
+    const inProcess = await remote();
+    const merged: Partial<Record<LedgerKind, number>> = { ...kernelSide };
+    for (const [kind, count] of Object.entries(inProcess) as [LedgerKind, number][])
+      merged[kind] = (merged[kind] ?? 0) + count;
+    return merged;
   }
 
   /** Deactivate a plugin and undo everything it registered. */

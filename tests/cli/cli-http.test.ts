@@ -46,6 +46,8 @@ const PLUGIN: PluginView = {
   actions: [],
   routes: [],
   docs: ['usage'],
+  runs: 'in-process',
+  permissions: {},
 };
 
 let server: Server;
@@ -150,7 +152,9 @@ describe('spindle against the HTTP API', () => {
     writeFileSync(file, zip);
     const result = await cli(['plugin', 'install', file, '--replace']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toBe('installed scheduler-fifo@1.3.0: active; swapped from 1.1.0\n');
+    expect(result.stdout).toBe(
+      'installed scheduler-fifo@1.3.0: active; swapped from 1.1.0\npermissions: none beyond its bundle and data directory\n',
+    );
     const request = seen[0]!;
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/api/v1/plugins?replace=true');

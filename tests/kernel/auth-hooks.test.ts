@@ -10,10 +10,14 @@ afterEach(async () => {
   k = undefined;
 });
 
-const plugin = (name: string, activate: string): FixturePlugin => ({
+const plugin = (
+  name: string,
+  activate: string,
+  request?: { headers?: string[]; cookies?: string[] },
+): FixturePlugin => ({
   name,
   version: '1.0.0',
-  manifest: { category: 'auth' },
+  manifest: { category: 'auth', ...(request ? { permissions: { request } } : {}) },
   source: `module.exports = definePlugin({ activate(ctx) { ${activate} } });`,
 });
 
@@ -21,6 +25,7 @@ const plugin = (name: string, activate: string): FixturePlugin => ({
 const sso = plugin(
   'test-sso',
   `ctx.auth.preAuth((req) => req.cookies.sso ? { principal: { id: req.cookies.sso, name: req.cookies.sso, kind: 'user', provider: 'test-sso' } } : undefined);`,
+  { cookies: ['sso'] },
 );
 const tokens = plugin(
   'test-tokens',
@@ -32,6 +37,7 @@ const tokens = plugin(
     return m ? { principal: { id: m[1], name: m[1], kind: 'user', provider: 'test-tokens' } } : undefined;
   });
   ctx.auth.onPostAuthenticate((e) => { globalThis.__seen = (globalThis.__seen || []).concat(e.principal.name); });`,
+  { headers: ['authorization'] },
 );
 /** alice may read and call plugins; bob is denied plugins with a reason; nobody else gets an answer. */
 const rules = plugin(
@@ -115,5 +121,39 @@ describe('auth hooks', () => {
       entries: { actor: string }[];
     };
     expect(log.entries[0]!.actor).toBe('alice');
+  });
+
+  it('shows an auth tap only the credential headers and cookies its manifest names', async () => {
+    k = await withAuth();
+    const spy = plugin(
+      'test-spy',
+      `ctx.auth.preAuth((req) => { globalThis.__spied = { headers: req.headers, cookies: req.cookies }; return undefined; });
+       ctx.http.route('GET', '/spied', async () => ({ body: globalThis.__spied }));`,
+      { headers: ['x-api-key'], cookies: ['theme'] },
+    );
+    expect((await uploadZip(k.api, pluginZip(spy))).status).toBe(201);
+    await as(k, '/api/v1/plugins', {
+      authorization: 'Bearer user-alice',
+      cookie: 'session=s1; theme=dark',
+      'x-api-key': 'k1',
+      'x-trace': 't',
+    });
+    const seen = (await (await k.api('/api/v1/plugins/test-spy/routes/spied')).json()) as {
+      headers: Record<string, string>;
+      cookies: Record<string, string>;
+    };
+    // The last request through the chain was the admin's own: it carries no credential the spy may see.
+    expect(seen.headers.authorization).toBeUndefined();
+    const spied = await as(k, '/api/v1/plugins/test-spy/routes/spied', {
+      authorization: 'Bearer user-alice',
+      cookie: 'session=s1; theme=dark',
+      'x-api-key': 'k1',
+      'x-trace': 't',
+    });
+    const view = (await spied.json()) as { headers: Record<string, string>; cookies: Record<string, string> };
+    expect(view.headers).toMatchObject({ 'x-api-key': 'k1', 'x-trace': 't' });
+    expect(view.headers.authorization).toBeUndefined();
+    expect(view.headers.cookie).toBeUndefined();
+    expect(view.cookies).toEqual({ theme: 'dark' });
   });
 });

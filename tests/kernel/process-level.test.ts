@@ -92,7 +92,7 @@ describe('a kernel process', () => {
         versions: { state: string; error: string }[];
       };
       expect(view.activeVersion).toBeNull();
-      expect(view.versions[0]).toMatchObject({ state: 'failed', error: 'rogue timer' });
+      expect(view.versions[0]).toMatchObject({ state: 'failed', error: 'threw outside any call: rogue timer' });
       expect(kernel.child.exitCode).toBeNull();
       expect(await (await kernel.api('/api/v1/plugins/hello/routes/hello')).json()).toEqual({ version: '1.0.0' });
       expect((await kernel.api('/api/v1/plugins/rogue', { method: 'DELETE' })).status).toBe(200);

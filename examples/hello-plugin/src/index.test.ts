@@ -48,7 +48,7 @@ describe('hello-plugin', () => {
   it('leaves nothing behind when deactivated', async () => {
     kernel = createTestKernel();
     await kernel.activate(plugin, { manifest: manifest as never });
-    expect(kernel.ledger()).toMatchObject({ route: 1, tap: 1, action: 1 });
+    expect(await kernel.ledger()).toMatchObject({ route: 1, tap: 1, action: 1 });
     await kernel.deactivate();
     expect(kernel.hooks['events.plugin'].taps).toHaveLength(0);
   });

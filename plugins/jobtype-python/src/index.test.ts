@@ -14,6 +14,13 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let kernel: TestKernel;
 afterEach(() => kernel.close());
 
+/** The example job as the kernel would hand it over: a copy under a job directory of its own. */
+function example(name: string): string {
+  const dir = join(tmp, 'jobs', name);
+  if (!existsSync(dir)) cpSync(join(EXAMPLES, name), dir, { recursive: true });
+  return dir;
+}
+
 /** Activates the plugin and puts its real assets where the test kernel says its bundle lives. */
 async function activate(config: Record<string, unknown> = {}): Promise<JobTypeProvider> {
   kernel = createTestKernel();
@@ -93,7 +100,7 @@ describe('jobtype-python: prepare', () => {
   it('registers python3 at the plugin version and returns the RunSpec for examples/python-adder', async () => {
     const provider = await activate();
     expect(provider).toMatchObject({ name: 'python3', version: '1.0.0' });
-    const sourceDir = join(EXAMPLES, 'python-adder');
+    const sourceDir = example('python-adder');
     const run = await provider.prepare(request(sourceDir));
     expect(run.command).toHaveLength(2);
     expect(run.command[0]).toMatch(/^\//);
@@ -125,7 +132,7 @@ describe('jobtype-python: prepare', () => {
 
   it('gives a RunSpec that runs as a target would run it (env + PORT) and answers /perform', async () => {
     const provider = await activate();
-    const run = await provider.prepare(request(join(EXAMPLES, 'python-adder')));
+    const run = await provider.prepare(request(example('python-adder')));
     const proc = await startWrapper({
       jobDir: run.cwd!,
       entrypointPath: '',
@@ -143,7 +150,7 @@ describe('jobtype-python: prepare', () => {
 
   it('fails with a clear error when the entrypoint file or the named requirements file is missing', async () => {
     const provider = await activate();
-    const sourceDir = join(EXAMPLES, 'python-adder');
+    const sourceDir = example('python-adder');
     await expect(
       provider.prepare(request(sourceDir, { entrypointPath: 'nope.py', entrypointClass: 'Adder' })),
     ).rejects.toThrow("python3: entrypoint file nope.py not found in the job's files (jobtypeExtra.entrypointPath)");
@@ -153,7 +160,7 @@ describe('jobtype-python: prepare', () => {
 
   it('fails with a clear error when the configured interpreter cannot run', async () => {
     const provider = await activate({ python: '/nonexistent/python3' });
-    await expect(provider.prepare(request(join(EXAMPLES, 'python-adder')))).rejects.toThrow(
+    await expect(provider.prepare(request(example('python-adder')))).rejects.toThrow(
       /python3: cannot run the interpreter "\/nonexistent\/python3" \(config python\)/,
     );
   });

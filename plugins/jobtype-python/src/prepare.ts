@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
-import { copyFile, cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PluginError, type PrepareRequest, type RunSpec } from 'spindle/plugin-sdk';
+import { copyTree } from 'spindle/plugin-sdk/files';
 import { renderDockerfile } from './dockerfile.js';
 import { type Exec, ensureVenv, resolveInterpreter } from './python-env.js';
 import { checkPythonExtra, type PythonExtra } from './python-extra.js';
@@ -49,7 +50,7 @@ async function buildContext(wrapperDir: string, sourceDir: string, workDir: stri
   for (const name of (await readdir(wrapperDir)).filter((n) => n.endsWith('.py') && !n.startsWith('test_'))) {
     await copyFile(join(wrapperDir, name), join(context, 'wrapper', name));
   }
-  await cp(sourceDir, join(context, 'job'), { recursive: true, verbatimSymlinks: true });
+  await copyTree(sourceDir, join(context, 'job'));
   return context;
 }
 

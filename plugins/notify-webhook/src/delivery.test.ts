@@ -134,11 +134,11 @@ describe('notify-webhook: deactivate', () => {
   it('registers one tap per event family, one action, and timers only while work is pending', async () => {
     const r = await t.receiver();
     await t.start({ endpoints: [{ url: `${r.url}/a` }] });
-    expect(t.kernel.ledger()).toMatchObject({ tap: 5, action: 1 });
-    expect(t.kernel.ledger().timer ?? 0).toBe(0);
+    expect(await t.kernel.ledger()).toMatchObject({ tap: 5, action: 1 });
+    expect((await t.kernel.ledger()).timer ?? 0).toBe(0);
     await t.kernel.emit('job.failed', { subject: 'a@1.0.0' });
     await waitFor(() => r.requests.length === 1, 1_000, 'the delivery');
     await sleep(20);
-    expect(t.kernel.ledger().timer ?? 0).toBe(0);
+    expect((await t.kernel.ledger()).timer ?? 0).toBe(0);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -16,6 +16,7 @@ import {
   type VolumeInfo,
   type VolumeMountSource,
 } from 'spindle/plugin-sdk';
+import { copyTree } from 'spindle/plugin-sdk/files';
 import type { LocalSettings } from './config.js';
 import { diskUsage } from './disk-usage.js';
 import { errorCode, isMissing } from './error-code.js';
@@ -93,14 +94,7 @@ export class LocalStorage implements StorageProvider {
       const meta: VolumeMeta = { quotaBytes, createdAt: new Date().toISOString() };
       let usedBytes = 0;
       await this.build(target, meta, async (data) => {
-        await cp(this.dataDir(source), data, {
-          recursive: true,
-          verbatimSymlinks: true,
-          preserveTimestamps: true,
-          errorOnExist: true,
-          force: false,
-          filter: copyable,
-        });
+        await copyTree(this.dataDir(source), data, { preserveTimestamps: true });
         usedBytes = await diskUsage(data);
         // The source may have grown (a running job) since the check above.
         if (quotaBytes !== null && usedBytes > quotaBytes)
@@ -356,7 +350,3 @@ function lstatOrUndefined(abs: string): Promise<Stats | undefined> {
 }
 
 /** Regular files, directories and symlinks are copied; sockets, FIFOs and devices are left out. */
-async function copyable(source: string): Promise<boolean> {
-  const stat = await lstat(source);
-  return stat.isFile() || stat.isDirectory() || stat.isSymbolicLink();
-}

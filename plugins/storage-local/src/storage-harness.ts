@@ -8,6 +8,9 @@ import { afterEach, expect } from 'vitest';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 
+/** True when this run activates plugins isolated (SPINDLE_TEST_ISOLATION=process, the second pass of npm test). */
+export const ISOLATED = process.env.SPINDLE_TEST_ISOLATION === 'process';
+
 /** Expect `promise` to reject with a `VolumeError` of `kind` (and a message matching `message`). */
 export async function expectVolumeError(
   promise: Promise<unknown>,

@@ -11,7 +11,7 @@ import {
 import path from 'node:path';
 import { isPluginError, volumeErrorKind } from 'spindle/plugin-sdk';
 import { describe, expect, it } from 'vitest';
-import { expectVolumeError, useLocalStorage } from './storage-harness.js';
+import { expectVolumeError, ISOLATED, useLocalStorage } from './storage-harness.js';
 
 const t = useLocalStorage();
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -124,7 +124,9 @@ describe('storage-local: volumes', () => {
 });
 
 describe('storage-local: clone', () => {
-  it('copies the files and keeps symlinks as links (same target text, never followed)', async () => {
+  // Isolated, storage-local cannot create links: Node 20's permission model forbids fs.symlink to a
+  // process that may not read and write everything (docs: plugins/storage-local/docs/usage.md).
+  it.skipIf(ISOLATED)('copies the files and keeps symlinks as links (same target text, never followed)', async () => {
     const local = await t.start();
     const outside = t.outside();
     await local.createVolume('src', { quotaBytes: null });

@@ -1,0 +1,105 @@
+/**
+ * How an isolated plugin's process is started: the runner, Node's permission model with exactly
+ * what the plugin's manifest declares (and what the runner itself needs to load), a heap ceiling,
+ * and an environment without the kernel's own variables (so no secret of the kernel's, such as
+ * SPINDLE_ADMIN_TOKEN, reaches it).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { PluginManifest } from '../../plugin-sdk/manifest.js';
+import { KernelError } from '../errors/kernel-error.js';
+import { type PermissionPlaces, resolvePermissions } from '../manifest/plugin-permissions.js';
+
+/** Variables an isolated plugin's process inherits from the kernel's environment (nothing else). */
+export const INHERITED_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'NODE_EXTRA_CA_CERTS',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'DOCKER_HOST',
+  'DOCKER_CONFIG',
+  'DOCKER_CERT_PATH',
+  'DOCKER_TLS_VERIFY',
+  'DOCKER_BUILDKIT',
+  'KUBECONFIG',
+  'KUBERNETES_SERVICE_HOST',
+  'KUBERNETES_SERVICE_PORT',
+] as const;
+
+// Node 20 calls the permission model experimental; from 22 on the flag is --permission.
+const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission')
+  ? '--permission'
+  : '--experimental-permission';
+
+export class ProcessLaunch {
+  /** The file the plugin's process runs. */
+  readonly runner: string;
+  private readonly runtimeReads: string[];
+
+  constructor(
+    private readonly options: {
+      /** The package root: the runner is its build/core/isolation/child-runner.js. */
+      packageRoot: string;
+      places: Omit<PermissionPlaces, 'dataDir'>;
+      /** Heap ceiling when the manifest sets none (`SPINDLE_PLUGIN_MEMORY_MB`). */
+      memoryMb: number;
+      env: Record<string, string | undefined>;
+      readonly logger: Logger;
+    },
+  ) {
+    const build = path.join(options.packageRoot, 'build');
+    this.runner = path.join(build, 'core', 'isolation', 'child-runner.js');
+    // The runner loads kernel code (build/) and its libraries (node_modules/); package.json says it is ESM.
+    this.runtimeReads = [
+      build,
+      path.join(options.packageRoot, 'node_modules'),
+      path.join(options.packageRoot, 'package.json'),
+    ];
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  forPlugin(
+    manifest: PluginManifest,
+    config: Record<string, unknown>,
+    bundleDir: string,
+    dataDir: string,
+  ): { execArgv: string[]; env: Record<string, string>; cwd: string } {
+    if (!existsSync(this.runner)) {
+      throw new KernelError(
+        'KRN_ERR_INTERNAL',
+        `the isolated plugin runner ${this.runner} is missing; build the kernel (npm run build)`,
+        { plugin: manifest.name },
+      );
+    }
+    const granted = resolvePermissions(manifest, config, { ...this.options.places, dataDir });
+    const execArgv = [PERMISSION_FLAG, '--disable-warning=ExperimentalWarning'];
+    for (const read of [...this.runtimeReads, bundleDir, ...granted.fsRead]) execArgv.push(`--allow-fs-read=${read}`);
+    for (const write of [dataDir, ...granted.fsWrite])
+      execArgv.push(`--allow-fs-read=${write}`, `--allow-fs-write=${write}`);
+    if (granted.childProcess) execArgv.push('--allow-child-process');
+    if (granted.workers) execArgv.push('--allow-worker');
+    execArgv.push(`--max-old-space-size=${granted.memoryMb ?? this.options.memoryMb}`);
+    const env: Record<string, string> = {};
+    for (const name of INHERITED_ENV) {
+      const value = this.options.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    return { execArgv, env, cwd: dataDir };
+  }
+}
