@@ -101,7 +101,8 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
         windowMs: numberFromEnv(env, 'SPINDLE_PLUGIN_CRASH_WINDOW_MS', DEFAULT_SUPERVISION.windowMs),
         backoffMs: numberFromEnv(env, 'SPINDLE_PLUGIN_RESTART_BACKOFF_MS', DEFAULT_SUPERVISION.backoffMs),
       },
-      env,
+      // What isolated plugins inherit comes from the real environment (`env` may hold settings only).
+      env: process.env,
     },
   });
   const detach = guardProcess(kernel, logger);

@@ -4,7 +4,7 @@
  * and an environment without the kernel's own variables (so no secret of the kernel's, such as
  * SPINDLE_ADMIN_TOKEN, reaches it).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
@@ -43,6 +43,20 @@ export const INHERITED_ENV = [
 const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission')
   ? '--permission'
   : '--experimental-permission';
+
+/**
+ * A path as Node 20's permission model takes it: a file as it is; a directory as `dir/*`, which
+ * also covers a directory made after the process started (a bare directory path that does not
+ * exist yet would grant nothing below it).
+ */
+function grant(target: string): string {
+  try {
+    if (statSync(target).isFile()) return target;
+  } catch {
+    // not there yet: a directory to come
+  }
+  return `${target.replace(/\/+$/, '')}/*`;
+}
 
 export class ProcessLaunch {
   /** The file the plugin's process runs. */
@@ -88,10 +102,12 @@ export class ProcessLaunch {
       );
     }
     const granted = resolvePermissions(manifest, config, { ...this.options.places, dataDir });
-    const execArgv = [PERMISSION_FLAG, '--disable-warning=ExperimentalWarning'];
-    for (const read of [...this.runtimeReads, bundleDir, ...granted.fsRead]) execArgv.push(`--allow-fs-read=${read}`);
+    // The warnings say what the docs say (the model is experimental; a child process escapes it).
+    const execArgv = [PERMISSION_FLAG, '--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning'];
+    for (const read of [...this.runtimeReads, bundleDir, ...granted.fsRead])
+      execArgv.push(`--allow-fs-read=${grant(read)}`);
     for (const write of [dataDir, ...granted.fsWrite])
-      execArgv.push(`--allow-fs-read=${write}`, `--allow-fs-write=${write}`);
+      execArgv.push(`--allow-fs-read=${grant(write)}`, `--allow-fs-write=${grant(write)}`);
     if (granted.childProcess) execArgv.push('--allow-child-process');
     if (granted.workers) execArgv.push('--allow-worker');
     execArgv.push(`--max-old-space-size=${granted.memoryMb ?? this.options.memoryMb}`);

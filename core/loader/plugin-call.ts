@@ -79,7 +79,7 @@ export function sharedPoint(kind: CallKind, what: string, limitMs: number): Call
 
 /** What a plugin threw at `point`, as the caller sees it. The original stays as `cause`. */
 export function pluginCallError(plugin: string, point: Pick<CallPoint, 'kind' | 'what'>, error: unknown): KernelError {
-  if (isKernelError(error)) return error;
+  if (isKernelError(error)) return error.details.point !== undefined ? error : withPoint(error, plugin, point.what);
   // A refusal means something in a call the plugin answers; in activate() it is a failure like any.
   if (isPluginError(error) && point.kind !== 'activate' && point.kind !== 'load') {
     return new KernelError('KRN_ERR_PLUGIN_REJECTED', `${point.what}: ${error.message}`, {
@@ -93,6 +93,17 @@ export function pluginCallError(plugin: string, point: Pick<CallPoint, 'kind' | 
     plugin,
     details: { point: point.what },
     cause: error,
+  });
+}
+
+/** A kernel error from inside the call (an isolated plugin's process died during it): the point added. */
+function withPoint(error: KernelError, plugin: string, point: string): KernelError {
+  const owner = typeof error.details.plugin === 'string' ? error.details.plugin : plugin;
+  return new KernelError(error.code, error.what, {
+    plugin: owner,
+    status: error.status,
+    details: { ...error.details, point },
+    cause: error.cause,
   });
 }
 

@@ -33,7 +33,6 @@ const MANIFEST = {
 
 function writePlugin(root: string): void {
   write(root, 'plugin.json', JSON.stringify(MANIFEST));
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: this string is TypeScript source with a template
   write(root, 'src/greeting.ts', 'export function greeting(name: string): string { return `hello ${name}`; }\n');
   write(
     root,

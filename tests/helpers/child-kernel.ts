@@ -13,9 +13,22 @@ export interface ChildKernel {
 }
 
 /** `spindle start` in a child process (for SIGKILL and process-level error tests). */
-export async function startChildKernel(home: string, env: Record<string, string> = {}): Promise<ChildKernel> {
+export async function startChildKernel(
+  home: string,
+  env: Record<string, string> = {},
+  extraArgs: string[] = [],
+): Promise<ChildKernel> {
   const { withDefaults, ...rest } = env;
-  const args = [BIN, 'start', '--port', '0', '--home', home, ...(withDefaults ? ['--with-defaults'] : [])];
+  const args = [
+    BIN,
+    'start',
+    '--port',
+    '0',
+    '--home',
+    home,
+    ...(withDefaults ? ['--with-defaults'] : []),
+    ...extraArgs,
+  ];
   env = rest;
   const child = spawn(process.execPath, args, {
     env: { ...process.env, SPINDLE_ADMIN_TOKEN: ADMIN_TOKEN, SPINDLE_LOG_LEVEL: 'info', ...env },
