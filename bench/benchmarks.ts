@@ -4,6 +4,7 @@ import { runFailover } from './failover.js';
 import { runHookDispatch } from './hook-dispatch.js';
 import { runHotSwap } from './hot-swap.js';
 import { runInstall } from './install.js';
+import { runIsolation } from './isolation.js';
 import { runMemory } from './memory.js';
 import { runPassCommit, runPassCommitPostgres } from './pass-commit.js';
 import { runProxyThroughput } from './proxy-throughput.js';
@@ -37,6 +38,11 @@ export const BENCHMARKS = {
   },
   failover: { title: 'replicas: from killing the leading replica to the next decision by another', run: runFailover },
   'proxy-throughput': { title: 'job proxy throughput vs calling the job directly', run: runProxyThroughput },
+  isolation: {
+    title:
+      'a plugin in its own process vs in the kernel: call round trip, route, DRF pass, swaps, /health under a spin',
+    run: runIsolation,
+  },
   'auth-chain': { title: 'an authenticated read through the auth chain vs auth switched off', run: runAuthChain },
 } satisfies Record<string, Benchmark>;
 

@@ -18,6 +18,8 @@ export interface BenchPlugin {
   source: string;
   /** Extra files: bundle path -> content. */
   files?: Record<string, string | Buffer>;
+  /** Manifest fields over the defaults (`isolation`, `permissions`, …). */
+  manifest?: Partial<PluginManifest>;
 }
 
 const SDK_SHIM = `
@@ -31,6 +33,7 @@ export function benchManifest(plugin: BenchPlugin): PluginManifest {
     category: 'core',
     main: 'dist/index.cjs',
     engines: { spindle: '^1.0.0' },
+    ...plugin.manifest,
   };
 }
 

@@ -2,7 +2,7 @@
 import type { BenchResult, BenchRun } from './stats.js';
 
 function goalText(r: BenchResult): string {
-  return `${r.goal.op === '<=' ? '≤' : '<'} ${r.goal.limit}${r.unit === '×' ? '×' : ` ${r.unit}`}`;
+  return `${{ '<=': '≤', '<': '<', '>=': '≥' }[r.goal.op]} ${r.goal.limit}${r.unit === '×' ? '×' : ` ${r.unit}`}`;
 }
 
 function valueText(r: BenchResult): string {

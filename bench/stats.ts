@@ -1,8 +1,8 @@
 /** Small statistics and the shape of one benchmark result, shared by every benchmark. */
 
 export interface Goal {
-  /** The measured value must be at most (`<=`) or below (`<`) `limit`. */
-  op: '<=' | '<';
+  /** The measured value must be at most (`<=`), below (`<`) or at least (`>=`) `limit`. */
+  op: '<=' | '<' | '>=';
   limit: number;
 }
 
@@ -46,6 +46,7 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export function meets(value: number, goal: Goal): boolean {
+  if (goal.op === '>=') return value >= goal.limit;
   return goal.op === '<=' ? value <= goal.limit : value < goal.limit;
 }
 

@@ -56,6 +56,8 @@ export interface KernelOptions {
   isolation: {
     policy: IsolationPolicy;
     memoryMb: number;
+    /** How much lower than the kernel's the processes' CPU priority is (nice 0–19). */
+    nice: number;
     unresponsiveMs: number;
     messageMaxBytes: number;
     supervision: SupervisorSettings;
@@ -158,6 +160,7 @@ export class Kernel implements KernelApi {
             packageRoot: packageRoot(),
             places: { jobs: this.paths.jobs, transfer: this.paths.transfer },
             memoryMb: options.isolation.memoryMb,
+            nice: options.isolation.nice,
             env: options.isolation.env,
             logger,
           }),

@@ -55,6 +55,16 @@ function numberFromEnv(
   return value;
 }
 
+/** `SPINDLE_PLUGIN_NICE`: the CPU priority (nice 0–19) plugin processes run at; 0 keeps the kernel's. */
+function niceFromEnv(env: Record<string, string | undefined>): number {
+  const raw = env.SPINDLE_PLUGIN_NICE;
+  if (raw === undefined || raw === '') return 10;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 19)
+    throw new Error(`SPINDLE_PLUGIN_NICE must be a whole number from 0 to 19, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
 /** Open the state, recover the home, activate plugins, then serve HTTP and watch the drop-in dir. */
 export async function startKernel(options: StartOptions): Promise<RunningKernel> {
   const env = options.env ?? process.env;
@@ -94,6 +104,7 @@ export async function startKernel(options: StartOptions): Promise<RunningKernel>
     isolation: {
       policy: parseIsolationPolicy(env.SPINDLE_ISOLATION),
       memoryMb: numberFromEnv(env, 'SPINDLE_PLUGIN_MEMORY_MB', 512, 'MiB'),
+      nice: niceFromEnv(env),
       unresponsiveMs: numberFromEnv(env, 'SPINDLE_PLUGIN_UNRESPONSIVE_MS', 3_000),
       messageMaxBytes: numberFromEnv(env, 'SPINDLE_PLUGIN_MESSAGE_MAX_BYTES', 16 * 1024 * 1024, 'bytes'),
       supervision: {

@@ -13,6 +13,7 @@ import { Ledger } from '../loader/ledger.js';
 import type { CallSite } from '../loader/plugin-call.js';
 import { trackedExec, trackedTimers } from '../loader/tracked-resources.js';
 import type { ChildInit, FromChild, LogLevel, Registration, Registry } from './ipc-protocol.js';
+import { wireCodec } from './wire-codecs.js';
 
 export interface ChildContext {
   ctx: PluginContext;
@@ -77,6 +78,14 @@ export function createChildContext(init: ChildInit, send: (message: FromChild) =
     <N extends HookName>(hook: N) =>
     (fn: (arg: never) => unknown, options: TapOptions = {}): void =>
       register({ kind: 'tap', hook, handler: handler(fn), options });
+  /** A provider method that decodes its arguments and encodes its answer where the call has a wire codec. */
+  const coded = (registry: Registry, method: string, fn: (...args: never[]) => unknown) => {
+    const codec = wireCodec(registry, method);
+    if (!codec) return fn;
+    return async function (this: unknown, ...args: unknown[]) {
+      return codec.encodeResult(await fn.apply(this, codec.decodeArgs(args) as never[]));
+    };
+  };
   const provider = (registry: Registry, name: string, object: object): void => {
     const data: Record<string, unknown> = {};
     const methods: Record<string, number> = {};
@@ -84,7 +93,8 @@ export function createChildContext(init: ChildInit, send: (message: FromChild) =
       for (const key of Object.getOwnPropertyNames(o)) {
         if (key === 'constructor' || key in methods || key in data) continue;
         const value: unknown = Reflect.get(object, key);
-        if (typeof value === 'function') methods[key] = handler(value as (...args: never[]) => unknown, object);
+        if (typeof value === 'function')
+          methods[key] = handler(coded(registry, key, value as (...args: never[]) => unknown), object);
         // Plain values only (a job type's name and version): a class's private state stays here.
         else if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) data[key] = value;
       }

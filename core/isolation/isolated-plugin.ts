@@ -14,6 +14,7 @@ import type { PluginInstance } from '../loader/plugin-instance.js';
 import type { FromChild, Registration } from './ipc-protocol.js';
 import { PluginProcess, type ProcessFailure } from './plugin-process.js';
 import type { ProcessLaunch } from './process-launch.js';
+import { wireCodec } from './wire-codecs.js';
 
 export interface IsolationSettings {
   /** Builds the process's flags and environment from the plugin's permissions. */
@@ -93,7 +94,12 @@ export function isolatedPlugin(
         return;
       case 'provider': {
         const stub: Record<string, unknown> = { ...registration.data };
-        for (const [method, handler] of Object.entries(registration.methods)) stub[method] = remote(handler);
+        for (const [method, handler] of Object.entries(registration.methods)) {
+          const codec = wireCodec(registration.registry, method);
+          stub[method] = codec
+            ? async (...args: unknown[]) => codec.decodeResult(await proc!.call(handler, codec.encodeArgs(args)))
+            : remote(handler);
+        }
         if (registration.registry === 'schedulers') ctx.scheduling.registerScheduler(registration.name, stub as never);
         else if (registration.registry === 'jobTypes') ctx.jobTypes.register(stub as never);
         else if (registration.registry === 'targets')
@@ -145,13 +151,19 @@ export function isolatedPlugin(
           else ctx.logger.error({ err: describeError(error) }, 'a registration from the plugin process was refused');
         }
       };
-      const { execArgv, env, cwd } = settings.launch.forPlugin(manifest, instance.config, instance.dir, ctx.dataDir);
+      const { execArgv, env, cwd, nice } = settings.launch.forPlugin(
+        manifest,
+        instance.config,
+        instance.dir,
+        ctx.dataDir,
+      );
       proc = new PluginProcess({
         manifest,
         runner: settings.launch.runner,
         execArgv,
         env,
         cwd,
+        nice,
         unresponsiveMs: settings.unresponsiveMs,
         logger: settings.launch.logger,
         onMessage: received,

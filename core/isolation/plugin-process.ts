@@ -7,6 +7,7 @@
  * the last lines of its stderr), once.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { PluginError, VolumeError, type VolumeErrorKind } from '../../plugin-sdk/errors.js';
 import type { PluginManifest } from '../../plugin-sdk/manifest.js';
@@ -29,6 +30,8 @@ export interface PluginProcessOptions {
   execArgv: string[];
   env: Record<string, string>;
   cwd: string;
+  /** Nice value (0–19) the process runs at. */
+  nice: number;
   /** A process that has not answered a heartbeat for this long is unresponsive. */
   unresponsiveMs: number;
   logger: Logger;
@@ -66,6 +69,14 @@ export class PluginProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const name = options.manifest.name;
+    // Set before the process starts its threads, so they inherit it; a spin then slows this plugin, not the API.
+    if (options.nice > 0 && this.child.pid !== undefined) {
+      try {
+        os.setPriority(this.child.pid, options.nice);
+      } catch (error) {
+        options.logger.warn({ plugin: name, err: String(error) }, 'could not lower the plugin process priority');
+      }
+    }
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.on('message', (message: FromChild) => this.received(message));
     this.child.once('exit', (code, signal) => this.gone(code, signal));

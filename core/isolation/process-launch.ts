@@ -70,6 +70,8 @@ export class ProcessLaunch {
       places: Omit<PermissionPlaces, 'dataDir'>;
       /** Heap ceiling when the manifest sets none (`SPINDLE_PLUGIN_MEMORY_MB`). */
       memoryMb: number;
+      /** CPU priority of the processes (`SPINDLE_PLUGIN_NICE`): a spinning plugin yields the CPU to the kernel. */
+      nice: number;
       env: Record<string, string | undefined>;
       readonly logger: Logger;
     },
@@ -93,7 +95,7 @@ export class ProcessLaunch {
     config: Record<string, unknown>,
     bundleDir: string,
     dataDir: string,
-  ): { execArgv: string[]; env: Record<string, string>; cwd: string } {
+  ): { execArgv: string[]; env: Record<string, string>; cwd: string; nice: number } {
     if (!existsSync(this.runner)) {
       throw new KernelError(
         'KRN_ERR_INTERNAL',
@@ -116,6 +118,6 @@ export class ProcessLaunch {
       const value = this.options.env[name];
       if (value !== undefined) env[name] = value;
     }
-    return { execArgv, env, cwd: dataDir };
+    return { execArgv, env, cwd: dataDir, nice: this.options.nice };
   }
 }

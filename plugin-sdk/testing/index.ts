@@ -100,6 +100,8 @@ export class TestKernel {
             // Tests make their job and upload fixtures in the system's temp directory.
             places: { jobs: os.tmpdir(), transfer: os.tmpdir() },
             memoryMb: 256,
+            // The plugin under test runs at the test's own priority.
+            nice: 0,
             env: process.env,
             logger,
           }),
