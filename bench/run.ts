@@ -73,4 +73,7 @@ async function main(): Promise<void> {
   process.exitCode = crashed || (unmet && args.includes('--strict')) ? 1 : 0;
 }
 
-await main();
+await main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 2;
+});

@@ -87,11 +87,7 @@ export function renderInstall(result: InstallResult): string {
   if (result.plugin.runs === 'process') parts.push('isolated');
   if (result.swappedFrom) parts.push(`swapped from ${result.swappedFrom}`);
   if (result.removed.length > 0) parts.push(`removed ${result.removed.join(', ')}`);
-  const version = result.plugin.versions.find((v) => v.version === result.version);
-  const asks = describePermissions(
-    result.plugin.activeVersion === result.version || !version ? result.plugin.permissions : {},
-  );
-  return `${parts.join('; ')}\npermissions: ${asks}\n`;
+  return `${parts.join('; ')}\npermissions: ${describePermissions(result.permissions)}\n`;
 }
 
 /** The error of the version just installed, when it did not become active. */

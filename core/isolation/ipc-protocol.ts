@@ -65,6 +65,22 @@ export type FromChild =
   /** An error no call caught (a raw timer, a stray promise): the process ends after sending it. */
   | { t: 'fatal'; error: WireError };
 
+/** What Node's permission model refused, with the manifest field that would grant it. */
+const DENIALS: Record<string, [what: string, grant: string]> = {
+  FileSystemRead: ['reading', 'permissions.fsRead'],
+  FileSystemWrite: ['writing', 'permissions.fsWrite'],
+  ChildProcess: ['starting a program', 'permissions.childProcess'],
+  WorkerThreads: ['starting a worker thread', 'permissions.workers'],
+};
+
+/** Node says only "Access to this API has been restricted"; say what was refused and how to ask for it. */
+function denial(error: Error): string | undefined {
+  const { code, permission, resource } = error as Error & { code?: string; permission?: string; resource?: string };
+  if (code !== 'ERR_ACCESS_DENIED') return undefined;
+  const [what, grant] = DENIALS[permission ?? ''] ?? [`using ${permission}`, 'permissions'];
+  return `its permissions do not allow ${what}${resource ? ` ${resource}` : ''} (ERR_ACCESS_DENIED from Node's permission model; declare it in ${grant} of plugin.json if the plugin needs it)`;
+}
+
 export function toWireError(error: unknown): WireError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
   const candidate = error as Error & {
@@ -83,7 +99,7 @@ export function toWireError(error: unknown): WireError {
       : undefined;
   return {
     name: error.name,
-    message: error.message,
+    message: denial(error) ?? error.message,
     ...(error.stack ? { stack: error.stack } : {}),
     ...(refusal ? { refusal } : {}),
   };

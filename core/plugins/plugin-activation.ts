@@ -169,13 +169,11 @@ export class PluginActivation {
   }
 
   /** Activate every plugin in dependency order (boot). A cycle fails its members, not the rest. */
-  async activateAll(actor: string, only?: (record: PluginRecord) => boolean): Promise<void> {
+  async activateAll(actor: string, skip?: { only: (record: PluginRecord) => boolean; why: string }): Promise<void> {
+    const only = skip?.only;
     for (const name of await this.loadOrder()) {
       if (only && !(await this.versionsOf(name)).some(only)) {
-        this.parts.logger.warn(
-          { plugin: name },
-          'not activated: safe mode runs only the plugins shipped with the kernel',
-        );
+        this.parts.logger.warn({ plugin: name }, `not activated: ${skip.why}`);
         continue;
       }
       await this.activateBest(name, actor, { retryFailed: true, ...(only ? { only } : {}) });

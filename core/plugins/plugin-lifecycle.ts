@@ -120,13 +120,16 @@ export class PluginLifecycle {
     await this.sync.prepareBoot();
     const shipped = (record: PluginRecord) => this.isolation.isShipped(record);
     const survived = (record: PluginRecord) => `${record.name}@${record.version}` !== interrupted;
-    const only = options.safeMode
-      ? (record: PluginRecord) => shipped(record) && survived(record)
+    const skip = options.safeMode
+      ? {
+          only: (record: PluginRecord) => shipped(record) && survived(record),
+          why: 'safe mode runs only the plugins shipped with the kernel',
+        }
       : interrupted
-        ? survived
+        ? { only: survived, why: `${interrupted} stopped the last kernel in its activate()` }
         : undefined;
-    if (only) logger.warn('safe mode: only the plugins shipped with the kernel are activated');
-    await this.queue.run(() => this.activation.activateAll('kernel', only));
+    if (options.safeMode) logger.warn('safe mode: only the plugins shipped with the kernel are activated');
+    await this.queue.run(() => this.activation.activateAll('kernel', skip));
   }
 
   /** Stop every plugin (dependents first, each drained). Changes after this are refused. */

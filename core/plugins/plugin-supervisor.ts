@@ -47,7 +47,7 @@ export class PluginSupervisor {
     const why = `${failure.reason}${failure.stderr.length > 0 ? `; last stderr: ${failure.stderr.slice(-5).join(' | ')}` : ''}`;
     this.deps.logger.error(
       { plugin: name, version, code: failure.code, crashes: recent.length, stderr: failure.stderr },
-      `isolated plugin ${failure.reason}`,
+      `plugin ${key}: ${failure.reason} (crash ${recent.length} in ${this.deps.settings.windowMs / 1_000} s; the version fails at ${this.deps.settings.crashLimit})`,
     );
     void this.deps.activity.record({
       actor: 'kernel',

@@ -66,6 +66,7 @@ function reply(method: string, path: string, body: Buffer): { status: number; js
         state: 'active',
         swappedFrom: '1.1.0',
         removed: [],
+        permissions: { childProcess: true, fsRead: ['$JOBS'] },
         plugin: PLUGIN,
       },
     };
@@ -153,7 +154,7 @@ describe('spindle against the HTTP API', () => {
     const result = await cli(['plugin', 'install', file, '--replace']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toBe(
-      'installed scheduler-fifo@1.3.0: active; swapped from 1.1.0\npermissions: none beyond its bundle and data directory\n',
+      'installed scheduler-fifo@1.3.0: active; swapped from 1.1.0\npermissions: runs programs; reads $JOBS\n',
     );
     const request = seen[0]!;
     expect(request.method).toBe('POST');

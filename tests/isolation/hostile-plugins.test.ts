@@ -245,6 +245,7 @@ describe('an isolated plugin that', () => {
       ctx.http.route('GET', '/read', async (req) => {
         try { require('node:fs').readFileSync(req.query.file); return { body: 'read it' }; } catch (e) { return { body: e.code }; }
       });
+      ctx.http.route('GET', '/throw', async (req) => ({ body: String(require('node:fs').readFileSync(req.query.file)) }));
       ctx.http.route('GET', '/env', async () => ({ body: Object.keys(process.env).filter((k) => k.startsWith('SPINDLE')) }));
     } }`;
     expect((await uploadZip(k.api, isolated('reader', reader))).status).toBe(201);
@@ -255,6 +256,14 @@ describe('an isolated plugin that', () => {
       ).toBe('ERR_ACCESS_DENIED');
     }
     expect(await (await k.api('/api/v1/plugins/reader/routes/env')).json()).toEqual([]);
+    // Uncaught, the refusal says what was refused and which manifest field would grant it.
+    const thrown = await k.api(
+      `/api/v1/plugins/reader/routes/throw?file=${encodeURIComponent(path.join(k.home, 'state.db'))}`,
+    );
+    expect(thrown.status).toBe(502);
+    expect(((await thrown.json()) as { message: string }).message).toContain(
+      `its permissions do not allow reading ${path.join(k.home, 'state.db')}`,
+    );
     expect((await k.api('/api/v1/plugins/reader', { method: 'DELETE' })).status).toBe(200);
   });
 
@@ -277,7 +286,9 @@ describe('an isolated plugin that', () => {
     expect(lines).toContainEqual(
       expect.objectContaining({
         plugin: 'framer',
-        msg: expect.stringMatching(/isolated plugin its process exited with code 70: a string rejection/),
+        msg: expect.stringMatching(
+          /^plugin framer@1.0.0: its process exited with code 70: a string rejection \(crash \d in 300 s; the version fails at 3\)$/,
+        ),
       }),
     );
     expect((await view('hello')).activeVersion).toBe('1.0.0');
