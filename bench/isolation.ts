@@ -157,10 +157,12 @@ async function drfPass(): Promise<BenchResult> {
       });
       if (res.status !== 201) throw new Error(`scheduler-drf did not install: ${await res.text()}`);
       const drf = k.running.kernel.registries.schedulers.get('drf')!;
-      for (let i = 0; i < 5; i++) await drf.schedule(snapshot);
+      // A fresh copy each pass, as the kernel builds one per pass (reusing one would favour in-process).
+      for (let i = 0; i < 5; i++) await drf.schedule(structuredClone(snapshot));
       for (let i = 0; i < DRF_ROUNDS; i++) {
+        const fresh = structuredClone(snapshot);
         const start = nowMs();
-        const out = await drf.schedule(snapshot);
+        const out = await drf.schedule(fresh);
         perPass[side].push(nowMs() - start);
         decisions = out.placements.length;
       }
