@@ -48,7 +48,8 @@ describe('PluginHost', () => {
     expect(hooks['scheduling.admit'].taps).toHaveLength(1);
     const out = await hooks['scheduling.admit'].promise({
       queue: 'q',
-      job: { id: '1', name: 'j', version: '1.0.0', owner: 'o', resources: {} },
+      job: { id: '1', name: 'j', version: '1.0.0', owner: 'o', resources: {}, target: 'local' },
+      principal: { id: 'o', name: 'o', kind: 'user', provider: 'test' },
     });
     expect(out).toEqual({ reject: 'quota' });
   });
@@ -233,7 +234,8 @@ describe('PluginHost, more', () => {
     expect(
       await hooks['scheduling.admit'].promise({
         queue: 'q',
-        job: { id: '1', name: 'j', version: '1', owner: 'o', resources: {} },
+        job: { id: '1', name: 'j', version: '1', owner: 'o', resources: {}, target: 'local' },
+        principal: { id: 'o', name: 'o', kind: 'user', provider: 'test' },
       }),
     ).toEqual({ reject: 'full' });
   });
@@ -252,10 +254,13 @@ describe('ctx.exec', () => {
     });
     await host.start(p.manifest, p.dir, {});
     const { readFileSync } = await import('node:fs');
+    // The shell creates the file before it writes the pid: wait for a whole line.
+    const pidFile = path.join(root, 'grandchild.pid');
+    const readPid = (): number => (existsSync(pidFile) ? Number(/^(\d+)\n/.exec(readFileSync(pidFile, 'utf8'))?.[1] ?? 0) : 0);
     const deadline = Date.now() + 5_000;
-    while (!existsSync(path.join(root, 'grandchild.pid')) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    const grandchild = Number(readFileSync(path.join(root, 'grandchild.pid'), 'utf8'));
+    while (readPid() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const grandchild = readPid();
+    expect(grandchild).toBeGreaterThan(0);
     // Dead means gone, or a zombie waiting for a reaper (PID 1 in a container may not reap).
     const alive = (pid: number): boolean =>
       existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
