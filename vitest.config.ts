@@ -10,6 +10,7 @@ export default defineConfig({
       'spindle/plugin-sdk/scheduling': fileURLToPath(new URL('./plugin-sdk/scheduling/index.ts', import.meta.url)),
       'spindle/plugin-sdk/targets': fileURLToPath(new URL('./plugin-sdk/targets/index.ts', import.meta.url)),
       'spindle/plugin-sdk/files': fileURLToPath(new URL('./plugin-sdk/files/index.ts', import.meta.url)),
+      'spindle/plugin-sdk/sandbox': fileURLToPath(new URL('./plugin-sdk/sandbox/index.ts', import.meta.url)),
       'spindle/plugin-sdk': fileURLToPath(new URL('./plugin-sdk/index.ts', import.meta.url)),
     },
   },

@@ -7,12 +7,23 @@ import type { AdmitRequest, FilterRequest } from '../plugin-sdk/hook-types.js';
 export type SyncFn = (arg: FilterRequest) => unknown;
 export type AsyncFn = (arg: AdmitRequest) => Promise<unknown>;
 
-const JOB = { id: 'j1', name: 'job', version: '1.0.0', owner: 'alice', resources: { cpu: 1, memory: 512 } };
+const JOB = {
+  id: 'j1',
+  name: 'job',
+  version: '1.0.0',
+  owner: 'alice',
+  resources: { cpu: 1, memory: 512 },
+  target: 'local',
+};
 export const FILTER_ARG: FilterRequest = {
   job: JOB,
   agent: { id: 'a1', target: 'local', capacity: { cpu: 8, memory: 4096 }, allocated: { cpu: 2, memory: 1024 } },
 };
-export const ADMIT_ARG: AdmitRequest = { queue: 'default', job: JOB };
+export const ADMIT_ARG: AdmitRequest = {
+  queue: 'default',
+  job: JOB,
+  principal: { id: 'alice', name: 'alice', kind: 'user', provider: 'bench' },
+};
 
 interface SyncCallable {
   call(arg: FilterRequest): unknown;

@@ -66,6 +66,8 @@ export interface JobManifestData {
   kind?: 'service' | 'batch';
   replicas?: number;
   resources?: Record<string, number>;
+  /** Limits the target enforces where it can; they take no part in scheduling. */
+  limits?: { processes?: number };
   env?: Record<string, string>;
   volumes?: { name: string; mountPath: string; readOnly?: boolean }[];
   jobtypeExtra?: Record<string, unknown>;
@@ -79,7 +81,17 @@ export interface Rejection {
 
 export interface AdmitRequest {
   queue: string;
-  job: { id: string; name: string; version: string; owner: string; resources: Record<string, number> };
+  job: {
+    id: string;
+    name: string;
+    version: string;
+    owner: string;
+    resources: Record<string, number>;
+    /** The infrastructure target it will run on. */
+    target: string;
+  };
+  /** Who deploys it. */
+  principal: Pick<Principal, 'id' | 'name' | 'kind' | 'provider'>;
 }
 
 /** An agent: a place jobs run, with capacity as named slots (cpu, memory, gpu, …). */

@@ -93,6 +93,12 @@ export interface RunSpec {
   readyPath?: string;
   /** For container targets: a Dockerfile (text) and the context dir to build the image from. */
   image?: { dockerfile: string; contextDir: string };
+  /**
+   * Host paths the command reads besides `sourceDir` and `workDir`: a job type's own files (a
+   * wrapper in its assets), an interpreter outside the system folders. A target that confines
+   * the job (infra-local) shows it these, read-only, and nothing else of the host.
+   */
+  readPaths?: string[];
 }
 
 /**
@@ -130,13 +136,22 @@ export interface DeployRequest {
 
 export interface ReplicaInfo {
   id: string;
-  /** Base URL the kernel proxies to, e.g. `http://127.0.0.1:40123`. */
+  /**
+   * Base URL the kernel proxies to: `http://127.0.0.1:40123`, or `http+unix://<socket path,
+   * percent-encoded>` for a replica served on a Unix socket (`unixSocketAddress` in
+   * `spindle/plugin-sdk/targets`).
+   */
   address: string;
   pid?: number;
 }
 
 export interface DeployResult {
   replicas: ReplicaInfo[];
+  /**
+   * What the job's owner should know about how it runs, shown with the job (`spindle jobs get`):
+   * that it is not confined, or that a limit it asked for is not enforced here.
+   */
+  notice?: string;
 }
 
 /** What a target knows of a job it runs, for re-attaching after a kernel restart. */

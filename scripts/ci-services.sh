@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Start what the test suites need on a fresh machine of this kind, and say what is there:
 # - Docker Engine from Debian's docker.io (dockerd started here), and the python base image;
-# - PostgreSQL (already running on this machine kind; started if it is installed but stopped).
+# - PostgreSQL (already running on this machine kind; started if it is installed but stopped);
+# - bubblewrap, which confines infra-local's jobs.
 # Idempotent: run it again and it only checks.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
-  echo "installing docker.io and debootstrap from Debian's packages"
+if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null || ! command -v bwrap >/dev/null; then
+  echo "installing docker.io, debootstrap and bubblewrap from Debian's packages"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker.io debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker.io debootstrap bubblewrap >/dev/null
 fi
+echo "bubblewrap: $(bwrap --version)"
 if ! docker info >/dev/null 2>&1; then
   echo "starting dockerd"
   as_root sh -c 'nohup dockerd >/tmp/spindle-dockerd.log 2>&1 &'

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requestTarget } from '../../plugin-sdk/targets/replica-address.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { JobsApi, JobView } from '../jobs/jobs-api.js';
 import { CREDENTIAL_HEADERS } from './admin-auth.js';
@@ -66,7 +67,7 @@ async function forward(
       details: { state: job.state, reason: job.reason },
     });
   }
-  const upstream = new URL(pick(job).address);
+  const upstream = requestTarget(pick(job).address);
   const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
   const headers: http.OutgoingHttpHeaders = {};
   for (const [key, value] of Object.entries(request.headers))
@@ -76,8 +77,9 @@ async function forward(
   const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const outgoing = http.request(
       {
-        hostname: upstream.hostname,
-        port: upstream.port,
+        ...(upstream.socketPath
+          ? { socketPath: upstream.socketPath }
+          : { hostname: upstream.hostname, port: upstream.port }),
         method: request.method,
         path: `/${request.params['*'] ?? ''}${query}`,
         headers,
@@ -88,7 +90,7 @@ async function forward(
     );
     const unreachable = (why: string) =>
       reject(
-        new KernelError('KRN_ERR_JOB_UNREACHABLE', `${subject} did not answer at ${upstream.host}: ${why}`, {
+        new KernelError('KRN_ERR_JOB_UNREACHABLE', `${subject} did not answer at ${upstream.label}: ${why}`, {
           job: subject,
         }),
       );

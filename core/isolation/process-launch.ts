@@ -106,10 +106,11 @@ export class ProcessLaunch {
     const granted = resolvePermissions(manifest, config, { ...this.options.places, dataDir });
     // The warnings say what the docs say (the model is experimental; a child process escapes it).
     const execArgv = [PERMISSION_FLAG, '--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning'];
-    for (const read of [...this.runtimeReads, bundleDir, ...granted.fsRead])
-      execArgv.push(`--allow-fs-read=${grant(read)}`);
-    for (const write of [dataDir, ...granted.fsWrite])
-      execArgv.push(`--allow-fs-read=${grant(write)}`, `--allow-fs-write=${grant(write)}`);
+    // Each grant once: Node 20 aborts at start when one wildcard path is given twice.
+    const writes = new Set([dataDir, ...granted.fsWrite].map(grant));
+    const reads = new Set([...this.runtimeReads, bundleDir, ...granted.fsRead].map(grant));
+    for (const read of new Set([...reads, ...writes])) execArgv.push(`--allow-fs-read=${read}`);
+    for (const write of writes) execArgv.push(`--allow-fs-write=${write}`);
     if (granted.childProcess) execArgv.push('--allow-child-process');
     if (granted.workers) execArgv.push('--allow-worker');
     execArgv.push(`--max-old-space-size=${granted.memoryMb ?? this.options.memoryMb}`);

@@ -1,3 +1,4 @@
+import type { Principal } from '../../plugin-sdk/hook-types.js';
 import { describeError, KernelError } from '../errors/kernel-error.js';
 import type { KernelHooks } from '../hooks/hooks.js';
 import { addInto } from '../scheduling/scheduling-snapshot.js';
@@ -13,6 +14,7 @@ export async function admitJob(
   deps: { store: JobStore; hooks: KernelHooks },
   queue: QueueConfig,
   job: Omit<JobRecord, 'seq'>,
+  principal: Principal,
 ): Promise<void> {
   const subject = jobSubject(job);
   const reject = (reason: string): never => {
@@ -40,7 +42,15 @@ export async function admitJob(
   try {
     verdict = await deps.hooks['scheduling.admit'].promise({
       queue: queue.name,
-      job: { id: job.id, name: job.name, version: job.version, owner: job.owner, resources: totalResources(job) },
+      job: {
+        id: job.id,
+        name: job.name,
+        version: job.version,
+        owner: job.owner,
+        resources: totalResources(job),
+        target: job.target,
+      },
+      principal: { id: principal.id, name: principal.name, kind: principal.kind, provider: principal.provider },
     });
   } catch (error) {
     reject(`an admission plugin failed: ${describeError(error)}`);

@@ -123,6 +123,6 @@ export async function checkDeploy(deps: DeployCheckDeps, input: DeployInput): Pr
     submittedAt: now,
     updatedAt: now,
   };
-  await admitJob(deps, queue, job);
+  await admitJob(deps, queue, job, input.principal);
   return { job, secretEnv, replaces: existing };
 }

@@ -119,7 +119,7 @@ export class JobBinder {
         ['PREPARING'],
         'RUNNING',
         job.kind === 'batch' ? 'started' : 'healthy',
-        { runtime: { replicas: result.replicas, boundBy: this.deps.replicaId } },
+        { runtime: { replicas: result.replicas, boundBy: this.deps.replicaId }, notice: result.notice ?? null },
       );
       // Deleted or cancelled while deploying: do not leave it running.
       if (!running) await target.stop(job.id, { graceMs: 5_000 }).catch(() => undefined);

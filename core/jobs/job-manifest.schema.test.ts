@@ -34,6 +34,7 @@ const KEYS = [
   'kind',
   'replicas',
   'resources',
+  'limits',
   'env',
   'secretEnv',
   'secretEnvFile',

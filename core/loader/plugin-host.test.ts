@@ -256,7 +256,8 @@ describe('ctx.exec', () => {
     const { readFileSync } = await import('node:fs');
     // The shell creates the file before it writes the pid: wait for a whole line.
     const pidFile = path.join(root, 'grandchild.pid');
-    const readPid = (): number => (existsSync(pidFile) ? Number(/^(\d+)\n/.exec(readFileSync(pidFile, 'utf8'))?.[1] ?? 0) : 0);
+    const readPid = (): number =>
+      existsSync(pidFile) ? Number(/^(\d+)\n/.exec(readFileSync(pidFile, 'utf8'))?.[1] ?? 0) : 0;
     const deadline = Date.now() + 5_000;
     while (readPid() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const grandchild = readPid();

@@ -106,7 +106,14 @@ export class PassPlacer {
     if (hook.taps.length === 0) return undefined;
     try {
       return hook.call({
-        job: { id: job.id, name: job.name, version: job.version, owner: job.owner, resources: need },
+        job: {
+          id: job.id,
+          name: job.name,
+          version: job.version,
+          owner: job.owner,
+          resources: need,
+          target: job.target,
+        },
         agent,
       })?.reject;
     } catch (error) {

@@ -53,7 +53,7 @@ export function findEntry(dir: string): string {
 }
 
 /** The SDK entries a plugin may import, by subpath of `spindle/plugin-sdk` (testing is for tests only). */
-export const SDK_ENTRIES = ['', '/scheduling', '/targets', '/files'] as const;
+export const SDK_ENTRIES = ['', '/scheduling', '/targets', '/files', '/sandbox'] as const;
 
 /** The SDK entry plugins import as `spindle/plugin-sdk<subpath>`: the .ts source under vitest, the .js in build/. */
 export function resolveSdkEntry(subpath: (typeof SDK_ENTRIES)[number] = ''): string {

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import type { ExecResult } from '../index.js';
+import { requestTarget } from './replica-address.js';
 import type { Sleep } from './timing.js';
 
 export interface ProbeResult {
@@ -8,10 +9,11 @@ export interface ProbeResult {
   detail: string;
 }
 
-/** One GET; 2xx is healthy. Never rejects. */
+/** One GET of `url` (an `http://` or `http+unix://` URL); 2xx is healthy. Never rejects. */
 export function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
+    const { label: _, ...target } = requestTarget(url);
+    const req = request({ ...target, method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       resolve({ ok: status >= 200 && status < 300, detail: `HTTP ${status}` });

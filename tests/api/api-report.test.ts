@@ -1,7 +1,7 @@
 /**
  * The plugin contract, recorded (API Extractor's idea, without its tool): the declarations of
- * every public SDK entry (`spindle/plugin-sdk`, `/scheduling`, `/targets`, `/testing`), and every
- * SDK file they reach, as `tsc` emits them into build/. A change to the contract fails this test
+ * every public SDK entry (`spindle/plugin-sdk`, `/scheduling`, `/targets`, `/files`, `/sandbox`,
+ * `/testing`), and every SDK file they reach, as `tsc` emits them into build/. A change to the contract fails this test
  * until `plugin-sdk/api-report.md` changes with it: review the diff, bump PLUGIN_API_VERSION
  * (plugin-sdk/version.ts: minor for an addition, major for a change or removal), then run
  * `npx vitest run tests/api -u` to record the new report.
@@ -18,6 +18,8 @@ const ENTRIES = [
   'plugin-sdk/index.d.ts',
   'plugin-sdk/scheduling/index.d.ts',
   'plugin-sdk/targets/index.d.ts',
+  'plugin-sdk/files/index.d.ts',
+  'plugin-sdk/sandbox/index.d.ts',
   'plugin-sdk/testing/index.d.ts',
 ];
 

@@ -20,11 +20,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { probeSandbox } from '../../plugin-sdk/sandbox/index.js';
 import { pgTestUnavailable } from './pg-test-database.js';
 
 const run = promisify(execFile);
 
-export type ServiceName = 'docker' | 'postgres';
+export type ServiceName = 'docker' | 'postgres' | 'bwrap';
 
 export interface ServiceGate {
   skip: boolean;
@@ -32,7 +33,11 @@ export interface ServiceGate {
   reason: string;
 }
 
-const LABELS: Record<ServiceName, string> = { docker: 'Docker Engine', postgres: 'PostgreSQL' };
+const LABELS: Record<ServiceName, string> = {
+  docker: 'Docker Engine',
+  postgres: 'PostgreSQL',
+  bwrap: 'bubblewrap (bwrap)',
+};
 
 /** Services forced to read as missing (`SPINDLE_TEST_SERVICES_MISSING`). */
 function forcedMissing(name: ServiceName): boolean {
@@ -69,6 +74,18 @@ async function whyMissing(name: ServiceName, options: { image?: string }): Promi
     case 'postgres': {
       const reason = await pgTestUnavailable();
       return reason && `${reason}, or start it with scripts/ci-services.sh`;
+    }
+    case 'bwrap': {
+      const probe = await probeSandbox((file, args, options) => ({
+        result: run(file, args, { timeout: options.timeout ?? 10_000, env: options.env ?? {} }).then(
+          () => ({ exitCode: 0, stderr: '' }),
+          (error: { code?: number | string; stderr?: string; message: string }) => ({
+            exitCode: typeof error.code === 'number' ? error.code : -1,
+            stderr: error.stderr || error.message,
+          }),
+        ),
+      }));
+      return probe.available ? undefined : `${probe.reason}; scripts/ci-services.sh installs it`;
     }
   }
 }

@@ -50,7 +50,7 @@ async function failure(
 }
 
 const principal = { id: 'u', name: 'u', kind: 'user' as const, provider: 'x' };
-const job = { id: 'j', name: 'j', version: '1.0.0', owner: 'u', resources: {} };
+const job = { id: 'j', name: 'j', version: '1.0.0', owner: 'u', resources: {}, target: 'local' };
 const agent = { id: 'a', target: 'boom', capacity: {}, allocated: {} };
 
 beforeAll(async () => {
@@ -74,7 +74,7 @@ describe('the plugin-call seam', () => {
         'jobs.validateManifest',
         () => hooks['jobs.validateManifest'].promise({ name: 'j', version: '1.0.0', jobtype: 'x' }),
       ],
-      ['scheduling.admit', () => hooks['scheduling.admit'].promise({ queue: 'default', job })],
+      ['scheduling.admit', () => hooks['scheduling.admit'].promise({ queue: 'default', job, principal })],
       ['scheduling.filter', () => hooks['scheduling.filter'].call({ job, agent })],
       ['plugins.inUse', () => hooks['plugins.inUse'].promise({ name: 'x', version: '1.0.0', users: [] })],
     ];

@@ -12,6 +12,7 @@ import type {
   RunningJob,
 } from 'spindle/plugin-sdk';
 import { RejectedError } from 'spindle/plugin-sdk';
+import { isRoot } from 'spindle/plugin-sdk/sandbox';
 import {
   type HealthOutcome,
   makeSleep,
@@ -23,6 +24,7 @@ import {
 } from 'spindle/plugin-sdk/targets';
 import { AdoptedJob } from './adopted-job.js';
 import { type LocalConfig, withDefaults } from './config.js';
+import type { Confinement } from './confinement.js';
 import { describeExit, healthUrl, launchSpec, type Replica, startReplica, stopReplica } from './launcher.js';
 import { LocalJob, type MonitorDeps, monitorBatch, monitorService } from './replica-monitor.js';
 import { type JobRecord, StateFile } from './state-file.js';
@@ -47,6 +49,8 @@ export class LocalTarget implements InfrastructureProvider {
   constructor(
     private readonly ctx: TargetContext,
     config?: Partial<LocalConfig>,
+    /** How jobs are confined (confinement.ts); without one, they run as plain processes. */
+    private readonly confinement?: Confinement,
   ) {
     this.config = withDefaults(config);
     this.state = new StateFile(ctx.dataDir, (message) => ctx.logger.warn({}, message));
@@ -101,7 +105,10 @@ export class LocalTarget implements InfrastructureProvider {
     }
     if (this.jobs.has(jobId) || this.adopted.has(jobId))
       throw new Error(`job ${jobId} already runs on target ${TARGET_NAME}; stop it first`);
-    const job = new LocalJob(launchSpec(request, this.config));
+    const runAs = this.confinement?.confined && isRoot() ? this.freeUser() : undefined;
+    const job = new LocalJob(launchSpec(request, this.config, await this.confinement?.plan(request, runAs)));
+    if (!job.spec.sandbox)
+      this.ctx.logger.warn({ jobId }, `job ${jobId} runs unconfined: it can read and write what the kernel's user can`);
     this.jobs.set(jobId, job);
     let failed: { replica: Replica; outcome: HealthOutcome } | undefined;
     try {
@@ -123,7 +130,19 @@ export class LocalTarget implements InfrastructureProvider {
       { jobId, kind: job.spec.kind, replicas: job.replicas.map((r) => ({ port: r.port, pid: r.proc.pid })) },
       'job deployed',
     );
-    return { replicas: job.info() };
+    const notice = this.confinement?.notice(job.spec);
+    return { replicas: job.info(), ...(notice ? { notice } : {}) };
+  }
+
+  /** The lowest job user no live job of this target runs as. */
+  private freeUser(): { uid: number; gid: number } {
+    const taken = new Set([
+      ...[...this.jobs.values()].map((j) => j.spec.sandbox?.runAs?.uid),
+      ...[...this.adopted.values()].map((a) => a.record.uid),
+    ]);
+    let uid = this.config.jobUidBase;
+    while (taken.has(uid)) uid++;
+    return { uid, gid: uid };
   }
 
   /** Wait for every replica's health check; the first that fails ends the wait (undefined: all healthy). */
@@ -248,6 +267,7 @@ export class LocalTarget implements InfrastructureProvider {
       logDir: spec.logDir,
       replicaCount: spec.replicaCount,
       healthPath: spec.healthPath,
+      ...(spec.sandbox?.runAs ? { uid: spec.sandbox.runAs.uid } : {}),
       replicas: job.replicas.map((r) => ({
         id: `${spec.jobId}-${r.index}`,
         index: r.index,

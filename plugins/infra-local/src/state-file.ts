@@ -17,6 +17,8 @@ export interface JobRecord {
   logDir: string;
   replicaCount: number;
   healthPath?: string;
+  /** The user a confined job runs as, when the kernel is root. */
+  uid?: number;
   replicas: ReplicaRecord[];
   /** False once the job was stopped or ended; the record stays so its logs can still be read. */
   running: boolean;

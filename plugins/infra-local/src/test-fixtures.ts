@@ -1,8 +1,10 @@
 /** Shared by the tests: small Node scripts used as jobs, and helpers to build requests and wait. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { DeployRequest } from 'spindle/plugin-sdk';
+import { requestTarget } from 'spindle/plugin-sdk/targets';
 
 const SCRIPTS: Record<string, string> = {
   // A service. Env switches: IGNORE_TERM (survives SIGTERM), GRANDCHILD_FILE (spawns a child and writes its pid there).
@@ -11,7 +13,7 @@ const http = require('http');
 console.log('pid ' + process.pid + ' port ' + process.env.PORT + ' replica ' + process.env.SPINDLE_REPLICA);
 if (process.env.IGNORE_TERM) process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
 if (process.env.GRANDCHILD_FILE) {
-  const child = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  const child = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', process.env.GRANDCHILD_FILE], { stdio: 'ignore' });
   require('fs').writeFileSync(process.env.GRANDCHILD_FILE, String(child.pid));
 }
 http.createServer((q, s) => {
@@ -49,6 +51,8 @@ export interface Fixtures {
   dir: string;
   script(name: keyof typeof SCRIPTS | string): string;
   request(jobId: string, script: string, options?: RequestOptions): DeployRequest;
+  /** Remove every job's folders (logs, work), keeping the scripts. */
+  reset(): void;
   cleanup(): void;
 }
 
@@ -79,7 +83,8 @@ export function createFixtures(): Fixtures {
         replicas: options.replicas ?? 1,
         resources: {},
       },
-      run: { command: [process.execPath, script(name)], env: options.runEnv ?? {}, healthPath: '/health' },
+      // The job id as an argument, so a test finds the job's processes (hostPidsOf) whatever pid namespace they are in.
+      run: { command: [process.execPath, script(name), jobId], env: options.runEnv ?? {}, healthPath: '/health' },
       agentId: 'local',
       env: options.env ?? {},
       mounts: [],
@@ -87,6 +92,10 @@ export function createFixtures(): Fixtures {
       workDir: path.join(dir, jobId, 'work'),
       logDir: path.join(dir, jobId, 'logs'),
     }),
+    reset: () => {
+      for (const entry of readdirSync(dir))
+        if (entry !== 'src') rmSync(path.join(dir, entry), { recursive: true, force: true });
+    },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -105,7 +114,32 @@ export async function waitFor<T>(
   }
 }
 
+/** GET `url` (`http://` or a replica's `http+unix://` address plus a path) and read the body. */
 export async function httpText(url: string): Promise<string> {
-  const res = await fetch(url);
-  return res.text();
+  const { label: _, ...target } = requestTarget(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ ...target, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Host pids of the live processes whose command line has these arguments in a row. */
+export function hostPidsOf(...args: string[]): number[] {
+  const wanted = args.join('\0');
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(wanted)) pids.push(Number(entry));
+    } catch {
+      // it ended meanwhile
+    }
+  }
+  return pids;
 }

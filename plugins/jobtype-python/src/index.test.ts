@@ -1,9 +1,11 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { JobManifestData, JobSpec, JobTypeProvider, PrepareRequest } from 'spindle/plugin-sdk';
 import { createTestKernel, type TestKernel } from 'spindle/plugin-sdk/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { needService } from '../../../tests/helpers/services.js';
 import manifest from '../plugin.json' with { type: 'json' };
 import plugin from './index.js';
 import { ASSETS_DIR, EXAMPLES, post, startWrapper, stopWrapper, waitForHealth } from './wrapper-harness.test-helper.js';
@@ -11,6 +13,7 @@ import { ASSETS_DIR, EXAMPLES, post, startWrapper, stopWrapper, waitForHealth } 
 const tmp = mkdtempSync(join(os.tmpdir(), 'spindle-jobtype-python-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+const sandbox = await needService('bwrap');
 let kernel: TestKernel;
 afterEach(() => kernel.close());
 
@@ -185,4 +188,47 @@ describe('jobtype-python: prepare', () => {
     expect((await provider.prepare(req)).command[0]).toBe(run.command[0]);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
+
+  it.skipIf(sandbox.skip)(
+    "runs pip confined: a package's build code sees neither the kernel's secrets nor files outside the job",
+    { timeout: 240_000 },
+    async () => {
+      const provider = await activate({ pipArgs: ['--no-index', '--no-build-isolation'] });
+      const secretFile = join(tmp, 'kernel-secret.txt');
+      writeFileSync(secretFile, 'kernel secret');
+      process.env.SPINDLE_TEST_KERNEL_SECRET = 'in-the-kernel-env';
+      const sourceDir = join(tmp, 'with-sdist');
+      mkdirSync(sourceDir);
+      writeFileSync(join(sourceDir, 'adder.py'), 'class Adder:\n    def perform(self):\n        return 1\n');
+      // An sdist whose build backend (code a job's author controls) reports what it can reach.
+      const backend = [
+        'import json, os, sys',
+        'def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):',
+        '    try:',
+        `        secret = open(${JSON.stringify(secretFile)}).read()`,
+        '    except OSError as e:',
+        '        secret = type(e).__name__',
+        "    report = {'uid': os.getuid(), 'env': 'SPINDLE_TEST_KERNEL_SECRET' in os.environ, 'secret': secret}",
+        "    open(os.path.join(sys.prefix, 'report.json'), 'w').write(json.dumps(report))",
+        "    raise RuntimeError('reported')",
+      ].join('\n');
+      execFileSync('python3', [
+        '-c',
+        'import io, sys, tarfile\nwith tarfile.open(sys.argv[1], "w:gz") as t:\n  for name, text in [("pyproject.toml", sys.argv[2]), ("backend.py", sys.argv[3]), ("PKG-INFO", "Metadata-Version: 2.1\\nName: probe\\nVersion: 1.0\\n")]:\n    data = text.encode(); info = tarfile.TarInfo("probe-1.0/" + name); info.size = len(data); t.addfile(info, io.BytesIO(data))',
+        join(sourceDir, 'probe-1.0.tar.gz'),
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        backend,
+      ]);
+      writeFileSync(join(sourceDir, 'requirements.txt'), `${join(sourceDir, 'probe-1.0.tar.gz')}\n`);
+      const req = request(sourceDir);
+      try {
+        await expect(provider.prepare(req)).rejects.toThrow(/pip install -r requirements.txt failed/);
+      } finally {
+        delete process.env.SPINDLE_TEST_KERNEL_SECRET;
+      }
+      const report = JSON.parse(readFileSync(join(req.workDir, 'venv', 'report.json'), 'utf8'));
+      expect(report).toMatchObject({ env: false, secret: expect.stringMatching(/Error$/) });
+      if (process.getuid?.() === 0) expect(report.uid).not.toBe(0);
+    },
+  );
 });

@@ -12,6 +12,7 @@ export interface PythonConfig {
   pipArgs: string[];
   venvTimeoutMs: number;
   baseImage: string;
+  bwrap: string;
 }
 
 export interface PrepareDeps {
@@ -20,6 +21,8 @@ export interface PrepareDeps {
   assetsDir: string;
   /** This job type's version (the plugin's). */
   version: string;
+  /** Whether venv and pip run in a sandbox (bubblewrap); unconfined when absent. */
+  sandbox?: { bwrap: string };
 }
 
 function isFile(path: string): boolean {
@@ -64,7 +67,8 @@ export async function preparePythonJob(deps: PrepareDeps, request: PrepareReques
     );
   }
   const requirementsPath = requirementsOf(extra, sourceDir);
-  let python = await resolveInterpreter(deps.exec, deps.config.python);
+  const interpreter = await resolveInterpreter(deps.exec, deps.config.python);
+  let python = interpreter.executable;
   const env: Record<string, string> = {
     SPINDLE_JOB_DIR: sourceDir,
     SPINDLE_ENTRYPOINT_PATH: extra.entrypointPath,
@@ -87,6 +91,7 @@ export async function preparePythonJob(deps: PrepareDeps, request: PrepareReques
       requirementsPath,
       pipArgs: deps.config.pipArgs,
       timeoutMs: deps.config.venvTimeoutMs,
+      sandbox: deps.sandbox && { bwrap: deps.sandbox.bwrap, readOnly: [interpreter.prefix] },
     });
     env.VIRTUAL_ENV = venvDir;
     env.PATH = [join(venvDir, 'bin'), process.env.PATH].filter(Boolean).join(':');
@@ -117,6 +122,9 @@ export async function preparePythonJob(deps: PrepareDeps, request: PrepareReques
     healthPath: '/health',
     livePath: '/live',
     readyPath: '/ready',
+    // A target that confines the job must show it the wrapper (in this plugin's assets) and the
+    // interpreter's installation (a pyenv one lives in a home directory).
+    readPaths: [wrapperDir, interpreter.prefix],
     image: { dockerfile, contextDir: await buildContext(wrapperDir, sourceDir, workDir) },
   };
 }
