@@ -29,9 +29,11 @@ describe('placeFile', () => {
     const source = path.join(tmp, 'source');
     const target = path.join(tmp, 'dir', 'file');
     writeFileSync(target, 'old');
-    writeFileSync(source, 'new content');
+    writeFileSync(source, 'new content', { mode: 0o600 });
     await placeFile(source, target);
     expect(readFileSync(target, 'utf8')).toBe('new content');
+    // Readable by a job that mounts the volume as a user of its own.
+    expect(statSync(target).mode & 0o777).toBe(0o644);
     expect(existsSync(source)).toBe(false);
     expect(readdirSync(path.join(tmp, 'dir'))).toEqual(['file']);
   });
